@@ -1,0 +1,41 @@
+# villageplan — see README.md. `make run` and `make test` are the two
+# commands a newcomer needs; both install what is missing first.
+
+GO       ?= go
+BIN      := bin/villageplan
+DATA     ?= ./.villageplan
+ADDR     ?= 127.0.0.1:8080
+# The throwaway cluster of `make test` lives where the postgres user can
+# reach it even when the checkout sits under a private home directory.
+TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
+
+.PHONY: all deps test-deps build run test vet bench clean
+
+all: build
+
+deps:
+	@internal/devtools/install-deps.sh
+
+test-deps:
+	@internal/devtools/install-deps.sh --with-test-tools
+
+build:
+	$(GO) build -o $(BIN) ./cmd/villageplan
+
+run: deps build
+	$(BIN) serve --addr $(ADDR) --data $(DATA)
+
+vet:
+	$(GO) vet ./...
+
+# Starts a throwaway PostGIS with the same code as the embedded default,
+# runs every test against it, stops it and removes it.
+test: test-deps build
+	@rm -rf $(TESTDATA)
+	@$(BIN) db start --data $(TESTDATA) --log-level warn
+	@url=$$($(BIN) db url --data $(TESTDATA) --database postgres); \
+	VILLAGEPLAN_TEST_DATABASE_URL="$$url" $(GO) test -count=1 ./... ; rc=$$?; \
+	$(BIN) db stop --data $(TESTDATA) --log-level warn; rm -rf $(TESTDATA); exit $$rc
+
+clean:
+	rm -rf bin

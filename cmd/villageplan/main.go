@@ -1,0 +1,59 @@
+// Command villageplan is the village-planning one-map service (村庄规划一张图)
+// of 双营子回族乡: one binary with the subcommands serve and db (import,
+// export and check follow the same pattern).
+//
+//	villageplan serve [--addr 127.0.0.1:8080] [--data DIR] [--database-url URL]
+//	villageplan db status|start|stop|url|psql [psql args…] [--data DIR]
+//
+// Without a database URL (flag or DATABASE_URL) the service runs on its
+// embedded default: a private PostgreSQL + PostGIS cluster under DIR/pg.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := newRootCommand().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "villageplan:", err)
+		os.Exit(1)
+	}
+}
+
+// globalFlags are shared by every subcommand.
+type globalFlags struct {
+	dataDir     string
+	databaseURL string
+	logFormat   string
+	logLevel    string
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "villageplan",
+		Short:         "村庄规划一张图 — village planning one-map service for 双营子回族乡",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.dataDir, "data", "./.villageplan", "data folder of the embedded default (PostgreSQL cluster in DIR/pg)")
+	root.PersistentFlags().StringVar(&g.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostGIS database URL (default $DATABASE_URL); empty runs the embedded default")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.AddCommand(newServeCommand(g), newDBCommand(g))
+	return root
+}
+
+func (g *globalFlags) logger() *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(g.logLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if g.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

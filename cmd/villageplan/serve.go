@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"villageplan/data/sample"
+	"villageplan/internal/db"
+	"villageplan/internal/httpapi"
+	"villageplan/layers"
+)
+
+func newServeCommand(g *globalFlags) *cobra.Command {
+	var (
+		addr        string
+		sampleScale string
+		loadSample  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "run the HTTP service (embedded PostGIS by default)",
+		Long: `Runs the service. Without --database-url it creates (first run) and starts a
+private PostgreSQL + PostGIS cluster under DIR/pg, applies the migrations and
+loads the sample township (示例数据) when the database is empty. With
+--database-url it uses that PostGIS (≥ 3) and never starts a cluster.
+SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger := g.logger()
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+
+			url := g.databaseURL
+			embedded := url == ""
+			if embedded {
+				c, err := embeddedCluster(g.dataDir, logger)
+				if err != nil {
+					return err
+				}
+				u, started, err := startEmbedded(ctx, c)
+				if err != nil {
+					return err
+				}
+				url = u
+				if started {
+					defer func() {
+						if err := c.Stop(context.Background()); err != nil {
+							logger.Error("stop embedded PostgreSQL", "err", err)
+						} else {
+							logger.Info("embedded PostgreSQL stopped")
+						}
+					}()
+				}
+			}
+			pool, err := db.Open(ctx, url, 0)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			version, err := db.CheckPostGIS(ctx, pool)
+			if err != nil {
+				return err
+			}
+			logger.Info("PostGIS found", "version", version)
+			if err := db.Migrate(ctx, pool, logger); err != nil {
+				return err
+			}
+			if embedded || loadSample {
+				start := time.Now()
+				loaded, counts, err := sample.LoadIfEmpty(ctx, pool, sample.Options{Seed: 1, Scale: sampleScale}, logger)
+				if err != nil {
+					return fmt.Errorf("load sample township: %w", err)
+				}
+				if loaded {
+					logger.Info("sample township loaded (示例数据)", "features", counts, "duration", time.Since(start).Round(time.Millisecond))
+				}
+			}
+
+			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger})
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
+			}
+			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+			errc := make(chan error, 1)
+			go func() { errc <- hs.Serve(ln) }()
+			logger.Info("serving", "url", "http://"+ln.Addr().String(), "embedded_database", embedded)
+
+			select {
+			case err := <-errc:
+				if !errors.Is(err, http.ErrServerClosed) {
+					return err
+				}
+			case <-ctx.Done():
+				logger.Info("shutting down: draining HTTP requests")
+				sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				defer cancel()
+				if err := hs.Shutdown(sctx); err != nil {
+					logger.Warn("HTTP drain incomplete", "err", err)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
+	cmd.Flags().StringVar(&sampleScale, "sample-scale", "township", "sample data set for an empty database: township or county (benchmarks)")
+	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
+	return cmd
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what villageplan needs from the distribution's packages
+# (Debian/Ubuntu): the PostgreSQL server, PostGIS 3 for it, and — with
+# --with-test-tools — GDAL's command-line tools used by the tests.
+# As root (or with sudo) it installs; otherwise it prints the exact packages
+# and exits 1. It is idempotent: nothing is installed twice.
+set -euo pipefail
+
+with_test_tools=0
+for a in "$@"; do
+  case "$a" in
+    --with-test-tools) with_test_tools=1 ;;
+    *) echo "install-deps: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+pg_bindir() {
+  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+    pg_config --bindir; return
+  fi
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+need=()
+bindir=$(pg_bindir || true)
+if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
+  need+=(postgresql)
+  major=""
+else
+  major=$(basename "$(dirname "$bindir")")
+  sharedir="/usr/share/postgresql/$major"
+  [ -f "$sharedir/extension/postgis.control" ] || need+=("postgresql-$major-postgis-3")
+fi
+if [ "$with_test_tools" = 1 ]; then
+  command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+fi
+
+if [ ${#need[@]} -eq 0 ] && [ -n "${major:-}" ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo="sudo"
+  else
+    echo "villageplan needs these packages: ${need[*]} (and postgresql-<version>-postgis-3 for the installed server)." >&2
+    echo "Install them as root:  apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${need[*]}" >&2
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq "${need[@]}" >/dev/null
+# A freshly installed server: add PostGIS for its version.
+bindir=$(pg_bindir)
+major=$(basename "$(dirname "$bindir")")
+if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
+  echo "install-deps: installing postgresql-$major-postgis-3" >&2
+  $sudo apt-get install -y -qq "postgresql-$major-postgis-3" >/dev/null
+fi
+# The Debian package starts a system cluster on port 5432; villageplan does
+# not use it (it runs its own private cluster), so leave it as the
+# distribution set it up.
+echo "install-deps: PostgreSQL $major with PostGIS ready ($bindir)" >&2

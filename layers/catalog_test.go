@@ -1,0 +1,97 @@
+package layers
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDefaultCatalogHasEveryLayer(t *testing.T) {
+	want := []string{"villages", "control_zones", "permanent_farmland", "land_use", "roads", "streetlights",
+		"water_facilities", "water_pipelines", "homesteads", "hazard_zones", "power_lines"}
+	c := Default()
+	if got := len(c.Layers()); got != len(want) {
+		t.Fatalf("catalog has %d layers, want %d", got, len(want))
+	}
+	for _, id := range want {
+		l, ok := c.Layer(id)
+		if !ok {
+			t.Errorf("layer %q missing", id)
+			continue
+		}
+		if l.TitleZH == "" || l.TitleEN == "" || l.Group == "" || l.Style.Kind == "" {
+			t.Errorf("layer %q lacks titles, group or style", id)
+		}
+	}
+	if _, ok := c.Layer("pg_catalog"); ok {
+		t.Error("unknown layer id resolved")
+	}
+}
+
+func TestCatalogRejectsBrokenDeclarations(t *testing.T) {
+	cases := map[string]*Layer{
+		"bad id":         {ID: "Bad-Id", Table: "x", Geometry: Point},
+		"bad geometry":   {ID: "x", Table: "x", Geometry: "Circle"},
+		"bad zoom":       {ID: "x", Table: "x", Geometry: Point, MinZoom: 10, MaxZoom: 5},
+		"reserved field": {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "geom", TitleZH: "a", TitleEN: "a"}}},
+		"unknown list":   {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "a", TitleZH: "a", TitleEN: "a", CodeList: "nope"}}},
+		"sql in field":   {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "a; drop table x", TitleZH: "a", TitleEN: "a"}}},
+	}
+	for name, l := range cases {
+		if _, err := NewCatalog([]*Layer{l}); err == nil {
+			t.Errorf("%s: declaration accepted, want an error", name)
+		}
+	}
+	if _, err := NewCatalog([]*Layer{Villages, Villages}); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("duplicate layer: err = %v", err)
+	}
+}
+
+func TestCodeListLookup(t *testing.T) {
+	dlbm, _ := CodeListByID(CLDLBM)
+	if v, ok := dlbm.Lookup("0103"); !ok || v.NameZH != "旱地" {
+		t.Errorf("DLBM 0103 = %+v, %v; want 旱地", v, ok)
+	}
+	if _, ok := dlbm.Lookup("9999"); ok {
+		t.Error("DLBM 9999 accepted")
+	}
+	vc, _ := CodeListByID(CLVillageClass)
+	if v, ok := vc.Lookup("JJTS"); !ok || v.Value != "集聚提升类" {
+		t.Errorf("alias JJTS → %+v, %v", v, ok)
+	}
+	grade, _ := CodeListByID(CLRoadAdminGrade)
+	if v, ok := grade.Lookup("x"); !ok || v.Value != "县道" {
+		t.Errorf("route letter x → %+v, %v", v, ok)
+	}
+	// every list has unique values
+	for _, cl := range CodeLists() {
+		seen := map[string]bool{}
+		for _, v := range cl.Values {
+			if seen[v.Value] {
+				t.Errorf("code list %s: value %q twice", cl.ID, v.Value)
+			}
+			seen[v.Value] = true
+		}
+	}
+}
+
+func TestPersonalFieldsNeverInTiles(t *testing.T) {
+	for _, l := range Default().Layers() {
+		for _, f := range l.Fields {
+			if f.Personal && f.TileMinZoom != -1 {
+				t.Errorf("%s.%s is personal data but would be carried in tiles", l.ID, f.Name)
+			}
+		}
+	}
+	if n := len(Homesteads.Fields); n == 0 {
+		t.Fatal("homesteads has no fields")
+	}
+}
+
+func TestQuoteIdent(t *testing.T) {
+	if got := QuoteIdent(`a"b`); got != `"a""b"` {
+		t.Errorf("QuoteIdent = %s", got)
+	}
+	if got := Homesteads.QualifiedTable(); got != `"villageplan"."homesteads"` {
+		t.Errorf("QualifiedTable = %s", got)
+	}
+}

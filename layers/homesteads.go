@@ -1,0 +1,30 @@
+package layers
+
+// Homesteads is the 宅基地 parcel layer (宗地, ZD): one MultiPolygon per
+// parcel with its 宗地代码 and 不动产单元号. The holder's name, ID number and
+// household id are personal data: never served anonymously, never in tiles.
+var Homesteads = &Layer{
+	ID: "homesteads", TitleZH: "宅基地", TitleEN: "Homesteads",
+	Description:  "农村宅基地宗地、不动产单元号、批准文号与状态（户主信息为个人信息，不公开）。Rural homestead parcels.",
+	StandardName: "ZD",
+	Table:        "homesteads", Geometry: MultiPolygon,
+	Fields: []Field{
+		{Name: "zddm", Code: "ZDDM", TitleZH: "宗地代码", TitleEN: "parcel code", Type: Text, MaxLength: 19, Required: true},
+		{Name: "bdcdyh", Code: "BDCDYH", TitleZH: "不动产单元号", TitleEN: "real-estate unit number", Type: Text, MaxLength: 28},
+		{Name: "xzqdm", Code: "XZQDM", TitleZH: "行政区代码", TitleEN: "village code", Type: Text, MaxLength: 12, Required: true},
+		{Name: "zl", Code: "ZL", TitleZH: "坐落", TitleEN: "location", Type: Text},
+		{Name: "zdmj", Code: "ZDMJ", TitleZH: "宗地面积", TitleEN: "declared area", Type: Real, Unit: "m²"},
+		{Name: "approval_number", TitleZH: "批准书号", TitleEN: "approval number", Type: Text},
+		{Name: "approved_on", TitleZH: "批准日期", TitleEN: "approved on", Type: Date},
+		{Name: "status", TitleZH: "状态", TitleEN: "status", Type: Text, CodeList: CLHomesteadStatus, Required: true},
+		{Name: "household_id", TitleZH: "户编号", TitleEN: "household id", Type: Text, Personal: true, TileMinZoom: -1},
+		{Name: "holder_name", TitleZH: "户主姓名", TitleEN: "holder name", Type: Text, Personal: true, TileMinZoom: -1},
+		{Name: "holder_id_number", TitleZH: "户主身份证号", TitleEN: "holder ID number", Type: Text, MaxLength: 18, Personal: true, TileMinZoom: -1},
+	},
+	MinZoom: 14, MaxZoom: 22, Group: "宅基地",
+	Style: Style{Kind: "fill", Color: "#e8a0a0", Opacity: 0.7, ColorBy: "status", Colors: map[string]string{
+		"已登记": "#e8a0a0", "已批准": "#f4a582", "在建": "#d6604d", "闲置": "#bababa", "退出": "#878787",
+	}},
+}
+
+func init() { register(Homesteads) }

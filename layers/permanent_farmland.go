@@ -1,0 +1,26 @@
+package layers
+
+// PermanentFarmland is the 永久基本农田保护图斑 layer (YJJBNTBHTB). Any
+// overlap of a new homestead with it is forbidden (土地管理法 第三十五、三十七、
+// 六十二条; 基本农田保护条例 第十七条).
+var PermanentFarmland = &Layer{
+	ID: "permanent_farmland", TitleZH: "永久基本农田", TitleEN: "Permanent basic farmland",
+	Description:  "永久基本农田保护图斑。Permanent basic farmland protection parcels; building on them is forbidden.",
+	StandardName: "YJJBNTBHTB",
+	Table:        "permanent_farmland", Geometry: MultiPolygon,
+	Fields: []Field{
+		{Name: "yjjbnttbbh", Code: "YJJBNTTBBH", TitleZH: "永久基本农田图斑编号", TitleEN: "farmland parcel number", Type: Text, MaxLength: 20, Required: true},
+		{Name: "tbbh", Code: "TBBH", TitleZH: "图斑编号", TitleEN: "land-use parcel number", Type: Text, MaxLength: 8},
+		{Name: "dlbm", Code: "DLBM", TitleZH: "地类编码", TitleEN: "land class code", Type: Text, MaxLength: 5, CodeList: CLDLBM, Required: true},
+		{Name: "dlmc", Code: "DLMC", TitleZH: "地类名称", TitleEN: "land class name", Type: Text},
+		{Name: "zldwdm", Code: "ZLDWDM", TitleZH: "坐落单位代码", TitleEN: "location unit code", Type: Text, MaxLength: 19},
+		{Name: "xzqdm", Code: "XZQDM", TitleZH: "行政区代码", TitleEN: "village code", Type: Text, MaxLength: 12},
+		{Name: "yjjbntmj", Code: "YJJBNTMJ", TitleZH: "永久基本农田面积", TitleEN: "declared area", Type: Real, Unit: "m²"},
+		{Name: "bhkssj", Code: "BHKSSJ", TitleZH: "保护开始时间", TitleEN: "protection from", Type: Date},
+		{Name: "bhjssj", Code: "BHJSSJ", TitleZH: "保护结束时间", TitleEN: "protection until", Type: Date},
+	},
+	MinZoom: 11, MaxZoom: 22, Group: "规划管控",
+	Style: Style{Kind: "fill", Color: "#e6c229", Opacity: 0.45},
+}
+
+func init() { register(PermanentFarmland) }

@@ -1,0 +1,4 @@
+package httpapi
+
+// routeFeatures mounts the OGC API – Features routes.
+func (s *Server) routeFeatures() {}

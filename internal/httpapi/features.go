@@ -1,4 +1,728 @@
 package httpapi
 
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"villageplan/internal/features"
+	"villageplan/layers"
+)
+
+// OGC URIs of the CRSs served.
+const (
+	uriCRS84   = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+	uriEPSGFmt = "http://www.opengis.net/def/crs/EPSG/0/%d"
+)
+
+// Conformance classes claimed: only those fully implemented.
+var conformanceClasses = []string{
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+}
+
+// featureRoutes holds the state of the OGC API – Features handlers.
+type featureRoutes struct {
+	s   *Server
+	svc *features.Service
+
+	mu      sync.Mutex
+	extents map[string]cachedExtent
+}
+
+type cachedExtent struct {
+	version int64
+	extent  features.Extent
+}
+
 // routeFeatures mounts the OGC API – Features routes.
-func (s *Server) routeFeatures() {}
+func (s *Server) routeFeatures() {
+	if s.pool == nil {
+		return
+	}
+	fr := &featureRoutes{s: s, svc: features.New(s.pool, s.catalog), extents: map[string]cachedExtent{}}
+	r := s.router
+	get := []string{http.MethodGet, http.MethodHead}
+	r.HandleFunc("/", fr.landing).Methods(get...)
+	r.HandleFunc("/conformance", fr.conformance).Methods(get...)
+	r.HandleFunc("/api", fr.openAPI).Methods(get...)
+	r.HandleFunc("/collections", fr.collections).Methods(get...)
+	r.HandleFunc("/collections/{collectionId}", fr.collection).Methods(get...)
+	r.HandleFunc("/collections/{collectionId}/queryables", fr.queryables).Methods(get...)
+	r.HandleFunc("/collections/{collectionId}/items", fr.items).Methods(get...)
+	r.HandleFunc("/collections/{collectionId}/items/{featureId}", fr.item).Methods(get...)
+}
+
+// link is an OGC API link object.
+type link struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+// baseURL is the external URL of the service root without a trailing
+// slash: the configured BaseURL, else rebuilt from X-Forwarded-Proto,
+// X-Forwarded-Host and X-Forwarded-Prefix (set by a reverse proxy), else
+// from the request itself.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.opts.BaseURL != "" {
+		return strings.TrimRight(s.opts.BaseURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	host := r.Host
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		host = strings.TrimSpace(strings.Split(h, ",")[0])
+	}
+	prefix := strings.TrimRight(r.Header.Get("X-Forwarded-Prefix"), "/")
+	if prefix != "" && !strings.HasPrefix(prefix, "/") {
+		prefix = "/" + prefix
+	}
+	return scheme + "://" + host + prefix
+}
+
+// wantsFormat decides the response format from f= and Accept. It returns
+// "" (and has written 406) when neither can be served.
+func wantsFormat(w http.ResponseWriter, r *http.Request, offered ...string) string {
+	if f := r.URL.Query().Get("f"); f != "" {
+		for _, o := range offered {
+			if f == o {
+				return o
+			}
+		}
+		WriteError(w, http.StatusNotAcceptable, "NotAcceptable",
+			fmt.Sprintf("format f=%s is not offered here; use one of: %s", f, strings.Join(offered, ", ")))
+		return ""
+	}
+	return offered[0]
+}
+
+func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
+	if wantsFormat(w, r, "json") == "" {
+		return
+	}
+	base := fr.s.baseURL(r)
+	WriteJSON(w, http.StatusOK, map[string]any{
+		"title":       "双营子回族乡村庄规划一张图 — Village planning one-map of Shuangyingzi Hui Township",
+		"description": "OGC API – Features for every planning layer (CGCS2000). 示例数据 where marked.",
+		"links": []link{
+			{Href: base + "/", Rel: "self", Type: "application/json", Title: "this document"},
+			{Href: base + "/api", Rel: "service-desc", Type: "application/vnd.oai.openapi+json;version=3.0", Title: "OpenAPI definition"},
+			{Href: base + "/conformance", Rel: "conformance", Type: "application/json", Title: "conformance classes"},
+			{Href: base + "/collections", Rel: "data", Type: "application/json", Title: "layers"},
+		},
+	})
+}
+
+func (fr *featureRoutes) conformance(w http.ResponseWriter, r *http.Request) {
+	if wantsFormat(w, r, "json") == "" {
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"conformsTo": conformanceClasses})
+}
+
+// supportedCRS lists the output CRSs of a layer: CRS84, EPSG:4490,
+// EPSG:4326, EPSG:3857 and the CGCS2000 3-degree Gauss-Krüger zones (with
+// and without the zone number in the easting) that cover its extent.
+func supportedCRS(e features.Extent) []int {
+	out := []int{0, layers.StorageSRID, 4326, layers.TileSRID}
+	if e.Empty {
+		return out
+	}
+	seen := map[int]bool{}
+	for z := gkZone3(e.MinLon); z <= gkZone3(e.MaxLon); z++ {
+		if z < 25 || z > 45 || seen[z] {
+			continue
+		}
+		seen[z] = true
+		out = append(out, 4488+z, 4534+(3*z-75)/3)
+	}
+	return out
+}
+
+// gkZone3 is the 3-degree Gauss-Krüger zone of a longitude (zone n has
+// central meridian 3n°E).
+func gkZone3(lon float64) int { return int(math.Floor(lon/3 + 0.5)) }
+
+func crsURI(srid int) string {
+	if srid == 0 {
+		return uriCRS84
+	}
+	return fmt.Sprintf(uriEPSGFmt, srid)
+}
+
+// parseCRSURI reads an OGC CRS URI (or EPSG:N) into an SRID (0 for CRS84).
+func parseCRSURI(s string) (int, bool) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case uriCRS84, "CRS84", "OGC:CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84", "[OGC:CRS84]":
+		return 0, true
+	}
+	for _, p := range []string{"http://www.opengis.net/def/crs/EPSG/0/", "https://www.opengis.net/def/crs/EPSG/0/", "EPSG:", "urn:ogc:def:crs:EPSG::", "[EPSG:"} {
+		if strings.HasPrefix(s, p) {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(s, p), "]"))
+			return n, err == nil && n > 0
+		}
+	}
+	return 0, false
+}
+
+func (fr *featureRoutes) layer(w http.ResponseWriter, r *http.Request) *layers.Layer {
+	id := mux.Vars(r)["collectionId"]
+	l, ok := fr.s.catalog.Layer(id)
+	if !ok {
+		WriteError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no collection %q; GET /collections lists them", id))
+		return nil
+	}
+	return l
+}
+
+// extent returns the layer's extent, recomputed only when its data version
+// changed.
+func (fr *featureRoutes) extent(ctx context.Context, l *layers.Layer) (features.Extent, error) {
+	v, _, err := fr.svc.Version(ctx, l)
+	if err != nil {
+		return features.Extent{}, err
+	}
+	fr.mu.Lock()
+	c, ok := fr.extents[l.ID]
+	fr.mu.Unlock()
+	if ok && c.version == v {
+		return c.extent, nil
+	}
+	e, err := fr.svc.Extent(ctx, l)
+	if err != nil {
+		return e, err
+	}
+	fr.mu.Lock()
+	fr.extents[l.ID] = cachedExtent{version: v, extent: e}
+	fr.mu.Unlock()
+	return e, nil
+}
+
+func (fr *featureRoutes) collectionDoc(ctx context.Context, base string, l *layers.Layer) (map[string]any, error) {
+	e, err := fr.extent(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	crs := []string{}
+	for _, c := range supportedCRS(e) {
+		crs = append(crs, crsURI(c))
+	}
+	href := base + "/collections/" + l.ID
+	doc := map[string]any{
+		"id":          l.ID,
+		"title":       l.TitleZH + " " + l.TitleEN,
+		"description": l.Description,
+		"itemType":    "feature",
+		"crs":         crs,
+		"storageCrs":  crsURI(layers.StorageSRID),
+		"links": []link{
+			{Href: href, Rel: "self", Type: "application/json", Title: "this collection"},
+			{Href: href + "/items", Rel: "items", Type: "application/geo+json", Title: l.TitleZH},
+			{Href: href + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: "application/schema+json", Title: "queryables"},
+		},
+	}
+	if !e.Empty {
+		doc["extent"] = map[string]any{"spatial": map[string]any{
+			"bbox": [][]float64{{e.MinLon, e.MinLat, e.MaxLon, e.MaxLat}},
+			"crs":  uriCRS84,
+		}}
+	}
+	return doc, nil
+}
+
+func (fr *featureRoutes) collections(w http.ResponseWriter, r *http.Request) {
+	if wantsFormat(w, r, "json") == "" {
+		return
+	}
+	base := fr.s.baseURL(r)
+	var docs []map[string]any
+	for _, l := range fr.s.catalog.Layers() {
+		d, err := fr.collectionDoc(r.Context(), base, l)
+		if err != nil {
+			fr.s.serverError(w, r, err)
+			return
+		}
+		docs = append(docs, d)
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{
+		"links":       []link{{Href: base + "/collections", Rel: "self", Type: "application/json"}},
+		"collections": docs,
+		"crs":         []string{uriCRS84, crsURI(layers.StorageSRID), crsURI(4326), crsURI(layers.TileSRID)},
+	})
+}
+
+func (fr *featureRoutes) collection(w http.ResponseWriter, r *http.Request) {
+	l := fr.layer(w, r)
+	if l == nil || wantsFormat(w, r, "json") == "" {
+		return
+	}
+	d, err := fr.collectionDoc(r.Context(), fr.s.baseURL(r), l)
+	if err != nil {
+		fr.s.serverError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, d)
+}
+
+// queryables describes the fields that may be filtered on, as JSON Schema;
+// personal-data fields are listed as restricted and cannot be queried.
+func (fr *featureRoutes) queryables(w http.ResponseWriter, r *http.Request) {
+	l := fr.layer(w, r)
+	if l == nil || wantsFormat(w, r, "json") == "" {
+		return
+	}
+	props := map[string]any{}
+	for _, f := range l.Fields {
+		p := fieldSchema(f)
+		if f.Personal {
+			p = map[string]any{"title": f.TitleZH + " / " + f.TitleEN, "description": "个人信息，不可查询 / personal data, restricted", "readOnly": true, "x-restricted": true}
+		}
+		props[f.Name] = p
+	}
+	geomFormat := map[layers.GeometryType]string{layers.Point: "geometry-point", layers.MultiLineString: "geometry-multilinestring", layers.MultiPolygon: "geometry-multipolygon"}
+	props["geometry"] = map[string]any{"format": geomFormat[l.Geometry]}
+	w.Header().Set("Content-Type", "application/schema+json")
+	WriteJSONTyped(w, http.StatusOK, "application/schema+json", map[string]any{
+		"$schema":    "https://json-schema.org/draft/2019-09/schema",
+		"$id":        fr.s.baseURL(r) + "/collections/" + l.ID + "/queryables",
+		"type":       "object",
+		"title":      l.TitleZH + " " + l.TitleEN,
+		"properties": props,
+	})
+}
+
+// fieldSchema is the JSON Schema of a catalog field, with its code list as
+// an enum.
+func fieldSchema(f layers.Field) map[string]any {
+	p := map[string]any{"title": f.TitleZH + " / " + f.TitleEN}
+	switch f.Type {
+	case layers.Integer:
+		p["type"] = "integer"
+	case layers.Real:
+		p["type"] = "number"
+	case layers.Bool:
+		p["type"] = "boolean"
+	case layers.Date:
+		p["type"], p["format"] = "string", "date"
+	default:
+		p["type"] = "string"
+		if f.MaxLength > 0 {
+			p["maxLength"] = f.MaxLength
+		}
+	}
+	if f.Unit != "" {
+		p["x-unit"] = f.Unit
+	}
+	if f.Code != "" {
+		p["x-standard-code"] = f.Code
+	}
+	if f.CodeList != "" {
+		if cl, ok := layers.CodeListByID(f.CodeList); ok {
+			var enum []string
+			for _, v := range cl.Values {
+				enum = append(enum, v.Value)
+			}
+			p["enum"] = enum
+		}
+	}
+	return p
+}
+
+// paramError is a 400 naming the offending parameter.
+type paramError struct{ param, msg string }
+
+func (e *paramError) Error() string { return "parameter " + e.param + ": " + e.msg }
+
+func badParam(param, format string, a ...any) error {
+	return &paramError{param: param, msg: fmt.Sprintf(format, a...)}
+}
+
+// standardItemParams are the query parameters of the items resource other
+// than queryable attribute names.
+var standardItemParams = map[string]bool{
+	"f": true, "bbox": true, "bbox-crs": true, "limit": true, "offset": true, "properties": true,
+	"sortby": true, "crs": true, "datetime": true,
+}
+
+// parseItemsQuery turns the items query string into a features.Query.
+// Every failure is a *paramError.
+func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v url.Values) (*features.Query, error) {
+	q := &features.Query{Layer: l, Limit: features.DefaultLimit}
+	visible := features.VisibleFields(l, false)
+	byName := map[string]layers.Field{}
+	for _, f := range visible {
+		byName[f.Name] = f
+	}
+	for k := range v {
+		if standardItemParams[k] {
+			continue
+		}
+		if _, ok := byName[k]; ok {
+			continue
+		}
+		if f, ok := l.Field(k); ok && f.Personal {
+			return nil, badParam(k, "is personal data and cannot be queried")
+		}
+		return nil, badParam(k, "is not a parameter of this collection; see /collections/%s/queryables", l.ID)
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, badParam("limit", "must be a whole number from 1 to %d, got %q", features.MaxLimit, s)
+		}
+		if n > features.MaxLimit {
+			n = features.MaxLimit // OGC API: a larger limit is reduced, not refused
+		}
+		q.Limit = n
+	}
+	if s := v.Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, badParam("offset", "must be a whole number ≥ 0, got %q", s)
+		}
+		q.Offset = n
+	}
+	var ext *features.Extent
+	getExtent := func() (features.Extent, error) {
+		if ext == nil {
+			e, err := fr.extent(ctx, l)
+			if err != nil {
+				return e, err
+			}
+			ext = &e
+		}
+		return *ext, nil
+	}
+	allowed := func(srid int) (bool, error) {
+		e, err := getExtent()
+		if err != nil {
+			return false, err
+		}
+		for _, c := range supportedCRS(e) {
+			if c == srid {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	if s := v.Get("crs"); s != "" {
+		srid, ok := parseCRSURI(s)
+		if !ok {
+			return nil, badParam("crs", "%q is not a CRS URI; use e.g. %s or %s", s, uriCRS84, crsURI(layers.StorageSRID))
+		}
+		if ok, err := allowed(srid); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, badParam("crs", "%s is not offered for this collection; see its \"crs\" list", s)
+		}
+		q.OutputSRID = srid
+	}
+	if s := v.Get("bbox"); s != "" {
+		parts := strings.Split(s, ",")
+		if len(parts) != 4 && len(parts) != 6 {
+			return nil, badParam("bbox", "needs 4 numbers (or 6 with heights), got %d", len(parts))
+		}
+		var n []float64
+		for _, p := range parts {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, badParam("bbox", "%q is not a finite number", p)
+			}
+			n = append(n, f)
+		}
+		if len(n) == 6 {
+			n = []float64{n[0], n[1], n[3], n[4]}
+		}
+		bb := &features.BBox{MinA1: n[0], MinA2: n[1], MaxA1: n[2], MaxA2: n[3]}
+		if s := v.Get("bbox-crs"); s != "" {
+			srid, ok := parseCRSURI(s)
+			if !ok {
+				return nil, badParam("bbox-crs", "%q is not a CRS URI", s)
+			}
+			if ok, err := allowed(srid); err != nil {
+				return nil, err
+			} else if !ok {
+				return nil, badParam("bbox-crs", "%s is not offered for this collection", s)
+			}
+			bb.SRID = srid
+		}
+		if bb.MinA2 > bb.MaxA2 {
+			return nil, badParam("bbox", "the lower corner's second coordinate %v is above the upper corner's %v", bb.MinA2, bb.MaxA2)
+		}
+		if bb.MinA1 > bb.MaxA1 {
+			// Only CRS84 boxes may cross the antimeridian, which no layer
+			// of a township does: refuse rather than guess.
+			return nil, badParam("bbox", "the lower corner's first coordinate %v is above the upper corner's %v", bb.MinA1, bb.MaxA1)
+		}
+		if bb.SRID == 0 && (bb.MinA1 < -180 || bb.MaxA1 > 180 || bb.MinA2 < -90 || bb.MaxA2 > 90) {
+			return nil, badParam("bbox", "CRS84 boxes are longitude -180…180, latitude -90…90")
+		}
+		q.BBox = bb
+	} else if v.Get("bbox-crs") != "" {
+		return nil, badParam("bbox-crs", "given without bbox")
+	}
+	if s := v.Get("properties"); s != "" {
+		q.Properties = []layers.Field{}
+		for _, name := range strings.Split(s, ",") {
+			name = strings.TrimSpace(name)
+			f, ok := byName[name]
+			if !ok {
+				return nil, badParam("properties", "%q is not a property of %s", name, l.ID)
+			}
+			q.Properties = append(q.Properties, f)
+		}
+	}
+	if s := v.Get("sortby"); s != "" {
+		for _, key := range strings.Split(s, ",") {
+			key = strings.TrimSpace(key)
+			desc := strings.HasPrefix(key, "-")
+			key = strings.TrimLeft(key, "+-")
+			f, ok := byName[key]
+			if !ok {
+				return nil, badParam("sortby", "%q is not a sortable property of %s", key, l.ID)
+			}
+			q.SortBy = append(q.SortBy, features.Sort{Field: f, Desc: desc})
+		}
+	}
+	if s := v.Get("datetime"); s != "" {
+		return nil, badParam("datetime", "collection %s has no temporal extent", l.ID)
+	}
+	names := make([]string, 0, len(v))
+	for k := range v {
+		if _, ok := byName[k]; ok && !standardItemParams[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		val, err := typedValue(byName[k], v.Get(k))
+		if err != nil {
+			return nil, badParam(k, "%v", err)
+		}
+		q.Equals = append(q.Equals, features.Equal{Field: byName[k], Value: val})
+	}
+	return q, nil
+}
+
+// typedValue converts a query-string value to the Go type of the field.
+func typedValue(f layers.Field, s string) (any, error) {
+	switch f.Type {
+	case layers.Integer:
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		return int32(n), nil
+	case layers.Real:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		return x, nil
+	case layers.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", s)
+		}
+		return b, nil
+	case layers.Date:
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
+		}
+		return d, nil
+	}
+	return s, nil
+}
+
+// etag derives a weak validator from the layer version and the request.
+func etag(layerID string, version int64, r *http.Request) string {
+	h := sha256.Sum256([]byte(r.URL.Path + "?" + r.URL.RawQuery + "|" + r.Header.Get("X-Forwarded-Host") + r.Header.Get("X-Forwarded-Prefix")))
+	return fmt.Sprintf(`W/"%s-%d-%s"`, layerID, version, hex.EncodeToString(h[:6]))
+}
+
+// notModified sets ETag/Last-Modified and answers 304 when the client's
+// copy is current.
+func notModified(w http.ResponseWriter, r *http.Request, tag string, updated time.Time) bool {
+	w.Header().Set("ETag", tag)
+	if !updated.IsZero() {
+		w.Header().Set("Last-Modified", updated.UTC().Format(http.TimeFormat))
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	for _, t := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		if strings.TrimSpace(t) == tag || strings.TrimSpace(t) == "*" {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
+
+func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
+	l := fr.layer(w, r)
+	if l == nil || wantsFormat(w, r, "json", "geojson") == "" {
+		return
+	}
+	v := r.URL.Query()
+	q, err := fr.parseItemsQuery(r.Context(), l, v)
+	if err != nil {
+		fr.s.requestError(w, r, err)
+		return
+	}
+	page, err := fr.svc.Items(r.Context(), q)
+	if err != nil {
+		fr.s.serverError(w, r, err)
+		return
+	}
+	if notModified(w, r, etag(l.ID, page.Version, r), page.UpdatedAt) {
+		return
+	}
+	base := fr.s.baseURL(r)
+	self := base + "/collections/" + l.ID + "/items"
+	pageLink := func(rel string, offset int) link {
+		nv := url.Values{}
+		for k, vals := range v {
+			nv[k] = vals
+		}
+		nv.Set("offset", strconv.Itoa(offset))
+		nv.Set("limit", strconv.Itoa(q.Limit))
+		return link{Href: self + "?" + nv.Encode(), Rel: rel, Type: "application/geo+json"}
+	}
+	links := []link{{Href: self + queryString(v), Rel: "self", Type: "application/geo+json", Title: "this page"},
+		{Href: base + "/collections/" + l.ID, Rel: "collection", Type: "application/json"}}
+	var hdrLinks []string
+	if page.HasNext {
+		nl := pageLink("next", q.Offset+q.Limit)
+		links = append(links, nl)
+		hdrLinks = append(hdrLinks, fmt.Sprintf("<%s>; rel=\"next\"; type=\"application/geo+json\"", nl.Href))
+	}
+	if q.Offset > 0 {
+		pl := pageLink("prev", max(0, q.Offset-q.Limit))
+		links = append(links, pl)
+		hdrLinks = append(hdrLinks, fmt.Sprintf("<%s>; rel=\"prev\"; type=\"application/geo+json\"", pl.Href))
+	}
+	if len(hdrLinks) > 0 {
+		w.Header().Set("Link", strings.Join(hdrLinks, ", "))
+	}
+	w.Header().Set("Content-Crs", "<"+crsURI(q.OutputSRID)+">")
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.WriteHeader(http.StatusOK)
+
+	var b bytes.Buffer
+	b.WriteString(`{"type":"FeatureCollection","features":[`)
+	for i, f := range page.Features {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(f)
+	}
+	b.WriteString(`],"numberReturned":`)
+	b.WriteString(strconv.Itoa(len(page.Features)))
+	if page.Matched >= 0 {
+		b.WriteString(`,"numberMatched":`)
+		b.WriteString(strconv.FormatInt(page.Matched, 10))
+	}
+	b.WriteString(`,"timeStamp":"`)
+	b.WriteString(time.Now().UTC().Format(time.RFC3339))
+	b.WriteString(`","links":`)
+	lb, _ := jsonMarshal(links)
+	b.Write(lb)
+	b.WriteString("}\n")
+	_, _ = w.Write(b.Bytes())
+}
+
+func queryString(v url.Values) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
+	l := fr.layer(w, r)
+	if l == nil || wantsFormat(w, r, "json", "geojson") == "" {
+		return
+	}
+	raw := mux.Vars(r)["featureId"]
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id < 1 {
+		WriteError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no feature %q in %s (feature ids are positive whole numbers)", raw, l.ID))
+		return
+	}
+	srid := 0
+	for k := range r.URL.Query() {
+		if k != "f" && k != "crs" {
+			fr.s.requestError(w, r, badParam(k, "is not a parameter of a single feature"))
+			return
+		}
+	}
+	if s := r.URL.Query().Get("crs"); s != "" {
+		var ok bool
+		srid, ok = parseCRSURI(s)
+		e, eerr := fr.extent(r.Context(), l)
+		if eerr != nil {
+			fr.s.serverError(w, r, eerr)
+			return
+		}
+		if ok {
+			ok = false
+			for _, c := range supportedCRS(e) {
+				ok = ok || c == srid
+			}
+		}
+		if !ok {
+			fr.s.requestError(w, r, badParam("crs", "%q is not offered for this collection", s))
+			return
+		}
+	}
+	f, version, updated, err := fr.svc.Feature(r.Context(), l, id, srid, false)
+	if errors.Is(err, features.ErrNotFound) {
+		WriteError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no feature %d in %s", id, l.ID))
+		return
+	}
+	if err != nil {
+		fr.s.serverError(w, r, err)
+		return
+	}
+	if notModified(w, r, etag(l.ID, version, r), updated) {
+		return
+	}
+	base := fr.s.baseURL(r)
+	w.Header().Set("Content-Crs", "<"+crsURI(srid)+">")
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.WriteHeader(http.StatusOK)
+	// Splice the links into the feature object PostGIS built.
+	lb, _ := jsonMarshal([]link{
+		{Href: base + "/collections/" + l.ID + "/items/" + raw, Rel: "self", Type: "application/geo+json"},
+		{Href: base + "/collections/" + l.ID, Rel: "collection", Type: "application/json"},
+	})
+	out := make([]byte, 0, len(f)+len(lb)+16)
+	out = append(out, f[:len(f)-1]...)
+	out = append(out, `,"links":`...)
+	out = append(out, lb...)
+	out = append(out, "}\n"...)
+	_, _ = w.Write(out)
+}

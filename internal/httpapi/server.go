@@ -5,8 +5,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -26,6 +28,7 @@ import (
 // it has no package-level state, so several servers can run in one process
 // (as the tests do).
 type Server struct {
+	opts     Options
 	pool     *pgxpool.Pool
 	catalog  *layers.Catalog
 	logger   *slog.Logger
@@ -39,11 +42,15 @@ type Options struct {
 	Pool    *pgxpool.Pool
 	Catalog *layers.Catalog
 	Logger  *slog.Logger
+	// BaseURL is the external URL of the service root used in links
+	// (e.g. https://gis.example.gov.cn/villageplan). Empty: links are
+	// built from the request and the X-Forwarded-* headers.
+	BaseURL string
 }
 
 // New builds the server and its routes.
 func New(opts Options) *Server {
-	s := &Server{pool: opts.Pool, catalog: opts.Catalog, logger: opts.Logger, router: mux.NewRouter()}
+	s := &Server{opts: opts, pool: opts.Pool, catalog: opts.Catalog, logger: opts.Logger, router: mux.NewRouter()}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -138,11 +145,49 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 
 // WriteJSON writes v as a JSON body with the given status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	WriteJSONTyped(w, status, "application/json", v)
+}
+
+// WriteJSONTyped writes v as JSON with the given media type.
+func WriteJSONTyped(w http.ResponseWriter, status int, mediaType string, v any) {
+	w.Header().Set("Content-Type", mediaType)
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// jsonMarshal encodes v without HTML escaping (links keep their & signs).
+func jsonMarshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// requestError answers 400 for a *paramError (naming the parameter) and
+// falls back to serverError for anything else.
+func (s *Server) requestError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *paramError
+	if errors.As(err, &pe) {
+		WriteError(w, http.StatusBadRequest, "InvalidParameterValue", pe.Error())
+		return
+	}
+	s.serverError(w, r, err)
+}
+
+// serverError logs err and answers 500 with a JSON body; a request that the
+// client abandoned is only logged at debug level.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		s.logger.Debug("request cancelled by client", "path", r.URL.Path, "err", err)
+		return
+	}
+	s.logger.Error("request failed", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+	WriteError(w, http.StatusInternalServerError, "ServerError", "the server could not answer this request; the error is in its log")
 }
 
 // ErrorBody is the JSON body of every error response, shaped like an OGC

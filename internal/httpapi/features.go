@@ -34,6 +34,14 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+	"http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+	"http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 }
 
 // featureRoutes holds the state of the OGC API – Features handlers.
@@ -364,7 +372,7 @@ func badParam(param, format string, a ...any) error {
 // than queryable attribute names.
 var standardItemParams = map[string]bool{
 	"f": true, "bbox": true, "bbox-crs": true, "limit": true, "offset": true, "properties": true,
-	"sortby": true, "crs": true, "datetime": true,
+	"sortby": true, "crs": true, "datetime": true, "filter": true, "filter-lang": true, "filter-crs": true,
 }
 
 // parseItemsQuery turns the items query string into a features.Query.
@@ -509,6 +517,33 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 	}
 	if s := v.Get("datetime"); s != "" {
 		return nil, badParam("datetime", "collection %s has no temporal extent", l.ID)
+	}
+	if s := v.Get("filter"); s != "" {
+		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" {
+			return nil, badParam("filter-lang", "%q is not supported; use cql2-text", lang)
+		}
+		fsrid := 0
+		if c := v.Get("filter-crs"); c != "" {
+			srid, ok := parseCRSURI(c)
+			if !ok {
+				return nil, badParam("filter-crs", "%q is not a CRS URI", c)
+			}
+			if ok, err := allowed(srid); err != nil {
+				return nil, err
+			} else if !ok {
+				return nil, badParam("filter-crs", "%s is not offered for this collection", c)
+			}
+			fsrid = srid
+		}
+		where, wargs, err := features.TranslateCQL2(s, features.FilterContext{Fields: visible, FilterSRID: fsrid})
+		if err != nil {
+			return nil, badParam("filter", "%v", err)
+		}
+		q.Where, q.WhereArgs = where, wargs
+	} else if v.Get("filter-crs") != "" || v.Get("filter-lang") != "" {
+		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" {
+			return nil, badParam("filter-lang", "%q is not supported; use cql2-text", lang)
+		}
 	}
 	names := make([]string, 0, len(v))
 	for k := range v {

@@ -76,4 +76,3 @@ func TestGDALReadsTheFeaturesAPI(t *testing.T) {
 		t.Errorf("ogr2ogr copy: %v", m)
 	}
 }
-

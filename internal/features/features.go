@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -391,4 +392,62 @@ func (s *Service) Stream(ctx context.Context, q *Query, fn func(feature []byte) 
 		}
 	}
 	return rows.Err()
+}
+
+// SVGMap is a page of features drawn by PostGIS as SVG path data in
+// Web-Mercator metres (ST_AsSVG, y axis pointing down), for the HTML views.
+type SVGMap struct {
+	// ViewBox is "minx miny width height" in the same units.
+	ViewBox string
+	// Paths maps a feature id to its SVG path data (or "cx cy" attributes
+	// text for points, see IsPoint).
+	Paths   map[int64]string
+	IsPoint bool
+	// Width is the map's width in metres (for a scale bar).
+	Width float64
+}
+
+// ItemsSVG draws the features of one page of q (same filters, order, limit
+// and offset as Items) as SVG.
+func (s *Service) ItemsSVG(ctx context.Context, q *Query) (*SVGMap, error) {
+	var a args
+	w := where(q, &a)
+	sql := "WITH page AS (SELECT t.id, t.geom_3857 FROM " + q.Layer.QualifiedTable() + " t" + w + orderBy(q) +
+		" LIMIT " + a.add(max(q.Limit, 1)) + " OFFSET " + a.add(q.Offset) + `)
+		SELECT id, ST_AsSVG(geom_3857, 0, 1),
+		       ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM page, (SELECT ST_Extent(geom_3857) AS e FROM page) x`
+	rows, err := s.pool.Query(ctx, sql, a...)
+	if err != nil {
+		return nil, fmt.Errorf("layer %s svg: %w", q.Layer.ID, err)
+	}
+	defer rows.Close()
+	m := &SVGMap{Paths: map[int64]string{}, IsPoint: q.Layer.Geometry == layers.Point}
+	var minx, miny, maxx, maxy float64
+	for rows.Next() {
+		var id int64
+		var path string
+		if err := rows.Scan(&id, &path, &minx, &miny, &maxx, &maxy); err != nil {
+			return nil, err
+		}
+		m.Paths[id] = path
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(m.Paths) == 0 {
+		return m, nil
+	}
+	pad := math.Max(math.Max(maxx-minx, maxy-miny)*0.05, 20)
+	m.Width = maxx - minx + 2*pad
+	m.ViewBox = fmt.Sprintf("%.1f %.1f %.1f %.1f", minx-pad, -maxy-pad, m.Width, maxy-miny+2*pad)
+	return m, nil
+}
+
+// IsSample reports whether the layer's content is the generated sample
+// data (villageplan.layer_metadata.is_sample).
+func (s *Service) IsSample(ctx context.Context, l *layers.Layer) (bool, error) {
+	var sample bool
+	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT is_sample FROM villageplan.layer_metadata WHERE layer = $1), false)`, l.ID).Scan(&sample)
+	return sample, err
 }

@@ -32,6 +32,7 @@ const (
 var conformanceClasses = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -123,14 +124,38 @@ func wantsFormat(w http.ResponseWriter, r *http.Request, offered ...string) stri
 			fmt.Sprintf("format f=%s is not offered here; use one of: %s", f, strings.Join(offered, ", ")))
 		return ""
 	}
+	if acceptsHTML(r) {
+		for _, o := range offered {
+			if o == "html" {
+				return o
+			}
+		}
+	}
 	return offered[0]
 }
 
+// acceptsHTML reports whether the client prefers HTML (a browser): text/html
+// is listed in Accept before any JSON type.
+func acceptsHTML(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	h := strings.Index(a, "text/html")
+	if h < 0 {
+		return false
+	}
+	j := strings.Index(a, "json")
+	return j < 0 || h < j
+}
+
 func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
-	if wantsFormat(w, r, "json") == "" {
+	f := wantsFormat(w, r, "json", "html")
+	if f == "" {
 		return
 	}
 	base := fr.s.baseURL(r)
+	if f == "html" {
+		renderHTML(w, "landing", &pageData{Title: "首页", Base: base, JSONQuery: jsonQuery(r)})
+		return
+	}
 	WriteJSON(w, http.StatusOK, map[string]any{
 		"title":       "双营子回族乡村庄规划一张图 — Village planning one-map of Shuangyingzi Hui Township",
 		"description": "OGC API – Features for every planning layer (CGCS2000). 示例数据 where marked.",
@@ -144,7 +169,12 @@ func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
 }
 
 func (fr *featureRoutes) conformance(w http.ResponseWriter, r *http.Request) {
-	if wantsFormat(w, r, "json") == "" {
+	f := wantsFormat(w, r, "json", "html")
+	if f == "" {
+		return
+	}
+	if f == "html" {
+		renderHTML(w, "conformance", &pageData{Title: "符合性类", Base: fr.s.baseURL(r), JSONQuery: jsonQuery(r), Classes: conformanceClasses})
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"conformsTo": conformanceClasses})
@@ -262,10 +292,15 @@ func (fr *featureRoutes) collectionDoc(ctx context.Context, base string, l *laye
 }
 
 func (fr *featureRoutes) collections(w http.ResponseWriter, r *http.Request) {
-	if wantsFormat(w, r, "json") == "" {
+	f := wantsFormat(w, r, "json", "html")
+	if f == "" {
 		return
 	}
 	base := fr.s.baseURL(r)
+	if f == "html" {
+		renderHTML(w, "collections", &pageData{Title: "图层", Base: base, JSONQuery: jsonQuery(r), Layers: fr.s.catalog.Layers()})
+		return
+	}
 	var docs []map[string]any
 	for _, l := range fr.s.catalog.Layers() {
 		d, err := fr.collectionDoc(r.Context(), base, l)
@@ -284,7 +319,20 @@ func (fr *featureRoutes) collections(w http.ResponseWriter, r *http.Request) {
 
 func (fr *featureRoutes) collection(w http.ResponseWriter, r *http.Request) {
 	l := fr.layer(w, r)
-	if l == nil || wantsFormat(w, r, "json") == "" {
+	if l == nil {
+		return
+	}
+	f := wantsFormat(w, r, "json", "html")
+	if f == "" {
+		return
+	}
+	if f == "html" {
+		sample, err := fr.svc.IsSample(r.Context(), l)
+		if err != nil {
+			fr.s.serverError(w, r, err)
+			return
+		}
+		renderHTML(w, "collection", &pageData{Title: l.TitleZH, Base: fr.s.baseURL(r), JSONQuery: jsonQuery(r), Layer: l, Sample: sample})
 		return
 	}
 	d, err := fr.collectionDoc(r.Context(), fr.s.baseURL(r), l)
@@ -595,7 +643,8 @@ func typedValue(f layers.Field, s string) (any, error) {
 
 // etag derives a weak validator from the layer version and the request.
 func etag(layerID string, version int64, r *http.Request) string {
-	h := sha256.Sum256([]byte(r.URL.Path + "?" + r.URL.RawQuery + "|" + r.Header.Get("X-Forwarded-Host") + r.Header.Get("X-Forwarded-Prefix")))
+	h := sha256.Sum256([]byte(r.URL.Path + "?" + r.URL.RawQuery + "|" + r.Header.Get("X-Forwarded-Host") + r.Header.Get("X-Forwarded-Prefix") +
+		"|" + strconv.FormatBool(acceptsHTML(r))))
 	return fmt.Sprintf(`W/"%s-%d-%s"`, layerID, version, hex.EncodeToString(h[:6]))
 }
 
@@ -603,6 +652,7 @@ func etag(layerID string, version int64, r *http.Request) string {
 // copy is current.
 func notModified(w http.ResponseWriter, r *http.Request, tag string, updated time.Time) bool {
 	w.Header().Set("ETag", tag)
+	w.Header().Set("Vary", "Accept")
 	if !updated.IsZero() {
 		w.Header().Set("Last-Modified", updated.UTC().Format(http.TimeFormat))
 	}
@@ -618,7 +668,11 @@ func notModified(w http.ResponseWriter, r *http.Request, tag string, updated tim
 
 func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 	l := fr.layer(w, r)
-	if l == nil || wantsFormat(w, r, "json", "geojson") == "" {
+	if l == nil {
+		return
+	}
+	format := wantsFormat(w, r, "json", "geojson", "html")
+	if format == "" {
 		return
 	}
 	v := r.URL.Query()
@@ -662,6 +716,19 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 	if len(hdrLinks) > 0 {
 		w.Header().Set("Link", strings.Join(hdrLinks, ", "))
 	}
+	if format == "html" {
+		var next, prev string
+		for _, lk := range links {
+			switch lk.Rel {
+			case "next":
+				next = lk.Href
+			case "prev":
+				prev = lk.Href
+			}
+		}
+		fr.itemsHTML(w, r, l, q, page, next, prev)
+		return
+	}
 	w.Header().Set("Content-Crs", "<"+crsURI(q.OutputSRID)+">")
 	w.Header().Set("Content-Type", "application/geo+json")
 	w.WriteHeader(http.StatusOK)
@@ -698,7 +765,11 @@ func queryString(v url.Values) string {
 
 func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 	l := fr.layer(w, r)
-	if l == nil || wantsFormat(w, r, "json", "geojson") == "" {
+	if l == nil {
+		return
+	}
+	format := wantsFormat(w, r, "json", "geojson", "html")
+	if format == "" {
 		return
 	}
 	raw := mux.Vars(r)["featureId"]
@@ -746,6 +817,10 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := fr.s.baseURL(r)
+	if format == "html" {
+		fr.itemHTML(w, r, l, id, f)
+		return
+	}
 	w.Header().Set("Content-Crs", "<"+crsURI(srid)+">")
 	w.Header().Set("Content-Type", "application/geo+json")
 	w.WriteHeader(http.StatusOK)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"sort"
 
 	"villageplan/internal/features"
 )
@@ -10,7 +11,8 @@ import (
 // items and one feature path per layer, with its queryable properties as
 // query parameters.
 func (fr *featureRoutes) openAPI(w http.ResponseWriter, r *http.Request) {
-	if wantsFormat(w, r, "json") == "" {
+	format := wantsFormat(w, r, "json", "html")
+	if format == "" {
 		return
 	}
 	errResp := map[string]any{"description": "error (OGC exception: code, description)",
@@ -75,6 +77,15 @@ func (fr *featureRoutes) openAPI(w http.ResponseWriter, r *http.Request) {
 				"f":      map[string]any{"name": "f", "in": "query", "schema": map[string]any{"type": "string", "enum": []string{"json", "geojson"}}},
 			},
 		},
+	}
+	if format == "html" {
+		var list []string
+		for p := range paths {
+			list = append(list, p)
+		}
+		sort.Strings(list)
+		renderHTML(w, "api", &pageData{Title: "API", Base: fr.s.baseURL(r), JSONQuery: jsonQuery(r), Classes: list})
+		return
 	}
 	WriteJSONTyped(w, http.StatusOK, "application/vnd.oai.openapi+json;version=3.0", doc)
 }

@@ -1,0 +1,241 @@
+package siting
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"villageplan/geo/crs"
+	"villageplan/layers"
+)
+
+// ErrNotFound is returned by Get for an unknown check id.
+var ErrNotFound = errors.New("siting check not found")
+
+// Service runs, stores and reads siting checks.
+type Service struct {
+	pool *pgxpool.Pool
+	rs   *RuleSet
+	sql  string
+}
+
+// NewService returns a Service using the rule set rs.
+func NewService(pool *pgxpool.Pool, rs *RuleSet) *Service {
+	return &Service{pool: pool, rs: rs, sql: measureSQL()}
+}
+
+// RuleSet returns the rule set in force.
+func (s *Service) RuleSet() *RuleSet { return s.rs }
+
+// SiteFacts describes the site as on the 申请表.
+type SiteFacts struct {
+	// AreaM2 is the area in m² on the Gauss-Krüger plane MeasureEPSG: the
+	// site's own plane when it was sent in Gauss-Krüger coordinates (the
+	// surveyor's shoelace area), else the 3-degree zone of its longitude.
+	AreaM2      float64 `json:"area_m2"`
+	MeasureEPSG int     `json:"measure_epsg"`
+	MeasureCRS  string  `json:"measure_crs"`
+	CentroidLon float64 `json:"centroid_lon"`
+	CentroidLat float64 `json:"centroid_lat"`
+	VillageCode string  `json:"village_code,omitempty"`
+	VillageName string  `json:"village_name,omitempty"`
+	// Neighbors is the 四至: the nearest feature within 30 m to the east,
+	// south, west and north.
+	Neighbors map[string]string `json:"neighbors"`
+	InputEPSG int               `json:"input_epsg"`
+	Format    string            `json:"input_format"`
+	Label     string            `json:"label,omitempty"`
+}
+
+// Result is a complete check.
+type Result struct {
+	ID        int64     `json:"id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Verdict   Outcome   `json:"verdict"`
+	Input     Input     `json:"input"`
+	Site      SiteFacts `json:"site"`
+	// Geometry is the site in EPSG:4490 (lon, lat) as GeoJSON.
+	Geometry       json.RawMessage `json:"geometry"`
+	Rules          []RuleResult    `json:"rules"`
+	RuleSetVersion string          `json:"ruleset_version"`
+	// DataVersions is the layer_version of every layer at check time.
+	DataVersions map[string]int64 `json:"data_versions"`
+	// Placeholders is true when any threshold used awaits local
+	// confirmation.
+	Placeholders bool `json:"placeholders"`
+}
+
+// Check measures the site and evaluates every rule. It returns an
+// *InputError for a site that cannot be checked (invalid geometry with its
+// location, too many vertices) and ErrOutsideData for a site outside the
+// township's data.
+func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, error) {
+	n := 0
+	for _, p := range site.Geometry {
+		for _, r := range p {
+			n += len(r)
+		}
+	}
+	if n > s.rs.MaxSiteVertices {
+		return nil, inputErr("选址有 %d 个点，超过上限 %d", "the site has %d points, more than the %d allowed", n, s.rs.MaxSiteVertices)
+	}
+	measureSRID, err := measurePlane(site)
+	if err != nil {
+		return nil, err
+	}
+	b, err := wkb.Marshal(site.Geometry)
+	if err != nil {
+		return nil, err
+	}
+	var household *string
+	if in.HouseholdID != "" {
+		household = &in.HouseholdID
+	}
+	m, err := measure(ctx, s.pool, s.sql, b, site.SRID, measureSRID, household, s.rs.SearchRadiusM,
+		s.rs.Rules["village_construction_boundary"].ZoneKinds)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Valid {
+		return nil, &InputError{
+			ZH:  fmt.Sprintf("选址图形无效：%s（位置 %.6f, %.6f）；请检查边界是否自相交或重复点", m.InvalidWhy, m.InvalidAtLon, m.InvalidAtLat),
+			EN:  fmt.Sprintf("the site geometry is invalid: %s (at %.6f, %.6f); check for self-intersecting or repeated boundary points", m.InvalidWhy, m.InvalidAtLon, m.InvalidAtLat),
+			Lon: m.InvalidAtLon, Lat: m.InvalidAtLat,
+		}
+	}
+	if !m.InTownship {
+		return nil, ErrOutsideData
+	}
+	res := &Result{CreatedAt: time.Now().UTC(), Input: in, RuleSetVersion: s.rs.Version, DataVersions: m.Versions, Verdict: Pass}
+	c, _ := crs.Lookup(measureSRID)
+	res.Site = SiteFacts{AreaM2: round2(m.AreaM2), MeasureEPSG: measureSRID, MeasureCRS: c.Name,
+		CentroidLon: m.CentroidLon, CentroidLat: m.CentroidLat, Neighbors: map[string]string{},
+		InputEPSG: site.SRID, Format: site.Format, Label: site.Label}
+	if m.Village != nil {
+		res.Site.VillageCode, res.Site.VillageName = m.Village.Code, m.Village.Name
+	}
+	for k, v := range m.Neighbors {
+		if v != nil {
+			res.Site.Neighbors[k] = *v
+		}
+	}
+	for _, r := range Rules() {
+		rc := &ruleContext{m: m, cfg: s.rs.Rules[r.ID], rs: s.rs, input: &in}
+		var rr RuleResult
+		if missing := uncovered(r, m); len(missing) > 0 {
+			rr = rc.result(r, Review,
+				"无数据：图层 "+joinNames(missing)+" 在选址处无数据，须人工核查",
+				"no data: layer(s) "+layerIDs(missing)+" have no data at the site; check by hand")
+			rr.NoData = true
+		} else {
+			rr = r.evaluate(rc)
+		}
+		if rr.Outcome.Severity() > res.Verdict.Severity() {
+			res.Verdict = rr.Outcome
+		}
+		res.Placeholders = res.Placeholders || rr.Placeholder
+		res.Rules = append(res.Rules, rr)
+	}
+	return res, nil
+}
+
+// measurePlane picks the Gauss-Krüger EPSG code to measure on: the input's
+// own when it is Gauss-Krüger, else the 3-degree zone (without prefix) of
+// the first vertex's longitude (a homestead site is far smaller than a
+// zone).
+func measurePlane(site Site) (int, error) {
+	c, ok := crs.Lookup(site.SRID)
+	if !ok {
+		return 0, inputErr("不支持的坐标系 EPSG:%d", "unsupported CRS EPSG:%d", site.SRID)
+	}
+	if c.Kind == crs.GaussKruger {
+		return site.SRID, nil
+	}
+	lon := site.Geometry[0][0][0][0]
+	if c.Kind == crs.WebMercator {
+		lon = lon / 20037508.342789244 * 180
+	}
+	return crs.EPSGFor3DegreeZone(crs.GKZone3ForLongitude(lon), false)
+}
+
+func uncovered(r *Rule, m *Measurements) []*layers.Layer {
+	var out []*layers.Layer
+	for _, l := range r.DependsOn {
+		if !m.Coverage[l.ID] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func layerIDs(ls []*layers.Layer) string {
+	s := ""
+	for i, l := range ls {
+		if i > 0 {
+			s += ", "
+		}
+		s += l.ID
+	}
+	return s
+}
+
+// Save stores a result with its site and returns the result with its id.
+func (s *Service) Save(ctx context.Context, site Site, res *Result) error {
+	b, err := wkb.Marshal(site.Geometry)
+	if err != nil {
+		return err
+	}
+	versions, _ := json.Marshal(res.DataVersions)
+	var household, village *string
+	if res.Input.HouseholdID != "" {
+		household = &res.Input.HouseholdID
+	}
+	if res.Site.VillageCode != "" {
+		village = &res.Site.VillageCode
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	var geomJSON []byte
+	err = tx.QueryRow(ctx, `INSERT INTO villageplan.siting_checks (household_id, village_code, site, input_crs, input_format, verdict, ruleset_version, data_versions, result)
+		VALUES ($1, $2, ST_Multi(ST_Transform(ST_GeomFromWKB($3, $4::int), 4490)), $4, $5, $6, $7, $8, '{}'::jsonb)
+		RETURNING id, created_at, ST_AsGeoJSON(site, 8)::text`,
+		household, village, b, site.SRID, site.Format, string(res.Verdict), res.RuleSetVersion, versions).Scan(&res.ID, &res.CreatedAt, &geomJSON)
+	if err != nil {
+		return fmt.Errorf("store siting check: %w", err)
+	}
+	res.Geometry = geomJSON
+	full, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE villageplan.siting_checks SET result = $2 WHERE id = $1`, res.ID, full); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Get reads a stored check.
+func (s *Service) Get(ctx context.Context, id int64) (*Result, error) {
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT result FROM villageplan.siting_checks WHERE id = $1`, id).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var res Result
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

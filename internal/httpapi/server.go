@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"villageplan/internal/db"
+	"villageplan/internal/siting"
 	"villageplan/layers"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	// (e.g. https://gis.example.gov.cn/villageplan). Empty: links are
 	// built from the request and the X-Forwarded-* headers.
 	BaseURL string
+	// RuleSet is the siting rule set in force; nil uses the one shipped
+	// with the binary.
+	RuleSet *siting.RuleSet
 }
 
 // New builds the server and its routes.
@@ -76,6 +80,7 @@ func New(opts Options) *Server {
 	// Each concern mounts its routes from its own file.
 	s.routeFeatures()
 	s.routeTiles()
+	s.routeSiting()
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "NotFound", "no resource at "+r.URL.Path)
 	})

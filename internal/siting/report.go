@@ -1,0 +1,170 @@
+package siting
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"villageplan/layers"
+)
+
+//go:embed report.html
+var reportHTML string
+
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"outcomeZH": func(o Outcome) string {
+		return map[Outcome]string{Block: "不予通过", PermitPath: "须另行审批", Review: "须人工审查", Pass: "通过"}[o]
+	},
+	"lower": func(o Outcome) string { return strings.ToLower(string(o)) },
+	"num": func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f", *p)
+	},
+	"date": func(t time.Time) string { return t.In(time.FixedZone("CST", 8*3600)).Format("2006年01月02日 15:04") },
+	"mul3": func(x float64) float64 { return x * 3 },
+	"dir": func(k string) string {
+		return map[string]string{"east": "东", "south": "南", "west": "西", "north": "北"}[k]
+	},
+}).Parse(reportHTML))
+
+// reportMap is the server-drawn map of a check: paths in the Gauss-Krüger
+// plane of the check (ST_AsSVG, y pointing down).
+type reportMap struct {
+	ViewBox      string
+	Context      []svgPath // homesteads, roads, power lines around the site
+	Conflicts    []svgPath // features that made a rule fail, clipped to the window
+	Site         string
+	ScaleM       float64 // scale-bar length in metres
+	ScaleX       float64
+	ScaleY       float64
+	ScaleW       float64
+	StrokeWidth  float64
+	WindowWidthM float64
+}
+
+type svgPath struct {
+	Layer string
+	ID    int64
+	D     string
+	Line  bool
+}
+
+// Report writes the printable A4 report (Chinese) of a stored check: site
+// facts, a map drawn by the server, the rule table, the verdict, the data
+// and rule-set versions and the date.
+func (s *Service) Report(ctx context.Context, w io.Writer, res *Result) error {
+	m, err := s.drawMap(ctx, res)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(res.DataVersions))
+	for k := range res.DataVersions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var versions []string
+	for _, k := range keys {
+		versions = append(versions, fmt.Sprintf("%s v%d", k, res.DataVersions[k]))
+	}
+	return reportTmpl.Execute(w, map[string]any{
+		"R": res, "Map": m, "Versions": strings.Join(versions, "，"),
+		"Neighbors": []string{"east", "south", "west", "north"},
+	})
+}
+
+// drawMap draws the site, the conflicting features and the context within
+// 40 m of the site, all on the check's Gauss-Krüger plane.
+func (s *Service) drawMap(ctx context.Context, res *Result) (*reportMap, error) {
+	conflicts := map[string][]int64{}
+	for _, r := range res.Rules {
+		if r.Outcome == Pass {
+			continue
+		}
+		for _, f := range r.Features {
+			conflicts[f.Layer] = append(conflicts[f.Layer], f.ID)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`WITH site AS (SELECT ST_Transform(site, $2::int) AS p, site AS g FROM villageplan.siting_checks WHERE id = $1),
+win AS (SELECT ST_Expand(ST_Envelope(p), 40) AS w, ST_Transform(ST_Expand(ST_Envelope(p), 40), 4490) AS w4490 FROM site)
+SELECT 'site' AS kind, '' AS layer, 0::bigint AS id, ST_AsSVG(p, 0, 2) AS d, false AS line,
+       ST_XMin(w), ST_YMin(w), ST_XMax(w), ST_YMax(w) FROM site, win`)
+	args := []any{res.ID, res.Site.MeasureEPSG}
+	for _, l := range []*layers.Layer{layers.Homesteads, layers.Roads, layers.PowerLines} {
+		fmt.Fprintf(&b, `
+UNION ALL SELECT 'context', '%s', f.id, ST_AsSVG(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), 0, 2), %v, 0, 0, 0, 0
+FROM %s f, win WHERE f.geom && win.w4490`, l.ID, l.Geometry == layers.MultiLineString, l.QualifiedTable())
+	}
+	cat := layers.Default()
+	ids := make([]string, 0, len(conflicts))
+	for id := range conflicts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		l, ok := cat.Layer(id)
+		if !ok {
+			continue
+		}
+		args = append(args, conflicts[id])
+		fmt.Fprintf(&b, `
+UNION ALL SELECT 'conflict', '%s', f.id, ST_AsSVG(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), 0, 2), %v, 0, 0, 0, 0
+FROM %s f, win WHERE f.id = ANY($%d::bigint[])`, l.ID, l.Geometry == layers.MultiLineString, l.QualifiedTable(), len(args))
+	}
+	rows, err := s.pool.Query(ctx, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("report map: %w", err)
+	}
+	defer rows.Close()
+	m := &reportMap{}
+	for rows.Next() {
+		var kind, layer, d string
+		var id int64
+		var line bool
+		var minx, miny, maxx, maxy float64
+		if err := rows.Scan(&kind, &layer, &id, &d, &line, &minx, &miny, &maxx, &maxy); err != nil {
+			return nil, err
+		}
+		switch kind {
+		case "site":
+			m.Site = d
+			w, h := maxx-minx, maxy-miny
+			m.ViewBox = fmt.Sprintf("%.2f %.2f %.2f %.2f", minx, -maxy, w, h)
+			m.WindowWidthM = w
+			m.StrokeWidth = w / 300
+			m.ScaleM = niceLength(w / 4)
+			m.ScaleX, m.ScaleY, m.ScaleW = minx+w*0.05, -miny-h*0.05, m.ScaleM
+		case "context":
+			if d != "" {
+				m.Context = append(m.Context, svgPath{Layer: layer, ID: id, D: d, Line: line})
+			}
+		case "conflict":
+			if d != "" {
+				m.Conflicts = append(m.Conflicts, svgPath{Layer: layer, ID: id, D: d, Line: line})
+			}
+		}
+	}
+	return m, rows.Err()
+}
+
+// niceLength rounds a length down to 1, 2 or 5 × 10ⁿ metres.
+func niceLength(x float64) float64 {
+	if x <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, f := range []float64{5, 2, 1} {
+		if f*p <= x {
+			return f * p
+		}
+	}
+	return p
+}

@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"villageplan/internal/db"
 	"villageplan/internal/pgcluster"
 )
 
@@ -39,4 +42,42 @@ func startEmbedded(ctx context.Context, c *pgcluster.Cluster) (url string, start
 		return "", false, err
 	}
 	return c.URL(embeddedDatabase), started, nil
+}
+
+// openDatabase connects to the database of g: the URL when one is given,
+// else the embedded cluster (started if needed). It migrates the schema.
+// close releases the pool and stops the cluster if this call started it.
+func openDatabase(ctx context.Context, g *globalFlags, logger *slog.Logger) (pool *pgxpool.Pool, close func(), err error) {
+	url := g.databaseURL
+	stop := func() {}
+	if url == "" {
+		c, err := embeddedCluster(g.dataDir, logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		u, started, err := startEmbedded(ctx, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		url = u
+		if started {
+			stop = func() { _ = c.Stop(context.Background()) }
+		}
+	}
+	pool, err = db.Open(ctx, url, 4)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	if _, err := db.CheckPostGIS(ctx, pool); err != nil {
+		pool.Close()
+		stop()
+		return nil, nil, err
+	}
+	if err := db.Migrate(ctx, pool, logger); err != nil {
+		pool.Close()
+		stop()
+		return nil, nil, err
+	}
+	return pool, func() { pool.Close(); stop() }, nil
 }

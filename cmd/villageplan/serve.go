@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"villageplan/data/sample"
 	"villageplan/internal/db"
 	"villageplan/internal/httpapi"
+	"villageplan/internal/siting"
 	"villageplan/layers"
 )
 
@@ -23,6 +25,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		addr        string
 		sampleScale string
 		loadSample  bool
+		rulesFile   string
+		baseURL     string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -35,6 +39,13 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := g.logger()
+			rs, err := siting.DefaultRuleSet()
+			if rulesFile != "" {
+				rs, err = siting.LoadRuleSetFile(rulesFile)
+			}
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 
@@ -84,7 +95,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				}
 			}
 
-			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger})
+			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -112,6 +123,8 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
 	cmd.Flags().StringVar(&sampleScale, "sample-scale", "township", "sample data set for an empty database: township or county (benchmarks)")
+	cmd.Flags().StringVar(&rulesFile, "rules", "", "siting rule-set file (default: the one shipped with the binary)")
+	cmd.Flags().StringVar(&baseURL, "base-url", os.Getenv("VILLAGEPLAN_BASE_URL"), "external URL of the service for links (default: from the request and X-Forwarded-* headers)")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
 }

@@ -144,14 +144,14 @@ func (a *args) add(v any) string {
 func geometryExpr(srid int) string {
 	switch srid {
 	case 0:
-		return "ST_AsGeoJSON(t.geom, 8)"
+		return "ST_AsGeoJSON(t.geom, 8, 0)"
 	case layers.StorageSRID, 4326:
-		return "ST_AsGeoJSON(ST_FlipCoordinates(t.geom), 8)"
+		return "ST_AsGeoJSON(ST_FlipCoordinates(t.geom), 8, 0)"
 	case layers.TileSRID:
-		return "ST_AsGeoJSON(t.geom_3857, 3)"
+		return "ST_AsGeoJSON(t.geom_3857, 3, 0)"
 	default:
 		// Gauss-Krüger: northing, easting (EPSG axis order).
-		return "ST_AsGeoJSON(ST_FlipCoordinates(ST_Transform(t.geom, " + strconv.Itoa(srid) + ")), 3)"
+		return "ST_AsGeoJSON(ST_FlipCoordinates(ST_Transform(t.geom, " + strconv.Itoa(srid) + ")), 3, 0)"
 	}
 }
 

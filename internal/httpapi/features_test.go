@@ -80,6 +80,9 @@ func items(t *testing.T, u string) fc {
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("GET %s: %v\n%s", u, err, b)
 	}
+	if strings.Contains(string(b), `"crs":`) {
+		t.Errorf("GET %s: GeoJSON carries a non-standard crs member (RFC 7946 dropped it)", u)
+	}
 	return out
 }
 

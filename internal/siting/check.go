@@ -207,7 +207,7 @@ func (s *Service) Save(ctx context.Context, site Site, res *Result) error {
 	var geomJSON []byte
 	err = tx.QueryRow(ctx, `INSERT INTO villageplan.siting_checks (household_id, village_code, site, input_crs, input_format, verdict, ruleset_version, data_versions, result)
 		VALUES ($1, $2, ST_Multi(ST_Transform(ST_GeomFromWKB($3, $4::int), 4490)), $4, $5, $6, $7, $8, '{}'::jsonb)
-		RETURNING id, created_at, ST_AsGeoJSON(site, 8)::text`,
+		RETURNING id, created_at, ST_AsGeoJSON(site, 8, 0)::text`,
 		household, village, b, site.SRID, site.Format, string(res.Verdict), res.RuleSetVersion, versions).Scan(&res.ID, &res.CreatedAt, &geomJSON)
 	if err != nil {
 		return fmt.Errorf("store siting check: %w", err)

@@ -91,7 +91,7 @@ func measureSQL() string {
 		return `jsonb_build_object('layer', '` + layer + `', 'id', f.id, 'attrs', jsonb_build_object(` + attrs + `), ` + measure + `)`
 	}
 	overlap := `'overlap_m2', round(ST_Area(ST_Intersection(ST_Transform(f.geom, $3::int), s.p))::numeric, 4),
-		'overlap', ST_AsGeoJSON(ST_CollectionExtract(ST_Intersection(f.geom, s.g), 3), 8)::jsonb`
+		'overlap', ST_AsGeoJSON(ST_CollectionExtract(ST_Intersection(f.geom, s.g), 3), 8, 0)::jsonb`
 	distance := `'distance_m', round(ST_Distance(ST_Transform(f.geom, $3::int), s.p)::numeric, 4)`
 	agg := func(sql string) string { return `coalesce((` + sql + `), '[]'::jsonb)` }
 	overlapping := func(l *layers.Layer, attrs string, extra string) string {

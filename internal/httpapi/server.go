@@ -81,6 +81,7 @@ func New(opts Options) *Server {
 	s.routeFeatures()
 	s.routeTiles()
 	s.routeSiting()
+	s.routeWeb()
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "NotFound", "no resource at "+r.URL.Path)
 	})

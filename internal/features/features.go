@@ -396,6 +396,8 @@ func (s *Service) Stream(ctx context.Context, q *Query, fn func(feature []byte) 
 
 // SVGMap is a page of features drawn by PostGIS as SVG path data in
 // Web-Mercator metres (ST_AsSVG, y axis pointing down), for the HTML views.
+// Coordinates are relative to the lower-left corner of the page's extent:
+// browsers draw SVG in float32, too coarse for raw Mercator metres.
 type SVGMap struct {
 	// ViewBox is "minx miny width height" in the same units.
 	ViewBox string
@@ -414,9 +416,9 @@ func (s *Service) ItemsSVG(ctx context.Context, q *Query) (*SVGMap, error) {
 	w := where(q, &a)
 	sql := "WITH page AS (SELECT t.id, t.geom_3857 FROM " + q.Layer.QualifiedTable() + " t" + w + orderBy(q) +
 		" LIMIT " + a.add(max(q.Limit, 1)) + " OFFSET " + a.add(q.Offset) + `)
-		SELECT id, ST_AsSVG(geom_3857, 0, 1),
-		       ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
-		FROM page, (SELECT ST_Extent(geom_3857) AS e FROM page) x`
+		SELECT id, ST_AsSVG(ST_Translate(geom_3857, -ST_XMin(e), -ST_YMin(e)), 0, 1),
+		       0::float8, 0::float8, ST_XMax(e) - ST_XMin(e), ST_YMax(e) - ST_YMin(e)
+		FROM page, (SELECT ST_Extent(geom_3857)::geometry AS e FROM page) x`
 	rows, err := s.pool.Query(ctx, sql, a...)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s svg: %w", q.Layer.ID, err)

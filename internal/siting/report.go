@@ -29,14 +29,15 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		return fmt.Sprintf("%.2f", *p)
 	},
 	"date": func(t time.Time) string { return t.In(time.FixedZone("CST", 8*3600)).Format("2006年01月02日 15:04") },
-	"mul3": func(x float64) float64 { return x * 3 },
 	"dir": func(k string) string {
 		return map[string]string{"east": "东", "south": "南", "west": "西", "north": "北"}[k]
 	},
 }).Parse(reportHTML))
 
 // reportMap is the server-drawn map of a check: paths in the Gauss-Krüger
-// plane of the check (ST_AsSVG, y pointing down).
+// plane of the check (ST_AsSVG, y pointing down), translated so that the
+// window's lower-left corner is the origin: browsers draw SVG in float32,
+// whose 0.5 m steps at a northing of 4.8e6 would blur a 20 m parcel.
 type reportMap struct {
 	ViewBox      string
 	Context      []svgPath // homesteads, roads, power lines around the site
@@ -47,6 +48,7 @@ type reportMap struct {
 	ScaleY       float64
 	ScaleW       float64
 	StrokeWidth  float64
+	FontSize     float64
 	WindowWidthM float64
 }
 
@@ -94,13 +96,14 @@ func (s *Service) drawMap(ctx context.Context, res *Result) (*reportMap, error) 
 	}
 	var b strings.Builder
 	b.WriteString(`WITH site AS (SELECT ST_Transform(site, $2::int) AS p, site AS g FROM villageplan.siting_checks WHERE id = $1),
-win AS (SELECT ST_Expand(ST_Envelope(p), 40) AS w, ST_Transform(ST_Expand(ST_Envelope(p), 40), 4490) AS w4490 FROM site)
-SELECT 'site' AS kind, '' AS layer, 0::bigint AS id, ST_AsSVG(p, 0, 2) AS d, false AS line,
-       ST_XMin(w), ST_YMin(w), ST_XMax(w), ST_YMax(w) FROM site, win`)
+win AS (SELECT w, ST_Transform(w, 4490) AS w4490, -ST_XMin(w) AS dx, -ST_YMin(w) AS dy
+	FROM (SELECT ST_Expand(ST_Envelope(p), 40) AS w FROM site) e)
+SELECT 'site' AS kind, '' AS layer, 0::bigint AS id, ST_AsSVG(ST_Translate(p, dx, dy), 0, 2) AS d, false AS line,
+       0::float8, 0::float8, ST_XMax(w) + dx, ST_YMax(w) + dy FROM site, win`)
 	args := []any{res.ID, res.Site.MeasureEPSG}
 	for _, l := range []*layers.Layer{layers.Homesteads, layers.Roads, layers.PowerLines} {
 		fmt.Fprintf(&b, `
-UNION ALL SELECT 'context', '%s', f.id, ST_AsSVG(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), 0, 2), %v, 0, 0, 0, 0
+UNION ALL SELECT 'context', '%s', f.id, ST_AsSVG(ST_Translate(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), dx, dy), 0, 2), %v, 0, 0, 0, 0
 FROM %s f, win WHERE f.geom && win.w4490`, l.ID, l.Geometry == layers.MultiLineString, l.QualifiedTable())
 	}
 	cat := layers.Default()
@@ -116,7 +119,7 @@ FROM %s f, win WHERE f.geom && win.w4490`, l.ID, l.Geometry == layers.MultiLineS
 		}
 		args = append(args, conflicts[id])
 		fmt.Fprintf(&b, `
-UNION ALL SELECT 'conflict', '%s', f.id, ST_AsSVG(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), 0, 2), %v, 0, 0, 0, 0
+UNION ALL SELECT 'conflict', '%s', f.id, ST_AsSVG(ST_Translate(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), dx, dy), 0, 2), %v, 0, 0, 0, 0
 FROM %s f, win WHERE f.id = ANY($%d::bigint[])`, l.ID, l.Geometry == layers.MultiLineString, l.QualifiedTable(), len(args))
 	}
 	rows, err := s.pool.Query(ctx, b.String(), args...)
@@ -140,6 +143,7 @@ FROM %s f, win WHERE f.id = ANY($%d::bigint[])`, l.ID, l.Geometry == layers.Mult
 			m.ViewBox = fmt.Sprintf("%.2f %.2f %.2f %.2f", minx, -maxy, w, h)
 			m.WindowWidthM = w
 			m.StrokeWidth = w / 300
+			m.FontSize = w / 28
 			m.ScaleM = niceLength(w / 4)
 			m.ScaleX, m.ScaleY, m.ScaleW = minx+w*0.05, -miny-h*0.05, m.ScaleM
 		case "context":

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"villageplan/geo/crs"
 	"villageplan/internal/features"
 	"villageplan/layers"
 )
@@ -188,21 +189,17 @@ func supportedCRS(e features.Extent) []int {
 	if e.Empty {
 		return out
 	}
-	seen := map[int]bool{}
-	for z := gkZone3(e.MinLon); z <= gkZone3(e.MaxLon); z++ {
-		if z < 25 || z > 45 || seen[z] {
-			continue
+	for z := crs.GKZone3ForLongitude(e.MinLon); z <= crs.GKZone3ForLongitude(e.MaxLon); z++ {
+		with, err1 := crs.EPSGFor3DegreeZone(z, true)
+		without, err2 := crs.EPSGFor3DegreeZone(z, false)
+		if err1 == nil && err2 == nil {
+			out = append(out, with, without)
 		}
-		seen[z] = true
-		out = append(out, 4488+z, 4534+(3*z-75)/3)
 	}
 	return out
 }
 
-// gkZone3 is the 3-degree Gauss-Krüger zone of a longitude (zone n has
-// central meridian 3n°E).
-func gkZone3(lon float64) int { return int(math.Floor(lon/3 + 0.5)) }
-
+// crsURI is the OGC URI of an SRID (0 for CRS84).
 func crsURI(srid int) string {
 	if srid == 0 {
 		return uriCRS84
@@ -212,18 +209,14 @@ func crsURI(srid int) string {
 
 // parseCRSURI reads an OGC CRS URI (or EPSG:N) into an SRID (0 for CRS84).
 func parseCRSURI(s string) (int, bool) {
-	s = strings.TrimSpace(s)
-	switch s {
-	case uriCRS84, "CRS84", "OGC:CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84", "[OGC:CRS84]":
+	c, err := crs.ParseURI(s)
+	if err != nil {
+		return 0, false
+	}
+	if c.CRS84 {
 		return 0, true
 	}
-	for _, p := range []string{"http://www.opengis.net/def/crs/EPSG/0/", "https://www.opengis.net/def/crs/EPSG/0/", "EPSG:", "urn:ogc:def:crs:EPSG::", "[EPSG:"} {
-		if strings.HasPrefix(s, p) {
-			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(s, p), "]"))
-			return n, err == nil && n > 0
-		}
-	}
-	return 0, false
+	return c.EPSG, true
 }
 
 func (fr *featureRoutes) layer(w http.ResponseWriter, r *http.Request) *layers.Layer {
@@ -264,9 +257,9 @@ func (fr *featureRoutes) collectionDoc(ctx context.Context, base string, l *laye
 	if err != nil {
 		return nil, err
 	}
-	crs := []string{}
+	crsList := []string{}
 	for _, c := range supportedCRS(e) {
-		crs = append(crs, crsURI(c))
+		crsList = append(crsList, crsURI(c))
 	}
 	href := base + "/collections/" + l.ID
 	doc := map[string]any{
@@ -274,7 +267,7 @@ func (fr *featureRoutes) collectionDoc(ctx context.Context, base string, l *laye
 		"title":       l.TitleZH + " " + l.TitleEN,
 		"description": l.Description,
 		"itemType":    "feature",
-		"crs":         crs,
+		"crs":         crsList,
 		"storageCrs":  crsURI(layers.StorageSRID),
 		"links": []link{
 			{Href: href, Rel: "self", Type: "application/json", Title: "this collection"},

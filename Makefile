@@ -39,3 +39,7 @@ test: test-deps build
 
 clean:
 	rm -rf bin
+
+# Performance figures of the issues on the county-scale sample (needs wrk).
+bench: build
+	internal/devtools/bench.sh

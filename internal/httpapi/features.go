@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -442,7 +443,7 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		if err != nil || n < 1 {
 			return nil, badParam("limit", "must be a whole number from 1 to %d, got %q", features.MaxLimit, s)
 		}
-		if n > features.MaxLimit {
+		if n > features.MaxLimit && v.Get("f") != "geojson" {
 			n = features.MaxLimit // OGC API: a larger limit is reduced, not refused
 		}
 		q.Limit = n
@@ -674,6 +675,13 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 		fr.s.requestError(w, r, err)
 		return
 	}
+	if format == "geojson" {
+		if v.Get("limit") == "" {
+			q.Limit = 0 // a download is the whole result unless limited
+		}
+		fr.downloadGeoJSON(w, r, l, q)
+		return
+	}
 	page, err := fr.svc.Items(r.Context(), q)
 	if err != nil {
 		fr.s.serverError(w, r, err)
@@ -828,4 +836,55 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 	out = append(out, lb...)
 	out = append(out, "}\n"...)
 	_, _ = w.Write(out)
+}
+
+// downloadGeoJSON streams the whole result of q as one GeoJSON
+// FeatureCollection file: rows go from PostgreSQL to the client as they
+// arrive, flushed every 1,000 features, so memory stays flat whatever the
+// size. A client that goes away cancels the query.
+func (fr *featureRoutes) downloadGeoJSON(w http.ResponseWriter, r *http.Request, l *layers.Layer, q *features.Query) {
+	version, updated, err := fr.svc.Version(r.Context(), l)
+	if err != nil {
+		fr.s.serverError(w, r, err)
+		return
+	}
+	if notModified(w, r, etag(l.ID, version, r), updated) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.Header().Set("Content-Crs", "<"+crsURI(q.OutputSRID)+">")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.geojson"`, l.ID))
+	bw := bufio.NewWriterSize(w, 64<<10)
+	flusher, _ := w.(http.Flusher)
+	_, _ = bw.WriteString(`{"type":"FeatureCollection","name":"` + l.ID + `","features":[` + "\n")
+	n := 0
+	err = fr.svc.Stream(r.Context(), q, func(f []byte) error {
+		if n > 0 {
+			if err := bw.WriteByte(','); err != nil {
+				return err
+			}
+		}
+		n++
+		if _, err := bw.Write(f); err != nil {
+			return err
+		}
+		if err := bw.WriteByte('\n'); err != nil {
+			return err
+		}
+		if n%1000 == 0 && flusher != nil {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			flusher.Flush()
+		}
+		return nil
+	})
+	if err != nil {
+		// Headers are gone: end the body so that the client sees a
+		// truncated (invalid) document rather than a valid partial one.
+		fr.s.logger.Warn("download aborted", "layer", l.ID, "features", n, "err", err)
+		return
+	}
+	_, _ = fmt.Fprintf(bw, `],"numberReturned":%d}`+"\n", n)
+	_ = bw.Flush()
 }

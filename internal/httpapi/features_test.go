@@ -334,3 +334,22 @@ func TestLandingCollectionsConformanceAPI(t *testing.T) {
 		t.Fatalf("queryables = %d %s", resp.StatusCode, b)
 	}
 }
+
+// TestGeoJSONDownload: f=geojson is the whole result as one file.
+func TestGeoJSONDownload(t *testing.T) {
+	ts, _ := homesteadFixture(t)
+	resp, b := fetch(t, "GET", ts.URL+"/collections/homesteads/items?f=geojson&status="+url.QueryEscape("已登记"), nil)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), `filename="homesteads.geojson"`) {
+		t.Fatalf("download = %d %v", resp.StatusCode, resp.Header)
+	}
+	var out fc
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("download is not JSON: %v\n%s", err, b)
+	}
+	if out.NumberReturned != 2 || len(out.Features) != 2 || link(out, "next") != "" {
+		t.Errorf("download = %+v", out)
+	}
+	if strings.Contains(string(b), "马") {
+		t.Error("download carries personal data")
+	}
+}

@@ -4,6 +4,9 @@
 # --with-test-tools — GDAL's command-line tools used by the tests.
 # As root (or with sudo) it installs; otherwise it prints the exact packages
 # and exits 1. It is idempotent: nothing is installed twice.
+# --with-test-tools adds what the tests drive as real clients: GDAL's
+# ogrinfo/ogr2ogr, Debian's Chromium (headless browser tests) and CJK fonts
+# so that screenshots show Chinese text.
 set -euo pipefail
 
 with_test_tools=0
@@ -33,6 +36,8 @@ else
 fi
 if [ "$with_test_tools" = 1 ]; then
   command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
 fi
 
 if [ ${#need[@]} -eq 0 ] && [ -n "${major:-}" ]; then

@@ -466,27 +466,28 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		}
 		return *ext, nil
 	}
-	allowed := func(srid int) (bool, error) {
+	// offeredCRS reads a CRS parameter: an OGC URI of a CRS offered for
+	// this collection (see supportedCRS); 0 is CRS84.
+	offeredCRS := func(param, value string) (int, error) {
+		srid, ok := parseCRSURI(value)
+		if !ok {
+			return 0, badParam(param, "%q is not a CRS URI; use e.g. %s or %s", value, uriCRS84, crsURI(layers.StorageSRID))
+		}
 		e, err := getExtent()
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		for _, c := range supportedCRS(e) {
 			if c == srid {
-				return true, nil
+				return srid, nil
 			}
 		}
-		return false, nil
+		return 0, badParam(param, "%s is not offered for this collection; see its \"crs\" list", value)
 	}
 	if s := v.Get("crs"); s != "" {
-		srid, ok := parseCRSURI(s)
-		if !ok {
-			return nil, badParam("crs", "%q is not a CRS URI; use e.g. %s or %s", s, uriCRS84, crsURI(layers.StorageSRID))
-		}
-		if ok, err := allowed(srid); err != nil {
+		srid, err := offeredCRS("crs", s)
+		if err != nil {
 			return nil, err
-		} else if !ok {
-			return nil, badParam("crs", "%s is not offered for this collection; see its \"crs\" list", s)
 		}
 		q.OutputSRID = srid
 	}
@@ -508,14 +509,9 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		}
 		bb := &features.BBox{MinA1: n[0], MinA2: n[1], MaxA1: n[2], MaxA2: n[3]}
 		if s := v.Get("bbox-crs"); s != "" {
-			srid, ok := parseCRSURI(s)
-			if !ok {
-				return nil, badParam("bbox-crs", "%q is not a CRS URI", s)
-			}
-			if ok, err := allowed(srid); err != nil {
+			srid, err := offeredCRS("bbox-crs", s)
+			if err != nil {
 				return nil, err
-			} else if !ok {
-				return nil, badParam("bbox-crs", "%s is not offered for this collection", s)
 			}
 			bb.SRID = srid
 		}
@@ -566,16 +562,10 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		}
 		fsrid := 0
 		if c := v.Get("filter-crs"); c != "" {
-			srid, ok := parseCRSURI(c)
-			if !ok {
-				return nil, badParam("filter-crs", "%q is not a CRS URI", c)
-			}
-			if ok, err := allowed(srid); err != nil {
+			var err error
+			if fsrid, err = offeredCRS("filter-crs", c); err != nil {
 				return nil, err
-			} else if !ok {
-				return nil, badParam("filter-crs", "%s is not offered for this collection", c)
 			}
-			fsrid = srid
 		}
 		where, wargs, err := features.TranslateCQL2(s, features.FilterContext{Fields: visible, FilterSRID: fsrid})
 		if err != nil {

@@ -34,18 +34,19 @@ func init() {
 	}
 	register(vb)
 
-	for _, d := range []struct{ id, zh, en, what string }{
-		{"urban_development_boundary", "城镇开发边界内适用城镇规划管理", "urban development boundary", "城镇开发边界"},
-		{"ecological_red_line", "不得占用生态保护红线", "ecological protection red line", "生态保护红线"},
-	} {
-		r := &Rule{ID: d.id, TitleZH: d.zh, TitleEN: d.en, DependsOn: []*layers.Layer{layers.ControlZones}}
-		what := d.what
-		r.validate = func(cfg RuleConfig) error { return validZoneKinds(cfg.ZoneKinds) }
-		r.evaluate = func(c *ruleContext) RuleResult {
-			return overlapRule(r, c, filterHits(c.m.Zones, func(h Hit) bool { return contains(c.cfg.ZoneKinds, h.Str("gkbjlxmc")) }), what)
-		}
-		register(r)
+	registerZoneRule("urban_development_boundary", "城镇开发边界内适用城镇规划管理", "urban development boundary", "城镇开发边界")
+	registerZoneRule("ecological_red_line", "不得占用生态保护红线", "ecological protection red line", "生态保护红线")
+}
+
+// registerZoneRule registers a rule "overlap with the control zones of
+// rule-set key zone_kinds above the tolerance → outcome".
+func registerZoneRule(id, zh, en, what string) {
+	r := &Rule{ID: id, TitleZH: zh, TitleEN: en, DependsOn: []*layers.Layer{layers.ControlZones}}
+	r.validate = func(cfg RuleConfig) error { return validZoneKinds(cfg.ZoneKinds) }
+	r.evaluate = func(c *ruleContext) RuleResult {
+		return overlapRule(r, c, filterHits(c.m.Zones, func(h Hit) bool { return contains(c.cfg.ZoneKinds, h.Str("gkbjlxmc")) }), what)
 	}
+	register(r)
 }
 
 func validZoneKinds(kinds []string) error {

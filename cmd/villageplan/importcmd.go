@@ -1,0 +1,213 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"villageplan/internal/imports"
+	"villageplan/layers"
+)
+
+func newImportCommand(g *globalFlags) *cobra.Command {
+	var (
+		opts    imports.Options
+		layerID string
+		mode    string
+		asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "import --layer ID FILE…",
+		Short: "load GeoJSON, Shapefile, GeoPackage, 界址点 txt or CSV files into a layer (one transaction)",
+		Long: `Loads the features of the files into a catalog layer, in one transaction:
+the layer is changed only if every feature can be loaded, and Ctrl-C rolls
+the import back. Every inserted (and, with --mode replace, deleted) feature
+is written to the edit history under one batch id.
+
+Formats (by extension): .geojson/.json (FeatureCollection, Feature, geometry
+or the bare array of Features of DataV portals), .shp (with .dbf, optional
+.prj and .cpg), .gpkg (--source-layer when it has several), .txt (界址点坐标
+exchange file, GBK or UTF-8), .csv (a WKT column or x/y columns).
+
+Coordinate system: from the .prj, GeoPackage, GeoJSON crs member (default
+CRS84), 界址点 header; --crs EPSG:N overrides it and is required where the
+file has none (shapefile without .prj, CSV). --from-gcj02 converts 高德/DataV
+longitude/latitude from GCJ-02.
+
+Text: shapefile encoding from the .cpg, else the DBF language driver, else
+--encoding, else detected (UTF-8 or GB18030); the summary says which.
+
+Attributes map to layer fields by field name, standard code (DLBM, ZDDM…),
+Chinese title (地类编码), or --map SOURCE=FIELD (SOURCE may be "a,b": the first
+non-empty); --set FIELD=VALUE gives a default where a feature has no value.
+
+Examples:
+  villageplan import --layer homesteads --set xzqdm=220112203300 --set status=已登记 宗地.txt
+  villageplan import --layer villages --from-gcj02 --map adcode=xzqdm --map name=xzqmc --set czlx=暂不分类 220112.json
+  villageplan import --layer land_use --mode replace --crs EPSG:4530 DLTB.shp`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			l, ok := layers.Default().Layer(layerID)
+			if !ok {
+				return unknownLayerError(layerID)
+			}
+			opts.Mode = imports.Mode(mode)
+			if opts.Actor == "" {
+				opts.Actor = "villageplan import (" + currentUser() + ")"
+			}
+			stderr := cmd.ErrOrStderr()
+			p := newProgress(stderr)
+			opts.Progress = p.report
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			logger := g.logger()
+			pool, closeDB, err := openDatabase(ctx, g, logger)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			sum, err := imports.Import(ctx, pool, l, files, opts)
+			p.finish()
+			out := cmd.OutOrStdout()
+			if sum != nil {
+				if asJSON {
+					enc := json.NewEncoder(out)
+					enc.SetIndent("", "  ")
+					_ = enc.Encode(sum)
+				} else {
+					fmt.Fprintln(out, sum.Text())
+				}
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("import interrupted; rolled back, layer %s unchanged", l.ID)
+				}
+				var ie *imports.Error
+				if errors.As(err, &ie) {
+					return err
+				}
+				return fmt.Errorf("import into %s failed, the layer is unchanged: %w", l.ID, err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&layerID, "layer", "", "layer ID (see /collections), e.g. homesteads, permanent_farmland, villages")
+	f.StringVar(&opts.CRS, "crs", "", "coordinate system of the files, e.g. EPSG:4530 (overrides the file's own)")
+	f.StringVar(&opts.Encoding, "encoding", "", "text encoding where the file does not say: UTF-8 or GBK")
+	f.BoolVar(&opts.FromGCJ02, "from-gcj02", false, "coordinates are GCJ-02 (高德/DataV): convert to WGS 84/CGCS2000")
+	f.BoolVar(&opts.Repair, "repair", false, "repair invalid geometries with ST_MakeValid (each repair is reported)")
+	f.StringVar(&mode, "mode", "append", "append or replace (replace swaps the layer's content atomically)")
+	f.StringArrayVar(&opts.Map, "map", nil, "map a source attribute to a field: SOURCE=FIELD or A,B=FIELD (repeatable)")
+	f.StringArrayVar(&opts.Set, "set", nil, "default value where a feature has none: FIELD=VALUE (repeatable)")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "check and load, then roll back")
+	f.StringVar(&opts.SourceLayer, "source-layer", "", "layer to read in a GeoPackage with several")
+	f.StringVar(&opts.CSVWKT, "csv-wkt", "", "CSV column holding WKT geometry")
+	f.StringVar(&opts.CSVX, "csv-x", "", "CSV column holding x (easting/longitude)")
+	f.StringVar(&opts.CSVY, "csv-y", "", "CSV column holding y (northing/latitude)")
+	f.StringVar(&opts.Actor, "actor", "", "who is recorded in the edit history (default: villageplan import (OS user))")
+	f.StringVar(&opts.Attribution, "attribution", "", "attribution stored with the layer, e.g. \"© OpenStreetMap contributors\"")
+	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	_ = cmd.MarkFlagRequired("layer")
+	return cmd
+}
+
+func unknownLayerError(id string) error {
+	var ids []string
+	for _, l := range layers.Default().Layers() {
+		ids = append(ids, l.ID)
+	}
+	return fmt.Errorf("unknown layer %q; the layers are: %v", id, ids)
+}
+
+func currentUser() string {
+	for _, k := range []string{"USER", "LOGNAME", "USERNAME"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "unknown"
+}
+
+// progress shows the import's progress: a bar on a terminal, else a plain
+// line every 5 seconds.
+type progress struct {
+	mu      sync.Mutex
+	w       io.Writer
+	tty     bool
+	bar     *progressbar.ProgressBar
+	file    string
+	last    time.Time
+	phase   string
+	started time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, started: time.Now()}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	return p
+}
+
+func (p *progress) report(ev imports.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ev.Phase == "read" && p.tty {
+		if p.bar == nil || p.file != ev.File {
+			if p.bar != nil {
+				_ = p.bar.Finish()
+			}
+			p.file = ev.File
+			p.bar = progressbar.NewOptions64(ev.BytesTotal,
+				progressbar.OptionSetWriter(p.w),
+				progressbar.OptionSetDescription("reading "+filepath.Base(ev.File)),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionClearOnFinish(),
+			)
+		}
+		_ = p.bar.Set64(ev.BytesDone)
+		p.bar.Describe(fmt.Sprintf("reading %s: %d features", filepath.Base(ev.File), ev.Features))
+		return
+	}
+	if ev.Phase != p.phase {
+		if p.bar != nil {
+			_ = p.bar.Finish()
+			p.bar = nil
+		}
+		p.phase = ev.Phase
+		if ev.Phase != "read" && ev.Phase != "done" {
+			fmt.Fprintf(p.w, "%s: %d features (%s)\n", ev.Phase, ev.Features, time.Since(p.started).Round(time.Millisecond))
+		}
+	}
+	if ev.Phase == "read" && time.Since(p.last) >= 5*time.Second {
+		p.last = time.Now()
+		pct := 0.0
+		if ev.BytesTotal > 0 {
+			pct = 100 * float64(ev.BytesDone) / float64(ev.BytesTotal)
+		}
+		fmt.Fprintf(p.w, "read %s: %d features, %.0f %%\n", filepath.Base(ev.File), ev.Features, pct)
+	}
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"villageplan/internal/testpg"
+)
+
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+func realFile(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "data", "real", rel)
+	if d := os.Getenv("VILLAGEPLAN_REAL_DATA"); d != "" {
+		p = filepath.Join(d, rel)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("real data %s not found: %v", rel, err)
+	}
+	return p
+}
+
+// run executes the villageplan command line and returns stdout, stderr.
+func run(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := newRootCommand()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), errb.String(), err
+}
+
+// TestImportExportCommands drives import and export through the CLI on a
+// test database: a 界址点 file into homesteads, a failed import that leaves
+// the layer unchanged, a dry run, and exports to GeoPackage and 界址点 txt.
+func TestImportExportCommands(t *testing.T) {
+	url := testpg.NewDatabase(t)
+	db := []string{"--database-url", url}
+	jzdFile := realFile(t, "jzd-txt/hangzhou_pengbu_BR14_zone40.gbk_crlf.txt")
+
+	out, _, err := run(t, append(db, "import", "--layer", "homesteads", "--set", "xzqdm=330104", "--set", "status=已登记", jzdFile)...)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "read 1, loaded 1") || !strings.Contains(out, "EPSG:4528") || !strings.Contains(out, "text GBK") {
+		t.Errorf("summary:\n%s", out)
+	}
+
+	// Invalid districts without --repair: error naming them, layer unchanged.
+	_, _, err = run(t, append(db, "import", "--layer", "villages", "--from-gcj02", "--map", "adcode=xzqdm", "--map", "name=xzqmc",
+		"--set", "czlx=暂不分类", realFile(t, "changchun_220100_districts_datav.geojson"))...)
+	if err == nil || !strings.Contains(err.Error(), "榆树市") || !strings.Contains(err.Error(), "德惠市") || !strings.Contains(err.Error(), "--repair") {
+		t.Fatalf("want failure naming 榆树市 and 德惠市, got %v", err)
+	}
+	out, _, err = run(t, append(db, "import", "--layer", "villages", "--dry-run", "--repair", "--from-gcj02", "--map", "adcode=xzqdm", "--map", "name=xzqmc",
+		"--set", "czlx=暂不分类", realFile(t, "changchun_220100_districts_datav.geojson"))...)
+	if err != nil || !strings.Contains(out, "would load (dry run, rolled back) 11, repaired 2") {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var villages int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.villages`).Scan(&villages); err != nil || villages != 0 {
+		t.Fatalf("villages after failed and dry-run imports: %d %v", villages, err)
+	}
+
+	dir := t.TempDir()
+	gpkg := filepath.Join(dir, "宅基地.gpkg")
+	_, msg, err := run(t, append(db, "export", "--layer", "homesteads", "--format", "gpkg", "--crs", "EPSG:4528", "-o", gpkg)...)
+	if err != nil {
+		t.Fatalf("export gpkg: %v", err)
+	}
+	if !strings.Contains(msg, "wrote 1 feature(s)") || !strings.Contains(msg, "personal-data fields left out: household_id, holder_name, holder_id_number") {
+		t.Errorf("export message: %s", msg)
+	}
+	txt := filepath.Join(dir, "宗地.txt")
+	if _, _, err := run(t, append(db, "export", "--layer", "homesteads", "--format", "jzd", "--where", "zddm=1", "-o", txt)...); err != nil {
+		t.Fatalf("export jzd: %v", err)
+	}
+	b, _ := os.ReadFile(txt)
+	if !bytes.Contains(b, []byte("=40\r\n")) /* 带号=40, GBK */ || !bytes.Contains(b, []byte("66,5.70")) {
+		t.Errorf("界址点 file:\n%.400s", b)
+	}
+	// And back: the GeoPackage replaces the layer with the same parcel.
+	out, _, err = run(t, append(db, "import", "--layer", "homesteads", "--mode", "replace", gpkg)...)
+	if err != nil || !strings.Contains(out, "loaded 1") || !strings.Contains(out, "deleted 1") || !strings.Contains(out, "EPSG:4528") {
+		t.Fatalf("re-import: %v\n%s", err, out)
+	}
+	// Unknown layer and format are refused with the choices.
+	if _, _, err := run(t, append(db, "export", "--layer", "nope", "--format", "shp", "-o", filepath.Join(dir, "x.zip"))...); err == nil || !strings.Contains(err.Error(), "homesteads") {
+		t.Errorf("unknown layer: %v", err)
+	}
+}

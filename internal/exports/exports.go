@@ -1,0 +1,358 @@
+// Package exports writes a layer, or the features of a query on it, in the
+// file formats GIS analysts and Chinese land administration exchange:
+// GeoJSON, GeoPackage, Shapefile (zipped with .prj and .cpg), CSV with WKT,
+// KML and 界址点坐标 TXT.
+//
+// The writers are shared by the CLI (villageplan export) and the features
+// API downloads: Write takes a *features.Query (layer, bbox, attribute
+// filters, CQL2 predicate, output CRS, personal-data switch) and streams
+// the file to an io.Writer. GeoJSON, CSV, KML and 界址点 TXT are written as
+// rows arrive from PostgreSQL (memory for one feature at a time); Shapefile
+// and GeoPackage are built in a temporary folder (their writers seek) and
+// then copied to the writer.
+//
+// PostGIS does the spatial work: reprojection (ST_Transform), WKB/WKT/GeoJSON
+// output, ring orientation, bounding boxes and 界址点 areas on the
+// Gauss-Krüger plane. Go only encodes formats.
+package exports
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"villageplan/geo/crs"
+	"villageplan/internal/exchange"
+	"villageplan/internal/features"
+	"villageplan/layers"
+)
+
+// Format is an export file format.
+type Format string
+
+// Export formats.
+const (
+	GeoJSON    Format = "geojson"
+	GeoPackage Format = "gpkg"
+	Shapefile  Format = "shp"
+	CSV        Format = "csv"
+	KML        Format = "kml"
+	JZD        Format = "jzd"
+)
+
+// Formats lists every format.
+func Formats() []Format { return []Format{GeoJSON, GeoPackage, Shapefile, CSV, KML, JZD} }
+
+// ParseFormat accepts a format name (also "shapefile", "geopackage", "json",
+// "txt").
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "geojson", "json":
+		return GeoJSON, nil
+	case "gpkg", "geopackage":
+		return GeoPackage, nil
+	case "shp", "shapefile", "zip":
+		return Shapefile, nil
+	case "csv":
+		return CSV, nil
+	case "kml":
+		return KML, nil
+	case "jzd", "txt":
+		return JZD, nil
+	}
+	return "", fmt.Errorf("unknown export format %q: use geojson, gpkg, shp, csv, kml or jzd", s)
+}
+
+// ContentType is the media type of the format for HTTP downloads.
+func (f Format) ContentType() string {
+	switch f {
+	case GeoJSON:
+		return "application/geo+json"
+	case GeoPackage:
+		return "application/geopackage+sqlite3"
+	case Shapefile:
+		return "application/zip"
+	case CSV:
+		return "text/csv; charset=utf-8"
+	case KML:
+		return "application/vnd.google-earth.kml+xml"
+	case JZD:
+		return "text/plain"
+	}
+	return "application/octet-stream"
+}
+
+// Extension is the file extension of the format (".zip" for Shapefile).
+func (f Format) Extension() string {
+	switch f {
+	case Shapefile:
+		return ".zip"
+	case JZD:
+		return ".txt"
+	}
+	return "." + string(f)
+}
+
+// Streams reports whether the format is written as rows arrive (true) or
+// built in a temporary file first (Shapefile, GeoPackage).
+func (f Format) Streams() bool { return f != Shapefile && f != GeoPackage }
+
+// Options control an export.
+type Options struct {
+	// Encoding of the text in Shapefile DBFs, CSV and 界址点 TXT: "UTF-8"
+	// or "GBK". Default: UTF-8, except 界址点 TXT (GBK, as the receiving
+	// Windows tools expect). GeoJSON, GeoPackage and KML are always UTF-8.
+	Encoding string
+	// Name is the dataset name (GeoPackage table, files inside the
+	// Shapefile zip); default the layer ID.
+	Name string
+	// TempDir holds the temporary files of Shapefile and GeoPackage
+	// exports (default os.TempDir()).
+	TempDir string
+	// Producer fills 数据产生单位 of 界址点 TXT (default "villageplan").
+	Producer string
+}
+
+// Result reports an export.
+type Result struct {
+	Format   Format
+	Features int
+	// EPSG is the CRS of the coordinates written (4326 for CRS84).
+	EPSG int
+	// Encoding is the text encoding written.
+	Encoding string
+	// Omitted lists the personal-data fields left out (DESIGN: only with
+	// IncludePersonal are they exported).
+	Omitted []string
+	// Warnings lists values that had to be cut or changed (a DBF text
+	// field holds at most 254 bytes).
+	Warnings []string
+}
+
+// Write exports the features selected by q in format to w. q.Layer,
+// q.BBox, q.Equals, q.Where and q.SortBy select and order the features
+// (q.Limit > 0 limits them, with q.Offset); q.Properties chooses fields
+// (default: every field, personal-data fields only with
+// q.IncludePersonal). q.OutputSRID is the output CRS, 0 for the format's
+// default: CRS84 for GeoJSON and CSV, EPSG:4490 for GeoPackage and
+// Shapefile, EPSG:4326 for KML (the only CRS KML allows), and for 界址点 TXT
+// the CGCS2000 3-degree Gauss-Krüger zone (with zone number) of the
+// features' centre. Coordinates are written easting/longitude first in
+// every format except 界址点 TXT (X = northing, as the format requires).
+//
+// Errors: an unsupported CRS for the format (KML other than 4326, 界址点 TXT
+// other than a Gauss-Krüger code or on a layer that is not a polygon
+// layer), a bad encoding, text that GBK cannot represent, database and
+// write errors. Nothing has been written to w when an error is returned
+// for a bad request; a database error mid-stream leaves a partial file.
+func Write(ctx context.Context, pool *pgxpool.Pool, format Format, q *features.Query, opts Options, w io.Writer) (*Result, error) {
+	if q == nil || q.Layer == nil {
+		return nil, fmt.Errorf("export: no layer")
+	}
+	enc := exchange.UTF8
+	if format == JZD {
+		enc = exchange.GBK
+	}
+	if opts.Encoding != "" {
+		e, err := exchange.NormalizeEncoding(opts.Encoding)
+		if err != nil {
+			return nil, err
+		}
+		if e == exchange.GB18030 {
+			e = exchange.GBK
+		}
+		enc = e
+	}
+	if opts.Name == "" {
+		opts.Name = q.Layer.ID
+	}
+	res := &Result{Format: format, Encoding: enc}
+	if format == GeoJSON || format == GeoPackage || format == KML {
+		res.Encoding = exchange.UTF8
+	}
+	for _, f := range q.Layer.Fields {
+		if f.Personal && !q.IncludePersonal {
+			res.Omitted = append(res.Omitted, f.Name)
+		}
+	}
+	e := &exporter{pool: pool, q: q, opts: opts, enc: enc, res: res}
+	e.fields = q.Properties
+	if e.fields == nil {
+		e.fields = features.VisibleFields(q.Layer, q.IncludePersonal)
+	}
+	var err error
+	switch format {
+	case GeoJSON:
+		err = e.geojson(ctx, w)
+	case CSV:
+		err = e.csv(ctx, w)
+	case KML:
+		err = e.kml(ctx, w)
+	case Shapefile:
+		err = e.shapefile(ctx, w)
+	case GeoPackage:
+		err = e.gpkg(ctx, w)
+	case JZD:
+		err = e.jzd(ctx, w)
+	default:
+		err = fmt.Errorf("unknown export format %q", format)
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+type exporter struct {
+	pool   *pgxpool.Pool
+	q      *features.Query
+	opts   Options
+	enc    string
+	res    *Result
+	fields []layers.Field
+}
+
+// outputSRID returns the EPSG code to write, given the format's default.
+func (e *exporter) outputSRID(def int) (int, error) {
+	srid := e.q.OutputSRID
+	if srid == 0 {
+		srid = def
+	}
+	if _, ok := crs.Lookup(srid); !ok {
+		return 0, fmt.Errorf("export: EPSG:%d is not a supported output CRS (supported: 4326, 4490, 3857, 4491–4554)", srid)
+	}
+	e.res.EPSG = srid
+	return srid, nil
+}
+
+// geomSQL is the stored geometry in the output CRS. WGS 84 and CGCS2000
+// longitude/latitude are written unchanged (they agree to centimetres, as in
+// the features API).
+func geomSQL(srid int) string {
+	switch srid {
+	case 0, 4326, layers.StorageSRID:
+		return "t.geom"
+	case layers.TileSRID:
+		return "t.geom_3857"
+	}
+	return "ST_Transform(t.geom, " + strconv.Itoa(srid) + ")"
+}
+
+// args collects bind parameters.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// whereSQL builds the WHERE clause of q over alias t, with the same
+// meaning as the features API (features.Query): bbox intersection (a box in
+// another CRS is densified and transformed by PostGIS), attribute
+// equalities and the CQL2 fragment with its $W1… parameters.
+func whereSQL(q *features.Query, a *args) string {
+	var conds []string
+	if bb := q.BBox; bb != nil {
+		minx, miny, maxx, maxy := bb.MinA1, bb.MinA2, bb.MaxA1, bb.MaxA2
+		if bb.SRID != 0 && bb.SRID != layers.TileSRID {
+			minx, miny, maxx, maxy = bb.MinA2, bb.MinA1, bb.MaxA2, bb.MaxA1
+		}
+		var env string
+		if bb.SRID == 0 || bb.SRID == layers.StorageSRID || bb.SRID == 4326 {
+			env = fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s, %d)", a.add(minx), a.add(miny), a.add(maxx), a.add(maxy), layers.StorageSRID)
+		} else {
+			env = fmt.Sprintf("ST_Transform(ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, %d), %s), %d)",
+				a.add(minx), a.add(miny), a.add(maxx), a.add(maxy), bb.SRID, a.add((maxx-minx)/16+(maxy-miny)/16+1e-9), layers.StorageSRID)
+		}
+		conds = append(conds, "t.geom && "+env+" AND ST_Intersects(t.geom, "+env+")")
+	}
+	for _, eq := range q.Equals {
+		conds = append(conds, "t."+layers.QuoteIdent(eq.Field.Name)+" = "+a.add(eq.Value))
+	}
+	if q.Where != "" {
+		frag := q.Where
+		base := len(*a)
+		for i := len(q.WhereArgs); i >= 1; i-- {
+			frag = strings.ReplaceAll(frag, "$W"+strconv.Itoa(i), "$"+strconv.Itoa(base+i))
+		}
+		*a = append(*a, q.WhereArgs...)
+		conds = append(conds, "("+frag+")")
+	}
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+func orderSQL(q *features.Query) string {
+	var b strings.Builder
+	b.WriteString(" ORDER BY ")
+	for _, s := range q.SortBy {
+		b.WriteString("t." + layers.QuoteIdent(s.Field.Name))
+		if s.Desc {
+			b.WriteString(" DESC NULLS LAST, ")
+		} else {
+			b.WriteString(" ASC NULLS FIRST, ")
+		}
+	}
+	b.WriteString("t.id")
+	return b.String()
+}
+
+// query runs "SELECT t.id, <extra…>, <fields…> FROM layer t WHERE … ORDER
+// BY …" and calls fn with the id, the extra values and the field values
+// (string, int32, float64, time.Time, bool or nil) of each row.
+func (e *exporter) query(ctx context.Context, extra []string, fn func(id int64, extra []any, vals []any) error) error {
+	return e.queryFields(ctx, extra, e.fields, fn)
+}
+
+// queryFields is query with an explicit field list.
+func (e *exporter) queryFields(ctx context.Context, extra []string, fields []layers.Field, fn func(id int64, extra []any, vals []any) error) error {
+	var a args
+	cols := []string{"t.id"}
+	cols = append(cols, extra...)
+	for _, f := range fields {
+		cols = append(cols, "t."+layers.QuoteIdent(f.Name))
+	}
+	w := whereSQL(e.q, &a)
+	sql := "SELECT " + strings.Join(cols, ", ") + " FROM " + e.q.Layer.QualifiedTable() + " t" + w + orderSQL(e.q)
+	if e.q.Limit > 0 {
+		sql += " LIMIT " + a.add(e.q.Limit) + " OFFSET " + a.add(e.q.Offset)
+	}
+	rows, err := e.pool.Query(ctx, sql, a...)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", e.q.Layer.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		id, _ := v[0].(int64)
+		if err := fn(id, v[1:1+len(extra)], v[1+len(extra):]); err != nil {
+			return err
+		}
+		e.res.Features++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("export %s: %w", e.q.Layer.ID, err)
+	}
+	return nil
+}
+
+// aggregate runs one aggregate row over the selected features (for
+// extents and text widths) and scans it into dest.
+func (e *exporter) aggregate(ctx context.Context, exprs []string, dest ...any) error {
+	var a args
+	sql := "SELECT " + strings.Join(exprs, ", ") + " FROM (SELECT t.* FROM " + e.q.Layer.QualifiedTable() + " t" + whereSQL(e.q, &a) + orderSQL(e.q)
+	if e.q.Limit > 0 {
+		sql += " LIMIT " + a.add(e.q.Limit) + " OFFSET " + a.add(e.q.Offset)
+	}
+	sql += ") t"
+	return e.pool.QueryRow(ctx, sql, a...).Scan(dest...)
+}

@@ -1,0 +1,195 @@
+package exports
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+
+	"villageplan/geo/crs"
+	"villageplan/layers"
+)
+
+// gpkg writes an OGC GeoPackage 1.3 (SQLite through the pure-Go driver
+// modernc.org/sqlite): the required gpkg_spatial_ref_sys (with the output
+// CRS's OGC WKT taken from PostGIS's spatial_ref_sys), gpkg_contents and
+// gpkg_geometry_columns, and one feature table named opts.Name whose fid
+// is the feature id. Geometries are GeoPackage blobs: the "GP" header with
+// the envelope computed by PostGIS, then little-endian WKB. Text is UTF-8;
+// dates are ISO 8601 text, booleans 0/1.
+func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
+	srid, err := e.outputSRID(layers.StorageSRID)
+	if err != nil {
+		return err
+	}
+	var srtext string
+	if err := e.pool.QueryRow(ctx, `SELECT srtext FROM spatial_ref_sys WHERE auth_name = 'EPSG' AND auth_srid = $1`, srid).Scan(&srtext); err != nil {
+		return fmt.Errorf("export: EPSG:%d definition from spatial_ref_sys: %w", srid, err)
+	}
+	c, _ := crs.Lookup(srid)
+	dir, err := os.MkdirTemp(e.opts.TempDir, "villageplan-gpkg-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, e.opts.Name+".gpkg")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	l := e.q.Layer
+	geomType := strings.ToUpper(string(l.Geometry))
+	var cols []string
+	for _, f := range e.fields {
+		t := "TEXT"
+		switch f.Type {
+		case layers.Integer:
+			t = "INTEGER"
+		case layers.Real:
+			t = "REAL"
+		case layers.Date:
+			t = "DATE"
+		case layers.Bool:
+			t = "BOOLEAN"
+		default:
+			if f.MaxLength > 0 {
+				t = fmt.Sprintf("TEXT(%d)", f.MaxLength)
+			}
+		}
+		cols = append(cols, quoteSQLite(f.Name)+" "+t)
+	}
+	table := quoteSQLite(e.opts.Name)
+	desc := l.TitleZH + " " + l.TitleEN
+	if len(e.res.Omitted) > 0 {
+		desc += "; 个人信息字段未导出 (personal data omitted): " + strings.Join(e.res.Omitted, ", ")
+	}
+	stmts := []string{
+		`PRAGMA application_id = 1196444487`, // "GPKG"
+		`PRAGMA user_version = 10300`,
+		`PRAGMA journal_mode = OFF`,
+		`PRAGMA synchronous = OFF`,
+		`CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, organization TEXT NOT NULL,
+			organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)`,
+		`INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+			('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system')`,
+		`CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+			description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+			min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+			CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))`,
+		`CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+			srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+			CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+			CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+			CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))`,
+		`CREATE TABLE ` + table + ` (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom ` + geomType + strings.Join(append([]string{""}, cols...), ", ") + `)`,
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("export gpkg: %w", err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, 'EPSG', ?, ?, ?)`, c.Name, srid, srid, srtext, c.Name); err != nil {
+		return fmt.Errorf("export gpkg: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?, 'features', ?, ?, ?)`,
+		e.opts.Name, e.opts.Name, desc, srid); err != nil {
+		return fmt.Errorf("export gpkg: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)`, e.opts.Name, geomType, srid); err != nil {
+		return fmt.Errorf("export gpkg: %w", err)
+	}
+
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	ph := strings.Repeat(", ?", len(e.fields))
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` VALUES (?, ?`+ph+`)`)
+	if err != nil {
+		return fmt.Errorf("export gpkg: %w", err)
+	}
+	defer ins.Close()
+	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	g := geomSQL(srid)
+	args := make([]any, 2+len(e.fields))
+	err = e.query(ctx, []string{"ST_AsBinary(" + g + ", 'NDR')", "ST_XMin(" + g + ")", "ST_XMax(" + g + ")", "ST_YMin(" + g + ")", "ST_YMax(" + g + ")"},
+		func(id int64, extra, vals []any) error {
+			wkb, _ := extra[0].([]byte)
+			env := [4]float64{extra[1].(float64), extra[2].(float64), extra[3].(float64), extra[4].(float64)}
+			minx, maxx = math.Min(minx, env[0]), math.Max(maxx, env[1])
+			miny, maxy = math.Min(miny, env[2]), math.Max(maxy, env[3])
+			args[0] = id
+			args[1] = gpkgBlob(int32(srid), env, l.Geometry != layers.Point, wkb)
+			for i, v := range vals {
+				switch t := v.(type) {
+				case time.Time:
+					args[2+i] = t.Format("2006-01-02")
+				case bool:
+					if t {
+						args[2+i] = 1
+					} else {
+						args[2+i] = 0
+					}
+				default:
+					args[2+i] = v
+				}
+			}
+			_, err := ins.ExecContext(ctx, args...)
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	if e.res.Features > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?`, minx, miny, maxx, maxy, e.opts.Name); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}
+
+func quoteSQLite(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// gpkgBlob builds a GeoPackage geometry blob (GeoPackage 1.3 §2.1.3):
+// magic "GP", version 0, flags (little-endian header, envelope [minx, maxx,
+// miny, maxy] when withEnv), srs_id, envelope, WKB.
+func gpkgBlob(srid int32, env [4]float64, withEnv bool, wkb []byte) []byte {
+	flags := byte(0x01)
+	n := 8
+	if withEnv {
+		flags |= 0x01 << 1
+		n += 32
+	}
+	b := make([]byte, n, n+len(wkb))
+	b[0], b[1], b[2], b[3] = 'G', 'P', 0, flags
+	binary.LittleEndian.PutUint32(b[4:8], uint32(srid))
+	if withEnv {
+		for i, v := range env {
+			binary.LittleEndian.PutUint64(b[8+8*i:], math.Float64bits(v))
+		}
+	}
+	return append(b, wkb...)
+}

@@ -1,0 +1,313 @@
+package imports
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"villageplan/internal/exchange"
+	"villageplan/layers"
+)
+
+// mapper maps source attribute names to layer fields and converts values
+// to the fields' types, checking code lists and lengths.
+type mapper struct {
+	layer *layers.Layer
+	// explicit maps a lower-cased source name to the field index (from
+	// --map); several source names may feed one field (first non-empty
+	// wins, in the order given).
+	explicit map[string]int
+	sources  map[int][]string // field index → source names in --map order
+	mapped   map[int]bool     // fields that --map names
+	set      map[int]any      // field index → converted default (--set)
+	cache    map[string]int   // source name → field index, -1 ignored
+	used     map[int]string   // field index → source name (for the summary)
+	ignored  map[string]bool
+	jzd      map[string]int // 界址点 parcel-line role → field index
+}
+
+func newMapper(l *layers.Layer, maps, sets []string) (*mapper, error) {
+	m := &mapper{layer: l, explicit: map[string]int{}, sources: map[int][]string{}, mapped: map[int]bool{},
+		set: map[int]any{}, cache: map[string]int{}, used: map[int]string{}, ignored: map[string]bool{}, jzd: map[string]int{}}
+	for _, s := range maps {
+		src, dst, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(src) == "" || strings.TrimSpace(dst) == "" {
+			return nil, fmt.Errorf("--map %q: write SOURCE=FIELD (several sources: a,b=FIELD)", s)
+		}
+		fi := m.fieldIndex(strings.TrimSpace(dst))
+		if fi < 0 {
+			return nil, fmt.Errorf("--map %q: layer %s has no field %q; its fields are: %s", s, l.ID, dst, fieldList(l))
+		}
+		m.mapped[fi] = true
+		for _, name := range strings.Split(src, ",") {
+			name = strings.TrimSpace(name)
+			m.explicit[strings.ToLower(name)] = fi
+			m.sources[fi] = append(m.sources[fi], name)
+		}
+	}
+	for _, s := range sets {
+		dst, val, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, fmt.Errorf("--set %q: write FIELD=VALUE", s)
+		}
+		fi := m.fieldIndex(strings.TrimSpace(dst))
+		if fi < 0 {
+			return nil, fmt.Errorf("--set %q: layer %s has no field %q; its fields are: %s", s, l.ID, dst, fieldList(l))
+		}
+		v, err := convertValue(l.Fields[fi], val)
+		if err != nil {
+			return nil, fmt.Errorf("--set %q: %v", s, err)
+		}
+		m.set[fi] = v
+	}
+	for _, role := range exchange.ParcelRoles() {
+		if f, ok := exchange.ParcelField(l, role); ok {
+			m.jzd[string(role)] = m.fieldIndex(f.Name)
+		}
+	}
+	return m, nil
+}
+
+func fieldList(l *layers.Layer) string {
+	var names []string
+	for _, f := range l.Fields {
+		n := f.Name
+		if f.Code != "" && !strings.EqualFold(f.Code, f.Name) {
+			n += "/" + f.Code
+		}
+		names = append(names, n+" ("+f.TitleZH+")")
+	}
+	return strings.Join(names, ", ")
+}
+
+// fieldIndex finds a layer field by name, standard code, Chinese title or
+// the 10-byte DBF name that villageplan's Shapefile export gives it
+// (exchange.DBFNames: APPROVAL_N for approval_number).
+func (m *mapper) fieldIndex(name string) int {
+	n := strings.ToLower(strings.TrimSpace(name))
+	for i, f := range m.layer.Fields {
+		if n == f.Name || n == strings.ToLower(f.Code) || strings.TrimSpace(name) == f.TitleZH {
+			return i
+		}
+	}
+	for i, d := range exchange.DBFNames(m.layer.Fields) {
+		if strings.EqualFold(d, n) {
+			return i
+		}
+	}
+	return -1
+}
+
+// target returns the field a source attribute feeds, or -1. Explicit
+// --map entries win; a field named by --map takes no automatic source;
+// otherwise the name is matched against the field's name, standard code
+// and Chinese title, and for 界址点 files against the parcel-line roles.
+func (m *mapper) target(src string, jzdFile bool) int {
+	if fi, ok := m.cache[src]; ok {
+		return fi
+	}
+	fi := -1
+	if e, ok := m.explicit[strings.ToLower(src)]; ok {
+		fi = e
+	} else if a := m.fieldIndex(src); a >= 0 && !m.mapped[a] {
+		fi = a
+	} else if r, ok := m.jzd[src]; ok && jzdFile && !m.mapped[r] {
+		fi = r
+	}
+	m.cache[src] = fi
+	if fi < 0 {
+		m.ignored[src] = true
+	}
+	return fi
+}
+
+// featureValues converts the properties of f to one value per layer field
+// (nil for none). Problems name the field and value.
+func (m *mapper) featureValues(f *Feature, jzdFile bool) ([]any, []string) {
+	vals := make([]any, len(m.layer.Fields))
+	from := make([]int, len(m.layer.Fields)) // rank of the source that set the value
+	for i := range from {
+		from[i] = math.MaxInt
+	}
+	var problems []string
+	failed := map[int]bool{}
+	for src, raw := range f.Props {
+		fi := m.target(src, jzdFile)
+		if fi < 0 || raw == nil {
+			continue
+		}
+		rank := 0
+		for r, s := range m.sources[fi] {
+			if strings.EqualFold(s, src) {
+				rank = r
+			}
+		}
+		if rank > from[fi] {
+			continue
+		}
+		fld := m.layer.Fields[fi]
+		v, err := convertValue(fld, raw)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("field %s (%s) from %q: %v", fld.Name, fld.TitleZH, src, err))
+			failed[fi] = true
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		vals[fi] = v
+		from[fi] = rank
+		if _, seen := m.used[fi]; !seen {
+			m.used[fi] = src
+		}
+	}
+	for fi, v := range m.set {
+		if vals[fi] == nil {
+			vals[fi] = v
+		}
+	}
+	for i, fld := range m.layer.Fields {
+		if fld.Required && vals[i] == nil && !failed[i] {
+			problems = append(problems, fmt.Sprintf("required field %s (%s) has no value: map a source field to it with --map SOURCE=%s or give a default with --set %s=VALUE",
+				fld.Name, fld.TitleZH, fld.Name, fld.Name))
+		}
+	}
+	sort.Strings(problems)
+	return vals, problems
+}
+
+// convertValue converts a source value to the Go value stored in a field
+// of type fld.Type: string, int32, float64, time.Time (date) or bool; nil
+// for an empty value. Code-list fields accept the value, its Chinese name or
+// an alias and store the list's value.
+func convertValue(fld layers.Field, raw any) (any, error) {
+	var s string
+	switch v := raw.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		s = strings.TrimSpace(v)
+	case json.Number:
+		s = v.String()
+	case float64:
+		s = strconv.FormatFloat(v, 'f', -1, 64)
+	case int64:
+		s = strconv.FormatInt(v, 10)
+	case int:
+		s = strconv.Itoa(v)
+	case bool:
+		if fld.Type == layers.Bool {
+			return v, nil
+		}
+		s = strconv.FormatBool(v)
+	case time.Time:
+		if fld.Type == layers.Date {
+			return v, nil
+		}
+		s = v.Format("2006-01-02")
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		s = string(b)
+	}
+	if s == "" {
+		return nil, nil
+	}
+	switch fld.Type {
+	case layers.Text:
+		if fld.CodeList != "" {
+			cl, _ := layers.CodeListByID(fld.CodeList)
+			cv, ok := cl.Lookup(s)
+			if !ok {
+				return nil, fmt.Errorf("%q is not in the code list %s (%s)%s", s, cl.ID, cl.TitleZH, codeExamples(cl))
+			}
+			s = cv.Value
+		}
+		if fld.MaxLength > 0 && utf8.RuneCountInString(s) > fld.MaxLength {
+			return nil, fmt.Errorf("%q has %d characters; the field holds at most %d", s, utf8.RuneCountInString(s), fld.MaxLength)
+		}
+		return s, nil
+	case layers.Integer:
+		if n, err := strconv.ParseInt(s, 10, 32); err == nil {
+			return int32(n), nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		return int32(f), nil
+	case layers.Real:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		return f, nil
+	case layers.Date:
+		return parseDate(s)
+	case layers.Bool:
+		switch strings.ToLower(s) {
+		case "true", "t", "yes", "y", "1", "是":
+			return true, nil
+		case "false", "f", "no", "n", "0", "否":
+			return false, nil
+		}
+		return nil, fmt.Errorf("%q is not a yes/no value (true/false, 是/否, 1/0)", s)
+	}
+	return s, nil
+}
+
+func codeExamples(cl *layers.CodeList) string {
+	var ex []string
+	for i, v := range cl.Values {
+		if i == 6 {
+			ex = append(ex, "…")
+			break
+		}
+		if v.Value == v.NameZH {
+			ex = append(ex, v.Value)
+		} else {
+			ex = append(ex, v.Value+" "+v.NameZH)
+		}
+	}
+	return "; allowed: " + strings.Join(ex, ", ")
+}
+
+var dateLayouts = []string{"2006-01-02", "2006-1-2", "2006/01/02", "2006/1/2", "2006.01.02", "2006.1.2", "20060102",
+	"2006年1月2日", time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006/01/02 15:04:05"}
+
+func parseDate(s string) (time.Time, error) {
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (write 2024-05-31)", s)
+}
+
+// summary returns the mapping used ("source → field") and the source
+// attributes that no field took.
+func (m *mapper) summary() (used map[string]string, ignored []string) {
+	used = map[string]string{}
+	for fi, src := range m.used {
+		used[m.layer.Fields[fi].Name] = src
+	}
+	for fi, v := range m.set {
+		if _, ok := used[m.layer.Fields[fi].Name]; !ok {
+			used[m.layer.Fields[fi].Name] = fmt.Sprintf("--set %v", v)
+		} else {
+			used[m.layer.Fields[fi].Name] += fmt.Sprintf(" (else --set %v)", v)
+		}
+	}
+	for s := range m.ignored {
+		ignored = append(ignored, s)
+	}
+	sort.Strings(ignored)
+	return used, ignored
+}

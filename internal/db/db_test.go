@@ -186,7 +186,8 @@ func TestEditHistory(t *testing.T) {
 	if _, err := pool.Exec(ctx, `DELETE FROM `+l.QualifiedTable()+` WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := pool.Query(ctx, `SELECT action, actor, coalesce(batch_id, ''), before ->> 'voltage_kv', after ->> 'voltage_kv', after -> 'geom' ->> 'type'
+	rows, err := pool.Query(ctx, `SELECT action, actor, coalesce(batch_id, ''), before ->> 'voltage_kv', after ->> 'voltage_kv',
+			ST_GeometryType(ST_GeomFromEWKB(decode(coalesce(after, before) ->> 'geom', 'hex')))
 		FROM villageplan.edit_history WHERE layer = $1 AND feature_id = $2 ORDER BY id`, l.ID, id)
 	if err != nil {
 		t.Fatal(err)
@@ -205,13 +206,13 @@ func TestEditHistory(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("history has %d records, want 3", len(recs))
 	}
-	if recs[0].action != "insert" || recs[0].actor != "tester" || recs[0].batch != "b-1" || recs[0].gtype == nil || *recs[0].gtype != "MultiLineString" {
+	if recs[0].action != "insert" || recs[0].actor != "tester" || recs[0].batch != "b-1" || recs[0].gtype == nil || *recs[0].gtype != "ST_MultiLineString" {
 		t.Errorf("insert record = %+v", recs[0])
 	}
 	if recs[1].action != "update" || *recs[1].before != "10" || *recs[1].after != "66" {
 		t.Errorf("update record = %+v", recs[1])
 	}
-	if recs[2].action != "delete" || *recs[2].before != "66" || recs[2].after != nil || recs[2].batch != "" {
+	if recs[2].action != "delete" || *recs[2].before != "66" || recs[2].after != nil || recs[2].batch != "" || *recs[2].gtype != "ST_MultiLineString" {
 		t.Errorf("delete record = %+v", recs[2])
 	}
 	var v1 int64

@@ -250,58 +250,15 @@ func (a *args) add(v any) string {
 	return "$" + strconv.Itoa(len(*a))
 }
 
-// whereSQL builds the WHERE clause of q over alias t, with the same
-// meaning as the features API (features.Query): bbox intersection (a box in
-// another CRS is densified and transformed by PostGIS), attribute
-// equalities and the CQL2 fragment with its $W1… parameters.
+// whereSQL is the items query's WHERE clause (see features.Query.WhereClause).
 func whereSQL(q *features.Query, a *args) string {
-	var conds []string
-	if bb := q.BBox; bb != nil {
-		minx, miny, maxx, maxy := bb.MinA1, bb.MinA2, bb.MaxA1, bb.MaxA2
-		if bb.SRID != 0 && bb.SRID != layers.TileSRID {
-			minx, miny, maxx, maxy = bb.MinA2, bb.MinA1, bb.MaxA2, bb.MaxA1
-		}
-		var env string
-		if bb.SRID == 0 || bb.SRID == layers.StorageSRID || bb.SRID == 4326 {
-			env = fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s, %d)", a.add(minx), a.add(miny), a.add(maxx), a.add(maxy), layers.StorageSRID)
-		} else {
-			env = fmt.Sprintf("ST_Transform(ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, %d), %s), %d)",
-				a.add(minx), a.add(miny), a.add(maxx), a.add(maxy), bb.SRID, a.add((maxx-minx)/16+(maxy-miny)/16+1e-9), layers.StorageSRID)
-		}
-		conds = append(conds, "t.geom && "+env+" AND ST_Intersects(t.geom, "+env+")")
-	}
-	for _, eq := range q.Equals {
-		conds = append(conds, "t."+layers.QuoteIdent(eq.Field.Name)+" = "+a.add(eq.Value))
-	}
-	if q.Where != "" {
-		frag := q.Where
-		base := len(*a)
-		for i := len(q.WhereArgs); i >= 1; i-- {
-			frag = strings.ReplaceAll(frag, "$W"+strconv.Itoa(i), "$"+strconv.Itoa(base+i))
-		}
-		*a = append(*a, q.WhereArgs...)
-		conds = append(conds, "("+frag+")")
-	}
-	if len(conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(conds, " AND ")
+	p := []any(*a)
+	w := q.WhereClause(&p)
+	*a = p
+	return w
 }
 
-func orderSQL(q *features.Query) string {
-	var b strings.Builder
-	b.WriteString(" ORDER BY ")
-	for _, s := range q.SortBy {
-		b.WriteString("t." + layers.QuoteIdent(s.Field.Name))
-		if s.Desc {
-			b.WriteString(" DESC NULLS LAST, ")
-		} else {
-			b.WriteString(" ASC NULLS FIRST, ")
-		}
-	}
-	b.WriteString("t.id")
-	return b.String()
-}
+func orderSQL(q *features.Query) string { return q.OrderClause() }
 
 // query runs "SELECT t.id, <extra…>, <fields…> FROM layer t WHERE … ORDER
 // BY …" and calls fn with the id, the extra values and the field values

@@ -453,3 +453,18 @@ func (s *Service) IsSample(ctx context.Context, l *layers.Layer) (bool, error) {
 	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT is_sample FROM villageplan.layer_metadata WHERE layer = $1), false)`, l.ID).Scan(&sample)
 	return sample, err
 }
+
+// WhereClause returns the WHERE clause of q over table alias t (" WHERE …",
+// or "" without conditions), appending its bind parameters to params and
+// numbering them after those already there. Exports use it so that a
+// download selects exactly what the items query selects.
+func (q *Query) WhereClause(params *[]any) string {
+	a := args(*params)
+	w := where(q, &a)
+	*params = a
+	return w
+}
+
+// OrderClause returns the ORDER BY clause of q over alias t: the sort keys,
+// then the feature id, so paging and exports are stable.
+func (q *Query) OrderClause() string { return orderBy(q) }

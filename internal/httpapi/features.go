@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -20,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"villageplan/geo/crs"
+	"villageplan/internal/exports"
 	"villageplan/internal/features"
 	"villageplan/layers"
 )
@@ -415,6 +415,7 @@ func badParam(param, format string, a ...any) error {
 var standardItemParams = map[string]bool{
 	"f": true, "bbox": true, "bbox-crs": true, "limit": true, "offset": true, "properties": true,
 	"sortby": true, "crs": true, "datetime": true, "filter": true, "filter-lang": true, "filter-crs": true,
+	"encoding": true,
 }
 
 // parseItemsQuery turns the items query string into a features.Query.
@@ -443,7 +444,7 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		if err != nil || n < 1 {
 			return nil, badParam("limit", "must be a whole number from 1 to %d, got %q", features.MaxLimit, s)
 		}
-		if n > features.MaxLimit && v.Get("f") != "geojson" {
+		if _, err := exports.ParseFormat(v.Get("f")); n > features.MaxLimit && err != nil {
 			n = features.MaxLimit // OGC API: a larger limit is reduced, not refused
 		}
 		q.Limit = n
@@ -655,7 +656,7 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 	if l == nil {
 		return
 	}
-	format := wantsFormat(w, r, "json", "geojson", "html")
+	format := wantsFormat(w, r, "json", "html", "geojson", "gpkg", "shp", "csv", "kml", "jzd")
 	if format == "" {
 		return
 	}
@@ -665,11 +666,11 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 		fr.s.requestError(w, r, err)
 		return
 	}
-	if format == "geojson" {
+	if f, err := exports.ParseFormat(format); err == nil {
 		if v.Get("limit") == "" {
 			q.Limit = 0 // a download is the whole result unless limited
 		}
-		fr.downloadGeoJSON(w, r, l, q)
+		fr.download(w, r, l, q, f)
 		return
 	}
 	page, err := fr.svc.Items(r.Context(), q)
@@ -828,53 +829,55 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// downloadGeoJSON streams the whole result of q as one GeoJSON
-// FeatureCollection file: rows go from PostgreSQL to the client as they
-// arrive, flushed every 1,000 features, so memory stays flat whatever the
-// size. A client that goes away cancels the query.
-func (fr *featureRoutes) downloadGeoJSON(w http.ResponseWriter, r *http.Request, l *layers.Layer, q *features.Query) {
+// download writes the whole result of q as a file in format f (GeoJSON,
+// GeoPackage, zipped Shapefile, CSV, KML or 界址点 txt) with the writers of
+// the export command. Streaming formats go out as rows arrive; GeoPackage
+// and Shapefile are built in a temporary file first (they need to seek).
+// ?encoding=GBK|UTF-8 chooses the text encoding where the format has one.
+func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *layers.Layer, q *features.Query, f exports.Format) {
 	version, updated, err := fr.svc.Version(r.Context(), l)
 	if err != nil {
 		fr.s.serverError(w, r, err)
 		return
 	}
+	enc := r.URL.Query().Get("encoding")
+	if enc != "" && enc != "UTF-8" && enc != "GBK" {
+		fr.s.requestError(w, r, badParam("encoding", "%q is not UTF-8 or GBK", enc))
+		return
+	}
 	if notModified(w, r, etag(l.ID, version, r), updated) {
 		return
 	}
-	w.Header().Set("Content-Type", "application/geo+json")
-	w.Header().Set("Content-Crs", "<"+crsURI(q.OutputSRID)+">")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.geojson"`, l.ID))
-	bw := bufio.NewWriterSize(w, 64<<10)
-	flusher, _ := w.(http.Flusher)
-	_, _ = bw.WriteString(`{"type":"FeatureCollection","name":"` + l.ID + `","features":[` + "\n")
-	n := 0
-	err = fr.svc.Stream(r.Context(), q, func(f []byte) error {
-		if n > 0 {
-			if err := bw.WriteByte(','); err != nil {
-				return err
-			}
-		}
-		n++
-		if _, err := bw.Write(f); err != nil {
-			return err
-		}
-		if err := bw.WriteByte('\n'); err != nil {
-			return err
-		}
-		if n%1000 == 0 && flusher != nil {
-			if err := bw.Flush(); err != nil {
-				return err
-			}
-			flusher.Flush()
-		}
-		return nil
-	})
+	w.Header().Set("Content-Type", f.ContentType())
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, l.ID, f.Extension()))
+	// Headers are sent with the first byte: a request error found by the
+	// writer before writing (a CRS the format cannot hold, text GBK cannot
+	// encode) still gets a 400.
+	lw := &lazyWriter{w: w}
+	res, err := exports.Write(r.Context(), fr.s.pool, f, q, exports.Options{Encoding: enc, Name: l.ID}, lw)
 	if err != nil {
-		// Headers are gone: end the body so that the client sees a
-		// truncated (invalid) document rather than a valid partial one.
-		fr.s.logger.Warn("download aborted", "layer", l.ID, "features", n, "err", err)
+		if !lw.started {
+			w.Header().Del("Content-Disposition")
+			fr.s.requestError(w, r, badParam("f", "%v", err))
+			return
+		}
+		fr.s.logger.Warn("download aborted", "layer", l.ID, "format", f, "err", err)
 		return
 	}
-	_, _ = fmt.Fprintf(bw, `],"numberReturned":%d}`+"\n", n)
-	_ = bw.Flush()
+	fr.s.logger.Debug("download", "layer", l.ID, "format", f, "features", res.Features, "omitted", res.Omitted)
+}
+
+// lazyWriter records whether anything was written, so that an error found
+// before the first byte can still become a 4xx response.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.w.WriteHeader(http.StatusOK)
+	}
+	return l.w.Write(p)
 }

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"net/url"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -74,5 +76,48 @@ func TestGDALReadsTheFeaturesAPI(t *testing.T) {
 	local := ogr(t, "ogrinfo", "-ro", "-al", out)
 	if m := featureCountRe.FindStringSubmatch(local); m == nil || m[1] != strconv.Itoa(n) || !strings.Contains(local, "大营村2号") {
 		t.Errorf("ogr2ogr copy: %v", m)
+	}
+}
+
+// TestDownloadsOpenInGDAL: every download format of the items query opens
+// in GDAL with the right count, CRS and Chinese text.
+func TestDownloadsOpenInGDAL(t *testing.T) {
+	ts, _ := homesteadFixture(t)
+	dir := t.TempDir()
+	for _, c := range []struct{ f, query, open, epsg string }{
+		{"geojson", "", "", "4326"},
+		{"gpkg", "", "", "4490"},
+		{"shp", "&encoding=GBK", "/vsizip/", "4490"},
+		{"shp", "&crs=" + url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/4530"), "/vsizip/", "4530"},
+		{"kml", "", "", "4326"},
+	} {
+		resp, b := fetch(t, "GET", ts.URL+"/collections/homesteads/items?f="+c.f+c.query, nil)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("f=%s%s = %d %s", c.f, c.query, resp.StatusCode, b)
+			continue
+		}
+		path := dir + "/dl-" + c.f + strconv.Itoa(len(c.query)) + "." + c.f
+		if c.f == "shp" {
+			path += ".zip"
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		info := ogr(t, "ogrinfo", "-ro", "-al", c.open+path)
+		if m := featureCountRe.FindStringSubmatch(info); m == nil || m[1] != "3" {
+			t.Errorf("f=%s%s: GDAL counts %v", c.f, c.query, m)
+		}
+		if !strings.Contains(info, "大营村2号") {
+			t.Errorf("f=%s%s: Chinese text lost", c.f, c.query)
+		}
+		if !strings.Contains(info, `ID["EPSG",`+c.epsg+`]`) && !strings.Contains(info, `AUTHORITY["EPSG","`+c.epsg+`"]`) {
+			t.Errorf("f=%s%s: GDAL does not see EPSG:%s", c.f, c.query, c.epsg)
+		}
+		if strings.Contains(info, "马1") {
+			t.Errorf("f=%s: personal data in a download", c.f)
+		}
+	}
+	if resp, b := fetch(t, "GET", ts.URL+"/collections/homesteads/items?f=csv&encoding=latin1", nil); resp.StatusCode != 400 || !strings.Contains(string(b), "encoding") {
+		t.Errorf("bad encoding = %d %s", resp.StatusCode, b)
 	}
 }

@@ -444,7 +444,7 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		if err != nil || n < 1 {
 			return nil, badParam("limit", "must be a whole number from 1 to %d, got %q", features.MaxLimit, s)
 		}
-		if _, err := exports.ParseFormat(v.Get("f")); n > features.MaxLimit && err != nil {
+		if n > features.MaxLimit && !isDownload(v.Get("f")) {
 			n = features.MaxLimit // OGC API: a larger limit is reduced, not refused
 		}
 		q.Limit = n
@@ -666,7 +666,8 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 		fr.s.requestError(w, r, err)
 		return
 	}
-	if f, err := exports.ParseFormat(format); err == nil {
+	if isDownload(format) {
+		f, _ := exports.ParseFormat(format)
 		if v.Get("limit") == "" {
 			q.Limit = 0 // a download is the whole result unless limited
 		}
@@ -827,6 +828,13 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 	out = append(out, lb...)
 	out = append(out, "}\n"...)
 	_, _ = w.Write(out)
+}
+
+// isDownload reports whether f= names a file download rather than the
+// paged JSON or HTML views.
+func isDownload(f string) bool {
+	_, err := exports.ParseFormat(f)
+	return err == nil && f != "json" && f != "html" && f != ""
 }
 
 // download writes the whole result of q as a file in format f (GeoJSON,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,8 +114,7 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 		return nil, ErrOutsideData
 	}
 	res := &Result{CreatedAt: time.Now().UTC(), Input: in, RuleSetVersion: s.rs.Version, DataVersions: m.Versions, Verdict: Pass}
-	c, _ := crs.Lookup(measureSRID)
-	res.Site = SiteFacts{AreaM2: round2(m.AreaM2), MeasureEPSG: measureSRID, MeasureCRS: c.Name,
+	res.Site = SiteFacts{AreaM2: round2(m.AreaM2), MeasureEPSG: measureSRID, MeasureCRS: planeName(measureSRID),
 		CentroidLon: m.CentroidLon, CentroidLat: m.CentroidLat, Neighbors: map[string]string{},
 		InputEPSG: site.SRID, Format: site.Format, Label: site.Label}
 	if m.Village != nil {
@@ -146,9 +146,10 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 }
 
 // measurePlane picks the Gauss-Krüger EPSG code to measure on: the input's
-// own when it is Gauss-Krüger, else the 3-degree zone (without prefix) of
-// the first vertex's longitude (a homestead site is far smaller than a
-// zone).
+// own when it is Gauss-Krüger, else the CGCS2000 3-degree zone (without
+// prefix) of the first vertex's longitude (a homestead site is far smaller
+// than a zone). Outside China's zones (75°E–135°E; test data from OSM
+// extracts abroad) it measures on the WGS 84 UTM zone instead.
 func measurePlane(site Site) (int, error) {
 	c, ok := crs.Lookup(site.SRID)
 	if !ok {
@@ -161,7 +162,28 @@ func measurePlane(site Site) (int, error) {
 	if c.Kind == crs.WebMercator {
 		lon = lon / 20037508.342789244 * 180
 	}
-	return crs.EPSGFor3DegreeZone(crs.GKZone3ForLongitude(lon), false)
+	if code, err := crs.EPSGFor3DegreeZone(crs.GKZone3ForLongitude(lon), false); err == nil {
+		return code, nil
+	}
+	utm := int(math.Floor((lon+180)/6)) + 1
+	if site.Geometry[0][0][0][1] < 0 && c.Kind == crs.Geographic {
+		return 32700 + utm, nil
+	}
+	return 32600 + utm, nil
+}
+
+// planeName names a measuring plane for reports.
+func planeName(epsg int) string {
+	if c, ok := crs.Lookup(epsg); ok {
+		return c.Name
+	}
+	if epsg > 32600 && epsg < 32661 {
+		return fmt.Sprintf("WGS 84 / UTM zone %dN", epsg-32600)
+	}
+	if epsg > 32700 && epsg < 32761 {
+		return fmt.Sprintf("WGS 84 / UTM zone %dS", epsg-32700)
+	}
+	return fmt.Sprintf("EPSG:%d", epsg)
 }
 
 func uncovered(r *Rule, m *Measurements) []*layers.Layer {

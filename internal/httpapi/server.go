@@ -23,6 +23,7 @@ import (
 	"villageplan/internal/db"
 	"villageplan/internal/siting"
 	"villageplan/layers"
+	"villageplan/tiles"
 )
 
 // Server holds the dependencies of the HTTP interface. Build it with New;
@@ -36,6 +37,7 @@ type Server struct {
 	router   *mux.Router
 	registry *prometheus.Registry
 	requests *prometheus.HistogramVec
+	tiles    *tiles.Service
 }
 
 // Options configures a Server.
@@ -50,6 +52,9 @@ type Options struct {
 	// RuleSet is the siting rule set in force; nil uses the one shipped
 	// with the binary.
 	RuleSet *siting.RuleSet
+	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
+	// negative: no cache).
+	TileCacheBytes int64
 }
 
 // New builds the server and its routes.
@@ -89,6 +94,14 @@ func New(opts Options) *Server {
 		WriteError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path)
 	})
 	return s
+}
+
+// Close stops the server's background work (the tile cache's
+// LISTEN connection). The pool is the caller's to close.
+func (s *Server) Close() {
+	if s.tiles != nil {
+		s.tiles.Close()
+	}
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -1,0 +1,11 @@
+package tiles
+
+// SQL returns the statement that renders tile a of ts with the default
+// generalisation of its zoom, and its bind values — the exact SQL the
+// service prepares, for EXPLAIN and for benchmarks of the raw database
+// ceiling (tiles/tilebench). names are the parameters in $n order: "z",
+// "x", "y", "min_area", "min_length", "tolerance", "cell" and "cap:LAYER".
+func (ts *Tileset) SQL(a Address) (sql string, names []string, args []any) {
+	st := ts.statement(a.Z, a.Z < DetailZoom, nil)
+	return st.sql, append([]string(nil), st.args...), st.argValues(a, GeneralisationAt(a.Z), nil)
+}

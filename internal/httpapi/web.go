@@ -1,5 +1,224 @@
 package httpapi
 
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"villageplan/internal/siting"
+	"villageplan/internal/web"
+)
+
 // routeWeb mounts the planners' web map (/map) and the approval desk page
-// (/desk) with their embedded static assets.
-func (s *Server) routeWeb() {}
+// (/desk) with their embedded static assets and the small JSON endpoints
+// the pages read:
+//
+//	GET  /map, /desk                 the pages (embedded HTML)
+//	GET  /web/{file}                 embedded scripts, styles, MapLibre GL JS
+//	GET  /favicon.ico                the service's icon (SVG)
+//	GET  /map/meta.json              layer panel, popup titles and code names, views (catalog)
+//	GET  /map/villages?q=&limit=     village search by name or code, with extents
+//	GET  /map/views/streetlight-coverage.geojson  lit and unlit main-road segments
+//	POST /desk/preview               a site's area, village and 四至, without storing a check
+//
+// The pages themselves need no database; the JSON endpoints answer 503
+// without one.
+func (s *Server) routeWeb() {
+	assets := web.NewAssets()
+	page := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { assets.Serve(w, r, name) }
+	}
+	// "/map/" would resolve the pages' relative URLs one folder too deep:
+	// send it to "/map" with a relative Location, which keeps a reverse
+	// proxy's path prefix.
+	up := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", "../"+name)
+			w.WriteHeader(http.StatusMovedPermanently)
+		}
+	}
+	get := []string{http.MethodGet, http.MethodHead}
+	s.router.HandleFunc("/map", page("map.html")).Methods(get...)
+	s.router.HandleFunc("/map/", up("map")).Methods(get...)
+	s.router.HandleFunc("/desk", page("desk.html")).Methods(get...)
+	s.router.HandleFunc("/desk/", up("desk")).Methods(get...)
+	// Browsers ask every page of the service for /favicon.ico.
+	s.router.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { assets.Serve(w, r, "favicon.svg") }).Methods(get...)
+	s.router.PathPrefix("/web/").Handler(http.StripPrefix("/web/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			WriteError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on static files")
+			return
+		}
+		if !assets.Has(r.URL.Path) {
+			WriteError(w, http.StatusNotFound, "NotFound", "no static file "+strconv.Quote(r.URL.Path))
+			return
+		}
+		assets.Serve(w, r, r.URL.Path)
+	})))
+
+	rs := s.opts.RuleSet
+	if rs == nil {
+		var err error
+		if rs, err = siting.DefaultRuleSet(); err != nil {
+			panic(err) // the shipped rule set is validated by tests
+		}
+	}
+	var builtUp []string
+	if rc, ok := rs.Rules["village_construction_boundary"]; ok {
+		builtUp = rc.ZoneKinds
+	}
+	cov := web.NewCoverage(s.catalog, builtUp)
+	h := &webRoutes{s: s, meta: web.BuildMeta(s.catalog, cov)}
+	if s.pool != nil {
+		h.store = web.NewStore(s.pool, s.catalog, cov)
+		h.sites = &sitingRoutes{s: s, svc: siting.NewService(s.pool, rs)}
+	}
+	s.router.HandleFunc("/map/meta.json", h.metaJSON).Methods(get...)
+	s.router.HandleFunc("/map/villages", h.villages).Methods(get...)
+	s.router.HandleFunc("/"+web.CoveragePath, h.coverage).Methods(get...)
+	s.router.HandleFunc("/desk/preview", h.preview).Methods(http.MethodPost)
+}
+
+type webRoutes struct {
+	s     *Server
+	meta  *web.Meta
+	store *web.Store
+	sites *sitingRoutes
+}
+
+func (h *webRoutes) noDatabase(w http.ResponseWriter) bool {
+	if h.store == nil {
+		WriteError(w, http.StatusServiceUnavailable, "NotReady", "no database configured")
+		return true
+	}
+	return false
+}
+
+func (h *webRoutes) metaJSON(w http.ResponseWriter, r *http.Request) {
+	m := *h.meta
+	if h.store != nil {
+		sample, err := h.store.IsSample(r.Context())
+		if err != nil {
+			h.s.serverError(w, r, err)
+			return
+		}
+		m.Sample = sample
+		if m.Extent, err = h.store.Extent(r.Context()); err != nil {
+			h.s.serverError(w, r, err)
+			return
+		}
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	WriteJSON(w, http.StatusOK, &m)
+}
+
+func (h *webRoutes) villages(w http.ResponseWriter, r *http.Request) {
+	if h.noDatabase(w) {
+		return
+	}
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			WriteError(w, http.StatusBadRequest, "InvalidParameterValue", "limit must be an integer from 1 to 500")
+			return
+		}
+		limit = n
+	}
+	vs, err := h.store.SearchVillages(r.Context(), r.URL.Query().Get("q"), limit)
+	if err != nil {
+		h.s.serverError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"villages": vs})
+}
+
+func (h *webRoutes) coverage(w http.ResponseWriter, r *http.Request) {
+	if h.noDatabase(w) {
+		return
+	}
+	body, version, err := h.store.CoverageGeoJSON(r.Context())
+	if err != nil {
+		h.s.serverError(w, r, err)
+		return
+	}
+	etag := fmt.Sprintf(`W/"cov-%x"`, version)
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "no-cache")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	_, _ = w.Write(body)
+}
+
+// sitePreview is one parsed site as the desk shows it before the check:
+// the site facts of the siting API (area on the Gauss-Krüger plane, its
+// EPSG code, village, 四至) and the site in EPSG:4490 (lon, lat).
+type sitePreview struct {
+	Site     siting.SiteFacts `json:"site"`
+	Geometry json.RawMessage  `json:"geometry"`
+}
+
+// preview measures a site exactly as POST /siting/checks does (same body:
+// JSON with a GeoJSON site and crs, or a 界址点 txt file as text/plain) and
+// answers its facts without storing anything: 200 {"sites": [...]}, or
+// the siting API's 400/422 error body.
+func (h *webRoutes) preview(w http.ResponseWriter, r *http.Request) {
+	if h.noDatabase(w) {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxSiteBody+1))
+	if err != nil || len(body) > maxSiteBody {
+		WriteError(w, http.StatusRequestEntityTooLarge, "TooLarge", fmt.Sprintf("the body must be readable and at most %d bytes", maxSiteBody))
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var sites []siting.Site
+	switch mt {
+	case "text/plain", "application/octet-stream":
+		sites, err = siting.ParseJZDSites(body)
+	case "application/json", "application/geo+json", "":
+		var req siting.Request
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if len(bytes.TrimSpace(body)) == 0 {
+			err = &siting.InputError{ZH: "请求为空：请提交选址图形或界址点文件", EN: "empty request: send a site geometry or a 界址点 file"}
+		} else if derr := dec.Decode(&req); derr != nil {
+			err = &siting.InputError{ZH: "请求不是有效的 JSON：" + derr.Error(), EN: "the request is not valid JSON: " + derr.Error()}
+		} else {
+			var site siting.Site
+			site, err = siting.ParseGeoJSONSite(req.Site, req.CRS)
+			sites = []siting.Site{site}
+		}
+	default:
+		WriteError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "send application/json (GeoJSON site) or text/plain (界址点 txt file)")
+		return
+	}
+	if err != nil {
+		h.sites.fail(w, r, err)
+		return
+	}
+	out := make([]sitePreview, 0, len(sites))
+	for _, site := range sites {
+		res, err := h.sites.svc.Check(r.Context(), site, siting.Input{})
+		if err != nil {
+			h.sites.fail(w, r, err)
+			return
+		}
+		geom := res.Geometry
+		if geom == nil { // Check leaves it to Save: reproject here
+			if geom, err = h.store.SiteGeoJSON(r.Context(), site.Geometry, site.SRID); err != nil {
+				h.s.serverError(w, r, err)
+				return
+			}
+		}
+		out = append(out, sitePreview{Site: res.Site, Geometry: geom})
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"sites": out})
+}

@@ -1,0 +1,211 @@
+package web
+
+import (
+	"villageplan/layers"
+)
+
+// Meta is what the pages need to know about the layers, served as JSON
+// (/map/meta.json): the layer panel's groups in the order planners think
+// of them, each layer's titles and zoom range, the fields a popup shows
+// with their titles, units and code-list names, and the thematic views.
+// It is built from the catalog only; personal fields never appear.
+type Meta struct {
+	Groups []Group `json:"groups"`
+	Views  []View  `json:"views"`
+	// Sample is true when the served data is (partly) the generated sample
+	// township (示例数据); the pages then say so.
+	Sample bool `json:"sample"`
+	// Extent is the extent of the villages [west, south, east, north] in
+	// CGCS2000 degrees, where the map opens; nil when there are none.
+	Extent *[4]float64 `json:"extent,omitempty"`
+}
+
+// Group is one section of the layer panel.
+type Group struct {
+	ID      string      `json:"id"`
+	TitleZH string      `json:"title_zh"`
+	TitleEN string      `json:"title_en"`
+	Layers  []LayerMeta `json:"layers"`
+}
+
+// LayerMeta describes one catalog layer to the pages. Colours and legend
+// swatches come from the MapLibre style; this gives the names.
+type LayerMeta struct {
+	ID       string `json:"id"`
+	TitleZH  string `json:"title_zh"`
+	TitleEN  string `json:"title_en"`
+	Geometry string `json:"geometry"`
+	MinZoom  int    `json:"minzoom"`
+	MaxZoom  int    `json:"maxzoom"`
+	// ColorBy is the field whose values the style colours by ("" when the
+	// layer has one colour).
+	ColorBy string `json:"color_by,omitempty"`
+	// LabelField is the field the map labels with, "" for none.
+	LabelField string `json:"label_field,omitempty"`
+	// Fields are the non-personal attributes in display order.
+	Fields []FieldMeta `json:"fields"`
+}
+
+// FieldMeta is one non-personal attribute as a popup shows it.
+type FieldMeta struct {
+	Name    string `json:"name"`
+	Code    string `json:"code,omitempty"`
+	TitleZH string `json:"title_zh"`
+	TitleEN string `json:"title_en"`
+	Type    string `json:"type"`
+	Unit    string `json:"unit,omitempty"`
+	// Codes are the values of the field's code list in list order, with
+	// their names (DLBM "0103" → 旱地 / dry land); nil without a code list.
+	Codes []CodeName `json:"codes,omitempty"`
+}
+
+// CodeName is a code-list value with its Chinese and English names.
+type CodeName struct {
+	Value string `json:"value"`
+	ZH    string `json:"zh"`
+	EN    string `json:"en"`
+}
+
+// View is a thematic view of the map: the layers it shows (all others are
+// hidden while it is on), the layer whose legend it explains, and an
+// optional overlay computed by the server.
+type View struct {
+	ID      string   `json:"id"`
+	TitleZH string   `json:"title_zh"`
+	TitleEN string   `json:"title_en"`
+	NoteZH  string   `json:"note_zh,omitempty"`
+	NoteEN  string   `json:"note_en,omitempty"`
+	Layers  []string `json:"layers"`
+	// Focus is the layer the view is about: drawn opaque, its legend open.
+	Focus string `json:"focus,omitempty"`
+	// Overlay is a GeoJSON URL (relative to the service root) drawn on top,
+	// with its legend (value of the "class" property → colour and names).
+	Overlay       string          `json:"overlay,omitempty"`
+	OverlayLegend []OverlayLegend `json:"overlay_legend,omitempty"`
+}
+
+// OverlayLegend is one class of a view overlay.
+type OverlayLegend struct {
+	Class   string `json:"class"`
+	Color   string `json:"color"`
+	TitleZH string `json:"title_zh"`
+	TitleEN string `json:"title_en"`
+}
+
+// groupOrder is the order and English names of the panel groups declared
+// by layers.Layer.Group (DESIGN.md: 规划管控, 基础设施, 宅基地, 灾害风险).
+var groupOrder = []struct{ zh, en string }{
+	{"规划管控", "Planning control"},
+	{"基础设施", "Infrastructure"},
+	{"宅基地", "Homesteads"},
+	{"灾害风险", "Hazard risk"},
+}
+
+// thematic views defined by the code list their layer is coloured by: the
+// view shows the one layer coloured by that list (plus the village areas
+// for orientation). Which layer that is comes from the catalog.
+var thematic = []struct {
+	id, codeList, zh, en, noteZH, noteEN string
+}{
+	{"village-class", layers.CLVillageClass, "村庄分类", "Village classification",
+		"按县域村庄布局规划的村庄分类着色", "villages coloured by their planning classification"},
+	{"road-grades", layers.CLRoadAdminGrade, "道路等级", "Road grades",
+		"农村公路按行政等级着色，线宽随等级", "rural roads by administrative grade; width grows with the grade"},
+	{"hazard-grades", layers.CLHazardGrade, "灾害风险等级", "Hazard grades",
+		"地质灾害与山洪灾害风险区按等级着色", "geological and flash-flood hazard zones by grade"},
+}
+
+// BuildMeta describes the catalog's layers for the pages. coverage, when
+// not nil, adds the streetlight-coverage view (its overlay is served at
+// CoveragePath).
+func BuildMeta(cat *layers.Catalog, coverage *Coverage) *Meta {
+	m := &Meta{}
+	byGroup := map[string]*Group{}
+	for _, g := range groupOrder {
+		m.Groups = append(m.Groups, Group{ID: g.zh, TitleZH: g.zh, TitleEN: g.en})
+	}
+	for i := range m.Groups {
+		byGroup[m.Groups[i].ID] = &m.Groups[i]
+	}
+	for _, l := range cat.Layers() {
+		g, ok := byGroup[l.Group]
+		if !ok {
+			m.Groups = append(m.Groups, Group{ID: l.Group, TitleZH: l.Group, TitleEN: l.Group})
+			// Appending may move the slice: rebuild the index.
+			for i := range m.Groups {
+				byGroup[m.Groups[i].ID] = &m.Groups[i]
+			}
+			g = byGroup[l.Group]
+		}
+		g.Layers = append(g.Layers, layerMeta(l))
+	}
+	// Drop declared groups that hold no layer.
+	kept := m.Groups[:0]
+	for _, g := range m.Groups {
+		if len(g.Layers) > 0 {
+			kept = append(kept, g)
+		}
+	}
+	m.Groups = kept
+	m.Views = views(cat, coverage)
+	return m
+}
+
+func layerMeta(l *layers.Layer) LayerMeta {
+	lm := LayerMeta{ID: l.ID, TitleZH: l.TitleZH, TitleEN: l.TitleEN, Geometry: string(l.Geometry),
+		MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ColorBy: l.Style.ColorBy, LabelField: l.Style.LabelField, Fields: []FieldMeta{}}
+	for _, f := range l.Fields {
+		if f.Personal {
+			continue
+		}
+		fm := FieldMeta{Name: f.Name, Code: f.Code, TitleZH: f.TitleZH, TitleEN: f.TitleEN, Type: string(f.Type), Unit: f.Unit}
+		if cl, ok := layers.CodeListByID(f.CodeList); ok {
+			for _, v := range cl.Values {
+				fm.Codes = append(fm.Codes, CodeName{Value: v.Value, ZH: v.NameZH, EN: v.NameEN})
+			}
+		}
+		lm.Fields = append(lm.Fields, fm)
+	}
+	return lm
+}
+
+// colouredBy returns the first layer whose style colours by a field with
+// the given code list.
+func colouredBy(cat *layers.Catalog, codeList string) *layers.Layer {
+	for _, l := range cat.Layers() {
+		if f, ok := l.Field(l.Style.ColorBy); ok && l.Style.ColorBy != "" && f.CodeList == codeList {
+			return l
+		}
+	}
+	return nil
+}
+
+func views(cat *layers.Catalog, coverage *Coverage) []View {
+	var out []View
+	context := colouredBy(cat, layers.CLVillageClass) // village areas orient every view
+	for _, t := range thematic {
+		l := colouredBy(cat, t.codeList)
+		if l == nil {
+			continue
+		}
+		v := View{ID: t.id, TitleZH: t.zh, TitleEN: t.en, NoteZH: t.noteZH, NoteEN: t.noteEN, Focus: l.ID, Layers: []string{l.ID}}
+		if context != nil && context != l {
+			v.Layers = append([]string{context.ID}, v.Layers...)
+		}
+		out = append(out, v)
+	}
+	if coverage != nil {
+		v := View{ID: "streetlight-coverage", TitleZH: "路灯照明覆盖", TitleEN: "Streetlight coverage",
+			NoteZH: coverage.NoteZH(), NoteEN: coverage.NoteEN(),
+			Focus: coverage.Lights.ID, Layers: []string{coverage.Roads.ID, coverage.Lights.ID}, Overlay: CoveragePath,
+			OverlayLegend: []OverlayLegend{
+				{Class: "lit", Color: "#f08c00", TitleZH: "已照明路段", TitleEN: "lit segments"},
+				{Class: "unlit", Color: "#3b4cc0", TitleZH: "未照明路段", TitleEN: "unlit segments"},
+			}}
+		if context != nil {
+			v.Layers = append([]string{context.ID}, v.Layers...)
+		}
+		out = append(out, v)
+	}
+	return out
+}

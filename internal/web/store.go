@@ -1,0 +1,308 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"villageplan/layers"
+)
+
+// CoveragePath is the URL path (relative to the service root) of the
+// streetlight-coverage overlay.
+const CoveragePath = "map/views/streetlight-coverage.geojson"
+
+// DefaultLightRadiusM is the distance in metres from a working streetlight
+// within which a road counts as lit: half of the 50 m pole spacing usual on
+// village main roads, a rule of thumb ([GK]; no national rural standard,
+// DOMAIN.md §7.2), not a photometric calculation.
+const DefaultLightRadiusM = 25.0
+
+// Coverage defines the streetlight-coverage view: which road segments of
+// the villages' main roads are lit. A main-road segment is the part of a
+// road inside the village construction boundary (the union of the
+// control-zone kinds BuiltUpKinds, as the siting rule set defines it); it
+// is lit where it lies within RadiusM of a streetlight whose status is
+// WorkingStatus, unlit elsewhere. Layers and fields come from the catalog.
+type Coverage struct {
+	Roads, Lights, Zones *layers.Layer
+	// LightStatus and ZoneKind are the columns that hold a light's status
+	// and a zone's kind.
+	LightStatus, ZoneKind string
+	// WorkingStatus is the status of a light that shines (正常).
+	WorkingStatus string
+	BuiltUpKinds  []string
+	RadiusM       float64
+}
+
+// NewCoverage finds the coverage layers in the catalog by the code lists
+// of their fields (roads: coloured by road administrative grade; lights:
+// a point layer with a light-status field; zones: a control-zone-kind
+// field). It returns nil when the catalog lacks one of them or
+// builtUpKinds is empty.
+func NewCoverage(cat *layers.Catalog, builtUpKinds []string) *Coverage {
+	c := &Coverage{Roads: colouredBy(cat, layers.CLRoadAdminGrade), BuiltUpKinds: builtUpKinds, RadiusM: DefaultLightRadiusM}
+	for _, l := range cat.Layers() {
+		for _, f := range l.Fields {
+			switch {
+			case f.CodeList == layers.CLLightStatus && l.Geometry == layers.Point && c.Lights == nil:
+				c.Lights, c.LightStatus = l, f.Name
+			case f.CodeList == layers.CLControlZoneKind && c.Zones == nil:
+				c.Zones, c.ZoneKind = l, f.Name
+			}
+		}
+	}
+	if cl, ok := layers.CodeListByID(layers.CLLightStatus); ok && len(cl.Values) > 0 {
+		c.WorkingStatus = cl.Values[0].Value // 正常, the first value of the list
+	}
+	if c.Roads == nil || c.Lights == nil || c.Zones == nil || c.WorkingStatus == "" || len(builtUpKinds) == 0 {
+		return nil
+	}
+	return c
+}
+
+// NoteZH and NoteEN explain the view's definition in the legend.
+func (c *Coverage) NoteZH() string {
+	return fmt.Sprintf("村庄建设边界（%s）内的道路：距正常运行路灯 %.0f 米以内为已照明，其余为未照明（经验值）",
+		strings.Join(c.BuiltUpKinds, "、"), c.RadiusM)
+}
+
+// NoteEN is the English NoteZH.
+func (c *Coverage) NoteEN() string {
+	return fmt.Sprintf("roads inside the village construction boundary: lit within %.0f m of a working light, unlit elsewhere (rule of thumb)", c.RadiusM)
+}
+
+// Store runs the pages' queries in PostGIS.
+type Store struct {
+	pool     *pgxpool.Pool
+	cat      *layers.Catalog
+	coverage *Coverage
+
+	mu        sync.Mutex
+	covKey    string
+	covResult []byte
+}
+
+// NewStore returns a Store over pool; coverage may be nil (no coverage
+// view).
+func NewStore(pool *pgxpool.Pool, cat *layers.Catalog, coverage *Coverage) *Store {
+	return &Store{pool: pool, cat: cat, coverage: coverage}
+}
+
+// ErrNoVillageLayer is returned by SearchVillages when the catalog has no
+// layer coloured by the village classification.
+var ErrNoVillageLayer = errors.New("the catalog has no village layer")
+
+// Village is one search hit: the village's 12-digit code, name,
+// classification and extent (CGCS2000 lon/lat, degrees).
+type Village struct {
+	Code  string     `json:"code"`
+	Name  string     `json:"name"`
+	Class string     `json:"class,omitempty"`
+	BBox  [4]float64 `json:"bbox"`
+	// Center is a point inside the village (ST_PointOnSurface).
+	Center [2]float64 `json:"center"`
+}
+
+// villageColumns returns the village layer and its code, name and class
+// columns from the catalog: the layer coloured by the village
+// classification, its XZQDM field, its label field.
+func (s *Store) villageColumns() (l *layers.Layer, code, name, class string, err error) {
+	l = colouredBy(s.cat, layers.CLVillageClass)
+	if l == nil {
+		return nil, "", "", "", ErrNoVillageLayer
+	}
+	for _, f := range l.Fields {
+		if f.Code == "XZQDM" && code == "" {
+			code = f.Name
+		}
+	}
+	name, class = l.Style.LabelField, l.Style.ColorBy
+	if code == "" || name == "" {
+		return nil, "", "", "", ErrNoVillageLayer
+	}
+	return l, code, name, class, nil
+}
+
+// SearchVillages finds villages whose name contains q or whose code starts
+// with q (white space ignored), at most limit, by code; an empty q lists
+// every village.
+func (s *Store) SearchVillages(ctx context.Context, q string, limit int) ([]Village, error) {
+	l, code, name, class, err := s.villageColumns()
+	if err != nil {
+		return nil, err
+	}
+	q = strings.Join(strings.Fields(q), "")
+	// The pattern is a bind parameter; LIKE's wildcards in q are escaped.
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
+	sql := fmt.Sprintf(`SELECT %[1]s, %[2]s, coalesce(%[3]s, ''),
+	ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), ST_X(p), ST_Y(p)
+FROM (SELECT %[1]s, %[2]s, %[3]s, ST_Envelope(geom)::box2d AS e, ST_PointOnSurface(geom) AS p
+      FROM %[4]s
+      WHERE $1 = '' OR %[2]s LIKE '%%' || $1 || '%%' OR %[1]s LIKE $1 || '%%'
+      ORDER BY %[1]s LIMIT $2) v`,
+		layers.QuoteIdent(code), layers.QuoteIdent(name), layers.QuoteIdent(class), l.QualifiedTable())
+	rows, err := s.pool.Query(ctx, sql, esc, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search villages: %w", err)
+	}
+	defer rows.Close()
+	out := []Village{}
+	for rows.Next() {
+		var v Village
+		if err := rows.Scan(&v.Code, &v.Name, &v.Class, &v.BBox[0], &v.BBox[1], &v.BBox[2], &v.BBox[3], &v.Center[0], &v.Center[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// IsSample reports whether any served layer is the generated sample data
+// (layer_metadata.is_sample).
+func (s *Store) IsSample(ctx context.Context) (bool, error) {
+	var b bool
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(bool_or(is_sample), false) FROM `+layers.QuoteIdent(layers.Schema)+`.layer_metadata`).Scan(&b)
+	return b, err
+}
+
+// Extent returns the extent of every village [west, south, east, north]
+// in CGCS2000 degrees, or nil when there is no village.
+func (s *Store) Extent(ctx context.Context) (*[4]float64, error) {
+	l, _, _, _, err := s.villageColumns()
+	if errors.Is(err, ErrNoVillageLayer) {
+		return nil, nil
+	}
+	var e [4]*float64
+	if err := s.pool.QueryRow(ctx, `SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent(geom) x FROM `+l.QualifiedTable()+`) s`).
+		Scan(&e[0], &e[1], &e[2], &e[3]); err != nil {
+		return nil, fmt.Errorf("village extent: %w", err)
+	}
+	if e[0] == nil {
+		return nil, nil
+	}
+	return &[4]float64{*e[0], *e[1], *e[2], *e[3]}, nil
+}
+
+// SiteGeoJSON returns a site given in the CRS of srid as a GeoJSON
+// geometry in CGCS2000 lon/lat (EPSG:4490, 8 decimals), reprojected by
+// PostGIS, for drawing it on the map.
+func (s *Store) SiteGeoJSON(ctx context.Context, g orb.MultiPolygon, srid int) (json.RawMessage, error) {
+	b, err := wkb.Marshal(g)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	err = s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT ST_AsGeoJSON(ST_Transform(ST_GeomFromWKB($1, $2::int), %d), 8, 0)`, layers.StorageSRID), b, srid).Scan(&out)
+	if err != nil {
+		return nil, fmt.Errorf("site to lon/lat: %w", err)
+	}
+	return out, nil
+}
+
+// CoverageVersion is the data version the coverage overlay depends on: the
+// layer_version of roads, lights and zones, as "layer:version,…".
+func (s *Store) CoverageVersion(ctx context.Context) (string, error) {
+	c := s.coverage
+	if c == nil {
+		return "", errors.New("no coverage view")
+	}
+	var key string
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(string_agg(layer || ':' || version, ',' ORDER BY layer), '')
+FROM `+layers.QuoteIdent(layers.Schema)+`.layer_version WHERE layer = ANY($1)`,
+		[]string{c.Roads.ID, c.Lights.ID, c.Zones.ID}).Scan(&key)
+	return key, err
+}
+
+// CoverageGeoJSON returns the streetlight-coverage overlay as a GeoJSON
+// FeatureCollection (RFC 7946, lon/lat): per road, its lit and its unlit
+// main-road parts (property class "lit" or "unlit", route code, grade and
+// length_m, the geodesic length in metres), and in the collection's
+// "summary" member the total, lit and unlit lengths (m) and the lit share
+// (0–1). It is computed in PostGIS on the tile-serving Web-Mercator copy
+// (the radius scaled by 1/cos φ at each light; circles drawn as 32-gons,
+// so lit lengths may be up to 0.5 % short) and kept until the data
+// version of one of the three layers changes; version is that key.
+func (s *Store) CoverageGeoJSON(ctx context.Context) (body []byte, version string, err error) {
+	c := s.coverage
+	if c == nil {
+		return nil, "", errors.New("no coverage view")
+	}
+	version, err = s.CoverageVersion(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("coverage version: %w", err)
+	}
+	s.mu.Lock()
+	if s.covKey == version && s.covResult != nil {
+		body = s.covResult
+	}
+	s.mu.Unlock()
+	if body != nil {
+		return body, version, nil
+	}
+	grade := ""
+	if c.Roads.Style.ColorBy != "" {
+		grade = c.Roads.Style.ColorBy
+	}
+	route := c.Roads.Style.LabelField
+	gradeSQL, routeSQL := "NULL::text", "NULL::text"
+	if grade != "" {
+		gradeSQL = "r." + layers.QuoteIdent(grade) + "::text"
+	}
+	if route != "" {
+		routeSQL = "r." + layers.QuoteIdent(route) + "::text"
+	}
+	sql := fmt.Sprintf(`WITH built AS MATERIALIZED (
+  SELECT ST_Union(z.geom_3857) AS g FROM %[1]s z WHERE z.%[2]s = ANY($1)
+), main AS MATERIALIZED (
+  SELECT r.id, %[5]s AS route, %[6]s AS grade, ST_CollectionExtract(ST_Intersection(r.geom_3857, b.g), 2) AS g
+  FROM %[3]s r, built b
+  WHERE b.g IS NOT NULL AND r.geom_3857 && b.g AND ST_Intersects(r.geom_3857, b.g)
+), lit AS (
+  SELECT m.*, (SELECT ST_Union(ST_Buffer(l.geom_3857, $3 / cos(radians(ST_Y(l.geom))), 'quad_segs=8'))
+               FROM %[4]s l
+               WHERE l.%[7]s = $2 AND ST_DWithin(l.geom_3857, m.g, 2 * $3 / cos(radians(ST_Y(l.geom))))) AS lg
+  FROM main m WHERE NOT ST_IsEmpty(m.g)
+), parts AS (
+  SELECT id, route, grade, 'lit' AS class, ST_CollectionExtract(ST_Intersection(g, lg), 2) AS g FROM lit WHERE lg IS NOT NULL
+  UNION ALL
+  SELECT id, route, grade, 'unlit', CASE WHEN lg IS NULL THEN g ELSE ST_CollectionExtract(ST_Difference(g, lg), 2) END FROM lit
+), measured AS (
+  SELECT id, route, grade, class, ST_Transform(g, %[8]d) AS g, ST_Length(ST_Transform(g, %[8]d)::geography) AS len
+  FROM parts WHERE NOT ST_IsEmpty(g)
+)
+SELECT json_build_object(
+  'type', 'FeatureCollection',
+  'features', coalesce(json_agg(json_build_object(
+      'type', 'Feature', 'id', id * 2 + CASE class WHEN 'lit' THEN 1 ELSE 0 END,
+      'properties', json_build_object('road_id', id, 'route', route, 'grade', grade, 'class', class, 'length_m', round(len::numeric, 1)),
+      'geometry', ST_AsGeoJSON(g, 7, 0)::json) ORDER BY id, class), '[]'::json),
+  'summary', json_build_object(
+      'total_m', round(coalesce(sum(len), 0)::numeric, 1),
+      'lit_m', round(coalesce(sum(len) FILTER (WHERE class = 'lit'), 0)::numeric, 1),
+      'unlit_m', round(coalesce(sum(len) FILTER (WHERE class = 'unlit'), 0)::numeric, 1),
+      'lit_share', CASE WHEN coalesce(sum(len), 0) > 0 THEN round((sum(len) FILTER (WHERE class = 'lit') / sum(len))::numeric, 4) ELSE 0 END,
+      'radius_m', $3::float8,
+      'built_up_kinds', $1::text[]))
+FROM measured`,
+		c.Zones.QualifiedTable(), layers.QuoteIdent(c.ZoneKind), c.Roads.QualifiedTable(), c.Lights.QualifiedTable(),
+		routeSQL, gradeSQL, layers.QuoteIdent(c.LightStatus), layers.StorageSRID)
+	var raw []byte
+	if err := s.pool.QueryRow(ctx, sql, c.BuiltUpKinds, c.WorkingStatus, c.RadiusM).Scan(&raw); err != nil {
+		return nil, "", fmt.Errorf("streetlight coverage: %w", err)
+	}
+	if !json.Valid(raw) {
+		return nil, "", errors.New("streetlight coverage: PostGIS returned invalid JSON")
+	}
+	s.mu.Lock()
+	s.covKey, s.covResult = version, raw
+	s.mu.Unlock()
+	return raw, version, nil
+}

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"villageplan/layers"
+)
+
+// PageCodeBudget is the issue's limit for the pages' own code (HTML,
+// JavaScript, CSS; MapLibre GL JS not counted).
+const PageCodeBudget = 100 * 1024
+
+func TestPageCodeBudget(t *testing.T) {
+	raw, gz := NewAssets().PageCodeBytes()
+	t.Logf("page code (without MapLibre): %d bytes, %d bytes gzip-compressed", raw, gz)
+	if raw >= PageCodeBudget {
+		t.Errorf("page code is %d bytes, budget %d", raw, PageCodeBudget)
+	}
+}
+
+func TestVendoredMapLibre(t *testing.T) {
+	st := Static()
+	for _, f := range []string{"maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css", "LICENSE.txt", "VERSION"} {
+		b, err := fs.ReadFile(st, "vendor/maplibre-gl/"+f)
+		if err != nil || len(b) == 0 {
+			t.Errorf("vendored MapLibre file %s: %v", f, err)
+		}
+	}
+	lic, _ := fs.ReadFile(st, "vendor/maplibre-gl/LICENSE.txt")
+	if !bytes.Contains(lic, []byte("Redistribution")) {
+		t.Errorf("LICENSE.txt does not look like MapLibre's BSD licence")
+	}
+}
+
+// The pages must work with no internet: no page loads a script, style,
+// font or image from another host.
+func TestPagesLoadNothingFromOtherHosts(t *testing.T) {
+	external := regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import|fetch\(\s*["'\x60]https?:|import\s*\(?\s*["'\x60]https?:|from\s+["'\x60]https?:`)
+	err := fs.WalkDir(Static(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(p, VendorDir+"/") {
+			return err
+		}
+		b, err := fs.ReadFile(Static(), p)
+		if err != nil {
+			return err
+		}
+		if m := external.Find(b); m != nil {
+			t.Errorf("%s refers to another host: %s", p, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAssetsServe(t *testing.T) {
+	a := NewAssets()
+	get := func(name string, h http.Header) *http.Response {
+		r := httptest.NewRequest(http.MethodGet, "/web/"+name, nil)
+		for k, v := range h {
+			r.Header[k] = v
+		}
+		w := httptest.NewRecorder()
+		a.Serve(w, r, name)
+		return w.Result()
+	}
+	resp := get("js/gk.js", nil)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || !bytes.Contains(body, []byte("export function gk")) {
+		t.Fatalf("js/gk.js = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("headers %v", resp.Header)
+	}
+	if r := get("js/gk.js", http.Header{"If-None-Match": {etag}}); r.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match = %d, want 304", r.StatusCode)
+	}
+	r := get("vendor/maplibre-gl/maplibre-gl.mjs", http.Header{"Accept-Encoding": {"br, gzip"}})
+	if r.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("maplibre-gl.mjs not gzip-compressed: %v", r.Header)
+	}
+	zr, err := gzip.NewReader(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unz, _ := io.ReadAll(zr)
+	orig, _ := fs.ReadFile(Static(), "vendor/maplibre-gl/maplibre-gl.mjs")
+	if !bytes.Equal(unz, orig) {
+		t.Errorf("gzip body differs from the file")
+	}
+	if r := get("vendor/maplibre-gl/maplibre-gl.mjs", http.Header{"Accept-Encoding": {"gzip;q=0"}}); r.Header.Get("Content-Encoding") != "" {
+		t.Errorf("gzip sent although q=0")
+	}
+	if r := get("../web.go", nil); r.StatusCode != 404 {
+		t.Errorf("../web.go = %d", r.StatusCode)
+	}
+	if r := get("nope.js", nil); r.StatusCode != 404 {
+		t.Errorf("nope.js = %d", r.StatusCode)
+	}
+}
+
+func TestBuildMeta(t *testing.T) {
+	cat := layers.Default()
+	m := BuildMeta(cat, NewCoverage(cat, []string{"村庄集中建设区", "村庄弹性发展区"}))
+	var groups []string
+	seen := map[string]bool{}
+	for _, g := range m.Groups {
+		groups = append(groups, g.ID)
+		for _, lm := range g.Layers {
+			seen[lm.ID] = true
+			l, _ := cat.Layer(lm.ID)
+			if l.Group != g.ID {
+				t.Errorf("layer %s in group %s, catalog says %s", l.ID, g.ID, l.Group)
+			}
+			for _, f := range lm.Fields {
+				cf, ok := l.Field(f.Name)
+				if !ok || cf.Personal {
+					t.Errorf("layer %s: field %s is personal or unknown and must not reach the pages", l.ID, f.Name)
+				}
+			}
+		}
+	}
+	if strings.Join(groups, ",") != "规划管控,基础设施,宅基地,灾害风险" {
+		t.Errorf("groups %v", groups)
+	}
+	for _, l := range cat.Layers() {
+		if !seen[l.ID] {
+			t.Errorf("layer %s missing from the panel", l.ID)
+		}
+	}
+	// DLBM names come from the code list, in list order.
+	var dlbm *FieldMeta
+	for _, g := range m.Groups {
+		for _, lm := range g.Layers {
+			for i := range lm.Fields {
+				if lm.ID == layers.LandUse.ID && lm.Fields[i].Name == "dlbm" {
+					dlbm = &lm.Fields[i]
+				}
+			}
+		}
+	}
+	if dlbm == nil || len(dlbm.Codes) == 0 || dlbm.Codes[0].Value != "0101" {
+		t.Fatalf("land-use DLBM codes %+v", dlbm)
+	}
+	found := false
+	for _, c := range dlbm.Codes {
+		if c.Value == "0103" && c.ZH == "旱地" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("DLBM 0103 is not named 旱地")
+	}
+	views := map[string]View{}
+	for _, v := range m.Views {
+		views[v.ID] = v
+	}
+	for id, focus := range map[string]string{
+		"village-class": layers.Villages.ID, "road-grades": layers.Roads.ID,
+		"hazard-grades": layers.HazardZones.ID, "streetlight-coverage": layers.Streetlights.ID,
+	} {
+		if views[id].Focus != focus {
+			t.Errorf("view %s focuses on %q, want %q", id, views[id].Focus, focus)
+		}
+	}
+	if v := views["streetlight-coverage"]; v.Overlay != CoveragePath || len(v.OverlayLegend) != 2 {
+		t.Errorf("coverage view %+v", v)
+	}
+	if m := BuildMeta(cat, nil); len(m.Views) != 3 {
+		t.Errorf("without coverage: %d views, want 3", len(m.Views))
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"": false, "gzip": true, "br, gzip;q=0.5": true, "gzip;q=0": false, "*": true, "identity": false, "x-gzip": true, "deflate, *;q=0": false,
+	} {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v", h, got)
+		}
+	}
+}

@@ -9,7 +9,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench clean
+.PHONY: all deps test-deps build run test vet bench clean browser-test maplibre
 
 all: build
 
@@ -43,3 +43,12 @@ clean:
 # Performance figures of the issues on the county-scale sample (needs wrk).
 bench: build
 	internal/devtools/bench.sh
+
+# The headless-Chromium tests of the web map and desk page alone
+# (screenshots in internal/web/browsertest/artifacts/).
+browser-test:
+	$(GO) test -count=1 -v ./internal/web/browsertest/
+
+# Refresh the vendored MapLibre GL JS from npm (VERSION=x.y.z to pin).
+maplibre:
+	internal/web/update-maplibre.sh $(VERSION)

@@ -113,7 +113,7 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 	if !m.InTownship {
 		return nil, ErrOutsideData
 	}
-	res := &Result{CreatedAt: time.Now().UTC(), Input: in, RuleSetVersion: s.rs.Version, DataVersions: m.Versions, Verdict: Pass}
+	res := &Result{CreatedAt: time.Now().UTC(), Input: in, RuleSetVersion: s.rs.Version, DataVersions: m.Versions, Verdict: Pass, Geometry: m.Geometry}
 	res.Site = SiteFacts{AreaM2: round2(m.AreaM2), MeasureEPSG: measureSRID, MeasureCRS: planeName(measureSRID),
 		CentroidLon: m.CentroidLon, CentroidLat: m.CentroidLat, Neighbors: map[string]string{},
 		InputEPSG: site.SRID, Format: site.Format, Label: site.Label}

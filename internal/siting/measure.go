@@ -18,9 +18,11 @@ type Measurements struct {
 	InvalidAtLon float64 `json:"invalid_lon"`
 	InvalidAtLat float64 `json:"invalid_lat"`
 
-	AreaM2      float64 `json:"area_m2"`
-	CentroidLon float64 `json:"centroid_lon"`
-	CentroidLat float64 `json:"centroid_lat"`
+	AreaM2 float64 `json:"area_m2"`
+	// Geometry is the site in EPSG:4490 (lon, lat) as GeoJSON.
+	Geometry    json.RawMessage `json:"geometry"`
+	CentroidLon float64         `json:"centroid_lon"`
+	CentroidLat float64         `json:"centroid_lat"`
 	// InTownship is false when the site does not touch any village of the
 	// data (outside the township's data extent).
 	InTownship bool `json:"in_township"`
@@ -134,6 +136,7 @@ SELECT jsonb_build_object(
 	'invalid_lon', (SELECT ST_X(loc) FROM check_valid),
 	'invalid_lat', (SELECT ST_Y(loc) FROM check_valid),
 	'area_m2', (SELECT round(ST_Area(p)::numeric, 4) FROM site),
+	'geometry', (SELECT ST_AsGeoJSON(g, 8, 0)::jsonb FROM site),
 	'centroid_lon', (SELECT ST_X(ST_Centroid(g)) FROM site),
 	'centroid_lat', (SELECT ST_Y(ST_Centroid(g)) FROM site),
 	'in_township', (SELECT EXISTS (SELECT 1 FROM ` + t(layers.Villages) + ` f, site s WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g))),

@@ -32,8 +32,9 @@ psql_() { "$BIN" db psql --data "$DATA" -At -c "$1"; }
 echo "homesteads: $(psql_ 'SELECT count(*) FROM villageplan.homesteads'), land_use: $(psql_ 'SELECT count(*) FROM villageplan.land_use'), database: $(psql_ "SELECT pg_size_pretty(pg_database_size(current_database()))")"
 
 # --- OGC API Features -------------------------------------------------------
-# bbox pages: 200 boxes of about 150 m × 150 m centred on homesteads.
-psql_ "SELECT format('/collections/homesteads/items?limit=100&bbox=%s,%s,%s,%s', ST_X(c)-0.001, ST_Y(c)-0.0007, ST_X(c)+0.001, ST_Y(c)+0.0007)
+# bbox pages: 200 boxes of about 400 m × 400 m centred on homesteads: each
+# holds 120–220 parcels, so every page returns the full 100 features.
+psql_ "SELECT format('/collections/homesteads/items?limit=100&bbox=%s,%s,%s,%s', ST_X(c)-0.0025, ST_Y(c)-0.0018, ST_X(c)+0.0025, ST_Y(c)+0.0018)
        FROM (SELECT ST_Centroid(geom) c FROM villageplan.homesteads TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT 200) s" > "$WORK/bbox.txt"
 psql_ "SELECT '/collections/homesteads/items/' || id FROM villageplan.homesteads TABLESAMPLE SYSTEM (1) REPEATABLE (8) LIMIT 1000" > "$WORK/ids.txt"
 curl -s "$URL$(head -1 "$WORK/bbox.txt")" >/dev/null

@@ -9,7 +9,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench clean browser-test maplibre
+.PHONY: all deps test-deps build run test vet bench bench-tiles clean browser-test maplibre
 
 all: build
 
@@ -52,3 +52,8 @@ browser-test:
 # Refresh the vendored MapLibre GL JS from npm (VERSION=x.y.z to pin).
 maplibre:
 	internal/web/update-maplibre.sh $(VERSION)
+
+# Vector-tile figures (raw SQL ceiling via pgbench, uncached, cached) on
+# their own county-scale cluster; see tiles/tilebench/run.sh.
+bench-tiles:
+	tiles/tilebench/run.sh

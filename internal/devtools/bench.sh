@@ -62,5 +62,5 @@ BODIES="$WORK/sites.txt" TARGET=/siting/checks wrk -t2 -c8 -d"$DUR" -s internal/
 echo "== siting: one client (latency)"
 BODIES="$WORK/sites.txt" TARGET=/siting/checks wrk -t1 -c1 -d"$DUR" -s internal/devtools/bench/posts.lua "$URL" | grep RESULT
 
-# --- tiles: see tiles/ (its own section is appended below when present) -----
-if [ -x tiles/bench.sh ]; then BENCH_URL=$URL BENCH_DATA=$DATA BIN=$BIN tiles/bench.sh; fi
+# --- tiles --------------------------------------------------------------------
+echo "tiles: make bench-tiles (tiles/tilebench/run.sh)"

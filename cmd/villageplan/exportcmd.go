@@ -91,7 +91,7 @@ Examples:
 				if !ok {
 					return fmt.Errorf("--where %q: layer %s has no field %q (personal-data fields need --include-personal)", w, l.ID, name)
 				}
-				v, err := typedValue(fld, val)
+				v, err := features.ParseValue(fld, val)
 				if err != nil {
 					return fmt.Errorf("--where %q: %w", w, err)
 				}
@@ -179,35 +179,4 @@ func findField(fields []layers.Field, name string) (layers.Field, bool) {
 		}
 	}
 	return layers.Field{}, false
-}
-
-// typedValue converts a --where value to the field's type.
-func typedValue(f layers.Field, s string) (any, error) {
-	switch f.Type {
-	case layers.Integer:
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number", s)
-		}
-		return int32(n), nil
-	case layers.Real:
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", s)
-		}
-		return v, nil
-	case layers.Date:
-		t, err := time.Parse("2006-01-02", s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a date (2024-05-31)", s)
-		}
-		return t, nil
-	case layers.Bool:
-		v, err := strconv.ParseBool(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not true or false", s)
-		}
-		return v, nil
-	}
-	return s, nil
 }

@@ -468,3 +468,37 @@ func (q *Query) WhereClause(params *[]any) string {
 // OrderClause returns the ORDER BY clause of q over alias t: the sort keys,
 // then the feature id, so paging and exports are stable.
 func (q *Query) OrderClause() string { return orderBy(q) }
+
+// ParseValue converts a value given as text (a query-string parameter, a
+// --where flag) to the Go type bound for the field: int32, float64, bool,
+// time.Time for dates (YYYY-MM-DD), or the string itself for text. The
+// error says what was expected.
+func ParseValue(f layers.Field, s string) (any, error) {
+	switch f.Type {
+	case layers.Integer:
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		return int32(n), nil
+	case layers.Real:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		return x, nil
+	case layers.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", s)
+		}
+		return b, nil
+	case layers.Date:
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
+		}
+		return d, nil
+	}
+	return s, nil
+}

@@ -586,44 +586,13 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		val, err := typedValue(byName[k], v.Get(k))
+		val, err := features.ParseValue(byName[k], v.Get(k))
 		if err != nil {
 			return nil, badParam(k, "%v", err)
 		}
 		q.Equals = append(q.Equals, features.Equal{Field: byName[k], Value: val})
 	}
 	return q, nil
-}
-
-// typedValue converts a query-string value to the Go type of the field.
-func typedValue(f layers.Field, s string) (any, error) {
-	switch f.Type {
-	case layers.Integer:
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number", s)
-		}
-		return int32(n), nil
-	case layers.Real:
-		x, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("%q is not a number", s)
-		}
-		return x, nil
-	case layers.Bool:
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not true or false", s)
-		}
-		return b, nil
-	case layers.Date:
-		d, err := time.Parse("2006-01-02", s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
-		}
-		return d, nil
-	}
-	return s, nil
 }
 
 // etag derives a weak validator from the layer version and the request.

@@ -12,16 +12,11 @@ import (
 const SourceID = "villageplan"
 
 // LabelFont is the font stack named by the style's symbol layers. The
-// binary ships no glyph files: GlyphsPath serves empty glyph ranges, and
-// MapLibre GL JS draws CJK ideographs itself with the browser's fonts
-// (map option localIdeographFontFamily, default "sans-serif"), so Chinese
-// labels render offline. Latin letters and digits in labels (road codes
-// such as "X012") need real SDF glyph ranges, which the web map may ship
-// later under the same path.
-const LabelFont = "Noto Sans Regular"
-
-// GlyphsPath is the URL template of glyph ranges, relative to the base URL.
-const GlyphsPath = "/fonts/{fontstack}/{range}.pbf"
+// style has no "glyphs" URL (optional in the MapLibre style spec), so
+// MapLibre GL JS draws every label glyph itself with the browser's fonts
+// (TinySDF): Chinese names and Latin road codes such as "X101" render
+// offline with no glyph files shipped. The stack is the CSS generic family.
+const LabelFont = "sans-serif"
 
 // Style builds the default MapLibre style (style spec v8) from the catalog:
 // one vector source (the MapTileset TileJSON) and, per layer in map order,
@@ -33,8 +28,8 @@ const GlyphsPath = "/fonts/{fontstack}/{range}.pbf"
 //   - circle layers: circles coloured by ColorBy, white stroke;
 //   - a symbol layer with Chinese labels for Style.LabelField.
 //
-// No sprite (no icons or fill patterns) and no external URL: sources and
-// glyphs point at baseURL.
+// No sprite (no icons or fill patterns), no glyphs URL (see LabelFont) and
+// no external URL: the source points at baseURL.
 func (s *Service) Style(ctx context.Context, baseURL string) (map[string]any, error) {
 	base := strings.TrimRight(baseURL, "/")
 	style := map[string]any{
@@ -46,7 +41,6 @@ func (s *Service) Style(ctx context.Context, baseURL string) (map[string]any, er
 		"sources": map[string]any{
 			SourceID: map[string]any{"type": "vector", "url": base + "/tiles/" + MapTileset + ".json"},
 		},
-		"glyphs": base + GlyphsPath,
 	}
 	if ts, ok := s.tilesets[MapTileset]; ok && s.pool != nil {
 		info, err := s.tileJSONInfo(ctx, ts)

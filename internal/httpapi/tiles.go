@@ -20,7 +20,6 @@ const MVTContentType = "application/vnd.mapbox-vector-tile"
 //	GET /tiles/{tileset}/{z}/{x}/{y}.mvt  MVT tile; tileset is a layer id or "map"
 //	GET /tiles/{tileset}.json             TileJSON 3.0
 //	GET /styles/default.json              MapLibre style of all layers
-//	GET /fonts/{fontstack}/{range}.pbf    glyph ranges (empty: see tiles.LabelFont)
 //
 // Tile answers: 200 with the MVT (gzip-encoded when the client accepts
 // gzip), 204 for a tile without features, 304 when If-None-Match matches,
@@ -37,7 +36,6 @@ func (s *Server) routeTiles() {
 	s.router.HandleFunc("/tiles/{tileset}/{z}/{x}/{y}.mvt", h.tile).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/tiles/{tileset}.json", h.tileJSON).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/styles/default.json", h.style).Methods(http.MethodGet, http.MethodHead)
-	s.router.HandleFunc("/fonts/{fontstack}/{range}.pbf", h.glyphs).Methods(http.MethodGet, http.MethodHead)
 }
 
 type tileHandlers struct {
@@ -151,17 +149,6 @@ func (h *tileHandlers) style(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", tiles.DefaultCacheControl)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	WriteJSON(w, http.StatusOK, st)
-}
-
-// glyphs answers every glyph range with an empty glyph set (a valid, empty
-// protobuf message): the style's labels are Chinese, which MapLibre draws
-// locally (see tiles.LabelFont).
-func (h *tileHandlers) glyphs(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusOK)
 }
 
 // baseURL is the scheme and authority the client used, honouring

@@ -422,8 +422,8 @@ func TestTileJSONAndStyle(t *testing.T) {
 		styled[sl] = true
 		if l["type"] == "symbol" {
 			layout := l["layout"].(map[string]any)
-			if style.Glyphs == "" || fmt.Sprint(layout["text-font"]) == "" {
-				t.Errorf("symbol layer %s without glyphs or font", id)
+			if fmt.Sprint(layout["text-font"]) == "" {
+				t.Errorf("symbol layer %s without a font", id)
 			}
 		}
 	}
@@ -432,9 +432,10 @@ func TestTileJSONAndStyle(t *testing.T) {
 			t.Errorf("layer %s has no style layer", l.ID)
 		}
 	}
-	g := tileFetch(t, "GET", srv.URL+strings.NewReplacer("{fontstack}", "Noto%20Sans%20Regular", "{range}", "0-255").Replace(strings.TrimPrefix(style.Glyphs, srv.URL)), nil)
-	if g.code != 200 || g.hdr.Get("Content-Type") != "application/x-protobuf" {
-		t.Errorf("glyph range: %d %v", g.code, g.hdr)
+	// No glyphs URL: MapLibre draws every label with the browser's fonts,
+	// so Latin road codes show as well as Chinese names, offline.
+	if style.Glyphs != "" {
+		t.Errorf("style names a glyphs URL %q; labels would need glyph files", style.Glyphs)
 	}
 }
 

@@ -22,8 +22,9 @@ var Homesteads = &Layer{
 		{Name: "holder_id_number", TitleZH: "户主身份证号", TitleEN: "holder ID number", Type: Text, MaxLength: 18, Personal: true, TileMinZoom: -1},
 	},
 	MinZoom: 14, MaxZoom: 22, Group: "宅基地",
-	Style: Style{Kind: "fill", Color: "#e8a0a0", Opacity: 0.7, ColorBy: "status", Colors: map[string]string{
-		"已登记": "#e8a0a0", "已批准": "#f4a582", "在建": "#d6604d", "闲置": "#bababa", "退出": "#878787",
+	// Browns, not pinks: the parcels sit inside the pink 村庄集中建设区.
+	Style: Style{Kind: "fill", Color: "#c98b4a", Opacity: 0.8, ColorBy: "status", Colors: map[string]string{
+		"已登记": "#c98b4a", "已批准": "#e0a458", "在建": "#d95f02", "闲置": "#a6a6a6", "退出": "#6d6d6d",
 	}},
 }
 

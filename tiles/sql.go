@@ -125,6 +125,10 @@ func buildStatement(ls []*layers.Layer, z int, generalise bool, filters []string
 			b.WriteString("\n    || ")
 		}
 		writeLayer(&b, &p, l, z, generalise, filters)
+		if HasLabelPoints(l) {
+			b.WriteString("\n    || ")
+			writeLabelPoints(&b, &p, l, filters)
+		}
 	}
 	b.WriteString(" AS mvt, v.layers, v.versions, v.stamps\n")
 	fmt.Fprintf(&b, "FROM (SELECT array_agg(layer ORDER BY layer) AS layers, array_agg(version ORDER BY layer) AS versions, "+
@@ -175,6 +179,32 @@ func writeLayer(b *strings.Builder, p *params, l *layers.Layer, z int, generalis
 		b.WriteString("\n      ORDER BY " + order + " LIMIT " + p.ref(argCap+l.ID, "integer"))
 	}
 	b.WriteString(") q), ''::bytea)")
+}
+
+// LabelLayerSuffix names the MVT layer of label points of a labelled
+// polygon layer (villages → villages_label).
+const LabelLayerSuffix = "_label"
+
+// HasLabelPoints reports whether polygon layer l gets a label-point MVT
+// layer: MapLibre places a polygon's label once per tile it crosses, so a
+// village name would repeat along every tile border; one point per
+// feature (ST_PointOnSurface), written only to the tile that holds it,
+// labels each polygon once.
+func HasLabelPoints(l *layers.Layer) bool {
+	return l.Geometry == layers.MultiPolygon && l.Style.LabelField != ""
+}
+
+// writeLabelPoints writes the label-point layer of l: id and label field
+// at ST_PointOnSurface, no buffer, so a point falls in one tile.
+func writeLabelPoints(b *strings.Builder, p *params, l *layers.Layer, filters []string) {
+	where := []string{"t.geom_3857 && e.env", "ST_Intersects(ST_PointOnSurface(t.geom_3857), e.env)"}
+	for _, f := range filters {
+		// the polygon layer's filter parameters (ref returns the same $n)
+		where = append(where, "t."+layers.QuoteIdent(f)+" = ANY("+p.ref(argFilter+f, "text[]")+")")
+	}
+	fmt.Fprintf(b, "coalesce((SELECT ST_AsMVT(q, %s, %d, 'geom', 'id') FROM (\n      SELECT t.id, ST_AsMVTGeom(ST_PointOnSurface(t.geom_3857), e.env, %d, 0, true) AS geom, t.%s AS %s\n      FROM %s t, e\n      WHERE %s) q), ''::bytea)",
+		quoteLiteral(l.ID+LabelLayerSuffix), Extent, Extent, layers.QuoteIdent(l.Style.LabelField), layers.QuoteIdent(l.Style.LabelField),
+		l.QualifiedTable(), strings.Join(where, " AND "))
 }
 
 // quoteLiteral quotes s as an SQL string literal (standard_conforming_strings

@@ -191,6 +191,10 @@ func labelLayer(l *layers.Layer) map[string]any {
 		layout["text-offset"] = []any{0, 1.2}
 		layout["text-anchor"] = "top"
 	}
-	return zoomRange(map[string]any{"id": l.ID + "-label", "type": "symbol", "layout": layout,
+	m := zoomRange(map[string]any{"id": l.ID + "-label", "type": "symbol", "layout": layout,
 		"paint": map[string]any{"text-color": "#333333", "text-halo-color": "#ffffff", "text-halo-width": 1.5}}, l)
+	if HasLabelPoints(l) {
+		m["source-layer"] = l.ID + LabelLayerSuffix
+	}
+	return m
 }

@@ -107,6 +107,11 @@ func (s *Service) TileJSON(ctx context.Context, ts *Tileset, baseURL string) (*T
 			vl.Fields[f.Name] = d
 		}
 		tj.VectorLayers = append(tj.VectorLayers, vl)
+		if HasLabelPoints(l) {
+			tj.VectorLayers = append(tj.VectorLayers, VectorLayer{ID: l.ID + LabelLayerSuffix,
+				Description: l.TitleZH + "注记点 label points of " + l.TitleEN, MinZoom: l.MinZoom, MaxZoom: l.MaxZoom,
+				Fields: map[string]string{l.Style.LabelField: vl.Fields[l.Style.LabelField]}})
+		}
 	}
 	return tj, nil
 }

@@ -116,6 +116,9 @@ func TestSampleTownshipTiles(t *testing.T) {
 	var visible []string
 	for _, l := range ts.LayersAt(14) {
 		visible = append(visible, l.ID)
+		if tiles.HasLabelPoints(l) {
+			visible = append(visible, l.ID+tiles.LabelLayerSuffix)
+		}
 	}
 	for _, name := range dec.Names() {
 		if !contains(visible, name) {
@@ -139,6 +142,25 @@ func TestSampleTownshipTiles(t *testing.T) {
 		if !strings.HasPrefix(fmt.Sprint(f.Properties["xzqdm"]), "220112203") || f.Properties["xzqmc"] == nil || f.Properties["czlx"] == nil {
 			t.Errorf("village attributes %v", f.Properties)
 		}
+	}
+	// Label points: one per village whose ST_PointOnSurface lies in this
+	// tile, so a name is written once, not along every tile border.
+	labels := 0
+	if ll := dec.Layer("villages" + tiles.LabelLayerSuffix); ll != nil {
+		labels = len(ll.Features)
+		for _, f := range ll.Features {
+			if f.Properties["xzqmc"] == nil || len(f.Properties) != 1 {
+				t.Errorf("label point properties %v, want only xzqmc", f.Properties)
+			}
+		}
+	}
+	var wantLabels int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.villages
+		WHERE ST_Intersects(ST_PointOnSurface(geom_3857), ST_TileEnvelope($1, $2, $3))`, a14.Z, a14.X, a14.Y).Scan(&wantLabels); err != nil {
+		t.Fatal(err)
+	}
+	if labels != wantLabels || labels >= len(dec.Layer("villages").Features)+1 {
+		t.Errorf("z14 map tile: %d village label points, PostGIS %d", labels, wantLabels)
 	}
 	for _, l := range dec.Layers {
 		for _, f := range l.Features {

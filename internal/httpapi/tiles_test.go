@@ -21,6 +21,7 @@ import (
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
 	"villageplan/layers"
+	"villageplan/tiles"
 	"villageplan/tiles/tiletest"
 )
 
@@ -361,12 +362,24 @@ func TestTileJSONAndStyle(t *testing.T) {
 	if !strings.Contains(tj.Attribution, "示例数据") || !strings.Contains(tj.Attribution, "© OpenStreetMap contributors") {
 		t.Errorf("attribution %q lacks the sample-data or the OpenStreetMap notice", tj.Attribution)
 	}
-	if len(tj.VectorLayers) != len(cat.Layers()) {
-		t.Errorf("%d vector_layers, catalog has %d", len(tj.VectorLayers), len(cat.Layers()))
+	labelled := 0
+	for _, l := range cat.Layers() {
+		if tiles.HasLabelPoints(l) {
+			labelled++
+		}
+	}
+	if len(tj.VectorLayers) != len(cat.Layers())+labelled {
+		t.Errorf("%d vector_layers, catalog has %d layers and %d label-point layers", len(tj.VectorLayers), len(cat.Layers()), labelled)
 	}
 	vl := map[string]bool{}
 	for _, v := range tj.VectorLayers {
 		vl[v.ID] = true
+		if base, ok := strings.CutSuffix(v.ID, tiles.LabelLayerSuffix); ok {
+			if l, ok := cat.Layer(base); !ok || !tiles.HasLabelPoints(l) || len(v.Fields) != 1 {
+				t.Errorf("label vector layer %+v", v)
+			}
+			continue
+		}
 		l, ok := cat.Layer(v.ID)
 		if !ok || v.MinZoom != l.MinZoom || v.MaxZoom != l.MaxZoom {
 			t.Errorf("vector layer %+v", v)

@@ -77,45 +77,8 @@ func (sr *sitingRoutes) fail(w http.ResponseWriter, r *http.Request, err error) 
 // result; a file of several parcels → 201 with {"checks": [...]}.
 // Nothing is stored for a rejected request.
 func (sr *sitingRoutes) create(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxSiteBody+1))
-	if err != nil {
-		sr.fail(w, r, &siting.InputError{ZH: "请求读取失败", EN: "could not read the request body"})
-		return
-	}
-	if len(body) > maxSiteBody {
-		WriteError(w, http.StatusRequestEntityTooLarge, "TooLarge", fmt.Sprintf("the body is larger than %d bytes", maxSiteBody))
-		return
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var sites []siting.Site
-	var in siting.Input
-	switch mt {
-	case "text/plain", "application/octet-stream":
-		q := r.URL.Query()
-		in = siting.Input{HouseholdID: q.Get("household_id"), VillageCode: q.Get("village_code")}
-		in.ReturnsOldHomestead, _ = strconv.ParseBool(q.Get("returns_old_homestead"))
-		in.RebuildInPlace, _ = strconv.ParseBool(q.Get("rebuild_in_place"))
-		sites, err = siting.ParseJZDSites(body)
-	case "application/json", "application/geo+json", "":
-		var req siting.Request
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if len(bytes.TrimSpace(body)) == 0 {
-			err = &siting.InputError{ZH: "请求为空：请提交选址图形或界址点文件", EN: "empty request: send a site geometry or a 界址点 file"}
-		} else if derr := dec.Decode(&req); derr != nil {
-			err = &siting.InputError{ZH: "请求不是有效的 JSON：" + derr.Error(), EN: "the request is not valid JSON: " + derr.Error()}
-		} else {
-			in = req.Input
-			var site siting.Site
-			site, err = siting.ParseGeoJSONSite(req.Site, req.CRS)
-			sites = []siting.Site{site}
-		}
-	default:
-		WriteError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "send application/json (GeoJSON site) or text/plain (界址点 txt file)")
-		return
-	}
-	if err != nil {
-		sr.fail(w, r, err)
+	sites, in, ok := sr.readSites(w, r)
+	if !ok {
 		return
 	}
 	// Check every site first; store only when all could be checked.
@@ -141,6 +104,55 @@ func (sr *sitingRoutes) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusCreated, map[string]any{"checks": results})
+}
+
+// readSites reads the body of a siting request: a JSON siting.Request with
+// a GeoJSON site, or a 界址点 txt file (text/plain) with the applicant in the
+// query string (household_id, village_code, returns_old_homestead,
+// rebuild_in_place). On failure it has written the error (400 naming the
+// problem, 413, 415) and ok is false. /siting/checks and /desk/preview
+// share it, so both read exactly the same requests.
+func (sr *sitingRoutes) readSites(w http.ResponseWriter, r *http.Request) (sites []siting.Site, in siting.Input, ok bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxSiteBody+1))
+	if err != nil {
+		sr.fail(w, r, &siting.InputError{ZH: "请求读取失败", EN: "could not read the request body"})
+		return nil, in, false
+	}
+	if len(body) > maxSiteBody {
+		WriteError(w, http.StatusRequestEntityTooLarge, "TooLarge", fmt.Sprintf("the body is larger than %d bytes", maxSiteBody))
+		return nil, in, false
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "text/plain", "application/octet-stream":
+		q := r.URL.Query()
+		in = siting.Input{HouseholdID: q.Get("household_id"), VillageCode: q.Get("village_code")}
+		in.ReturnsOldHomestead, _ = strconv.ParseBool(q.Get("returns_old_homestead"))
+		in.RebuildInPlace, _ = strconv.ParseBool(q.Get("rebuild_in_place"))
+		sites, err = siting.ParseJZDSites(body)
+	case "application/json", "application/geo+json", "":
+		var req siting.Request
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if len(bytes.TrimSpace(body)) == 0 {
+			err = &siting.InputError{ZH: "请求为空：请提交选址图形或界址点文件", EN: "empty request: send a site geometry or a 界址点 file"}
+		} else if derr := dec.Decode(&req); derr != nil {
+			err = &siting.InputError{ZH: "请求不是有效的 JSON：" + derr.Error(), EN: "the request is not valid JSON: " + derr.Error()}
+		} else {
+			in = req.Input
+			var site siting.Site
+			site, err = siting.ParseGeoJSONSite(req.Site, req.CRS)
+			sites = []siting.Site{site}
+		}
+	default:
+		WriteError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "send application/json (GeoJSON site) or text/plain (界址点 txt file)")
+		return nil, in, false
+	}
+	if err != nil {
+		sr.fail(w, r, err)
+		return nil, in, false
+	}
+	return sites, in, true
 }
 
 func (sr *sitingRoutes) load(w http.ResponseWriter, r *http.Request) *siting.Result {

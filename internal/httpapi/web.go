@@ -1,11 +1,8 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"strconv"
 
@@ -173,35 +170,8 @@ func (h *webRoutes) preview(w http.ResponseWriter, r *http.Request) {
 	if h.noDatabase(w) {
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxSiteBody+1))
-	if err != nil || len(body) > maxSiteBody {
-		WriteError(w, http.StatusRequestEntityTooLarge, "TooLarge", fmt.Sprintf("the body must be readable and at most %d bytes", maxSiteBody))
-		return
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var sites []siting.Site
-	switch mt {
-	case "text/plain", "application/octet-stream":
-		sites, err = siting.ParseJZDSites(body)
-	case "application/json", "application/geo+json", "":
-		var req siting.Request
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if len(bytes.TrimSpace(body)) == 0 {
-			err = &siting.InputError{ZH: "请求为空：请提交选址图形或界址点文件", EN: "empty request: send a site geometry or a 界址点 file"}
-		} else if derr := dec.Decode(&req); derr != nil {
-			err = &siting.InputError{ZH: "请求不是有效的 JSON：" + derr.Error(), EN: "the request is not valid JSON: " + derr.Error()}
-		} else {
-			var site siting.Site
-			site, err = siting.ParseGeoJSONSite(req.Site, req.CRS)
-			sites = []siting.Site{site}
-		}
-	default:
-		WriteError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "send application/json (GeoJSON site) or text/plain (界址点 txt file)")
-		return
-	}
-	if err != nil {
-		h.sites.fail(w, r, err)
+	sites, _, ok := h.sites.readSites(w, r)
+	if !ok {
 		return
 	}
 	out := make([]sitePreview, 0, len(sites))
@@ -211,14 +181,7 @@ func (h *webRoutes) preview(w http.ResponseWriter, r *http.Request) {
 			h.sites.fail(w, r, err)
 			return
 		}
-		geom := res.Geometry
-		if geom == nil { // Check leaves it to Save: reproject here
-			if geom, err = h.store.SiteGeoJSON(r.Context(), site.Geometry, site.SRID); err != nil {
-				h.s.serverError(w, r, err)
-				return
-			}
-		}
-		out = append(out, sitePreview{Site: res.Site, Geometry: geom})
+		out = append(out, sitePreview{Site: res.Site, Geometry: res.Geometry})
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"sites": out})
 }

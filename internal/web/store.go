@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 
 	"villageplan/layers"
 )
@@ -189,22 +187,6 @@ func (s *Store) Extent(ctx context.Context) (*[4]float64, error) {
 		return nil, nil
 	}
 	return &[4]float64{*e[0], *e[1], *e[2], *e[3]}, nil
-}
-
-// SiteGeoJSON returns a site given in the CRS of srid as a GeoJSON
-// geometry in CGCS2000 lon/lat (EPSG:4490, 8 decimals), reprojected by
-// PostGIS, for drawing it on the map.
-func (s *Store) SiteGeoJSON(ctx context.Context, g orb.MultiPolygon, srid int) (json.RawMessage, error) {
-	b, err := wkb.Marshal(g)
-	if err != nil {
-		return nil, err
-	}
-	var out []byte
-	err = s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT ST_AsGeoJSON(ST_Transform(ST_GeomFromWKB($1, $2::int), %d), 8, 0)`, layers.StorageSRID), b, srid).Scan(&out)
-	if err != nil {
-		return nil, fmt.Errorf("site to lon/lat: %w", err)
-	}
-	return out, nil
 }
 
 // CoverageVersion is the data version the coverage overlay depends on: the

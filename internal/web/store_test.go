@@ -7,8 +7,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/paulmach/orb"
-
 	"villageplan/internal/testpg"
 	"villageplan/layers"
 )
@@ -135,25 +133,5 @@ func TestStreetlightCoverage(t *testing.T) {
 	}
 	if math.Abs(fc.Summary.LitM-2*wantLit) > 0.5 {
 		t.Errorf("after the repair lit %.2f m, want %.2f", fc.Summary.LitM, 2*wantLit)
-	}
-}
-
-func TestSiteGeoJSON(t *testing.T) {
-	s := fixture(t)
-	g := orb.MultiPolygon{{{{480000, 4829000}, {480020, 4829000}, {480020, 4829020}, {480000, 4829020}, {480000, 4829000}}}}
-	raw, err := s.SiteGeoJSON(context.Background(), g, 4551)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out struct {
-		Type        string
-		Coordinates [][][][2]float64
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatal(err)
-	}
-	p := out.Coordinates[0][0][0]
-	if out.Type != "MultiPolygon" || math.Abs(p[0]-125.75) > 0.01 || math.Abs(p[1]-43.6) > 0.01 {
-		t.Errorf("site %s", raw)
 	}
 }

@@ -87,32 +87,6 @@ type link struct {
 	Title string `json:"title,omitempty"`
 }
 
-// baseURL is the external URL of the service root without a trailing
-// slash: the configured BaseURL, else rebuilt from X-Forwarded-Proto,
-// X-Forwarded-Host and X-Forwarded-Prefix (set by a reverse proxy), else
-// from the request itself.
-func (s *Server) baseURL(r *http.Request) string {
-	if s.opts.BaseURL != "" {
-		return strings.TrimRight(s.opts.BaseURL, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
-		scheme = p
-	}
-	host := r.Host
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		host = strings.TrimSpace(strings.Split(h, ",")[0])
-	}
-	prefix := strings.TrimRight(r.Header.Get("X-Forwarded-Prefix"), "/")
-	if prefix != "" && !strings.HasPrefix(prefix, "/") {
-		prefix = "/" + prefix
-	}
-	return scheme + "://" + host + prefix
-}
-
 // wantsFormat decides the response format from f= and Accept. It returns
 // "" (and has written 406) when neither can be served.
 func wantsFormat(w http.ResponseWriter, r *http.Request, offered ...string) string {

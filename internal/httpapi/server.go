@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -247,4 +248,37 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(st.IdleConns()))
 	ch <- prometheus.MustNewConstMetric(c.acquired, prometheus.GaugeValue, float64(st.AcquiredConns()))
 	ch <- prometheus.MustNewConstMetric(c.maxCn, prometheus.GaugeValue, float64(st.MaxConns()))
+}
+
+// baseURL is the external URL of the service root without a trailing
+// slash: the configured BaseURL, else rebuilt from X-Forwarded-Proto,
+// X-Forwarded-Host and X-Forwarded-Prefix (set by a reverse proxy), else
+// from the request itself.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.opts.BaseURL != "" {
+		return strings.TrimRight(s.opts.BaseURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := firstToken(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+		scheme = p
+	}
+	host := r.Host
+	if h := firstToken(r.Header.Get("X-Forwarded-Host")); h != "" {
+		host = h
+	}
+	prefix := strings.TrimRight(firstToken(r.Header.Get("X-Forwarded-Prefix")), "/")
+	if prefix != "" && !strings.HasPrefix(prefix, "/") {
+		prefix = "/" + prefix
+	}
+	return scheme + "://" + host + prefix
+}
+
+// firstToken is the first entry of a comma-separated header (proxies
+// chain X-Forwarded-* values).
+func firstToken(s string) string {
+	s, _, _ = strings.Cut(s, ",")
+	return strings.TrimSpace(s)
 }

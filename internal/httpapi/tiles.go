@@ -130,7 +130,7 @@ func (h *tileHandlers) tileJSON(w http.ResponseWriter, r *http.Request) {
 		h.tileError(w, r, tiles.ErrUnknownTileset, id)
 		return
 	}
-	tj, err := h.svc.TileJSON(r.Context(), ts, baseURL(r))
+	tj, err := h.svc.TileJSON(r.Context(), ts, h.s.baseURL(r))
 	if err != nil {
 		h.tileError(w, r, err, id)
 		return
@@ -141,7 +141,7 @@ func (h *tileHandlers) tileJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *tileHandlers) style(w http.ResponseWriter, r *http.Request) {
-	st, err := h.svc.Style(r.Context(), baseURL(r))
+	st, err := h.svc.Style(r.Context(), h.s.baseURL(r))
 	if err != nil {
 		h.tileError(w, r, err, tiles.MapTileset)
 		return
@@ -149,28 +149,6 @@ func (h *tileHandlers) style(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", tiles.DefaultCacheControl)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	WriteJSON(w, http.StatusOK, st)
-}
-
-// baseURL is the scheme and authority the client used, honouring
-// X-Forwarded-Proto and X-Forwarded-Host from a reverse proxy.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := firstToken(r.Header.Get("X-Forwarded-Proto")); p == "https" || p == "http" {
-		scheme = p
-	}
-	host := r.Host
-	if fh := firstToken(r.Header.Get("X-Forwarded-Host")); fh != "" {
-		host = fh
-	}
-	return scheme + "://" + host
-}
-
-func firstToken(s string) string {
-	s, _, _ = strings.Cut(s, ",")
-	return strings.TrimSpace(s)
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip

@@ -392,8 +392,8 @@ func TestTileJSONAndStyle(t *testing.T) {
 			}
 		}
 	}
-	r = tileFetch(t, "GET", srv.URL+"/tiles/homesteads.json", map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "map.example.gov.cn"})
-	if err := json.Unmarshal(r.body, &tj); err != nil || tj.MinZoom != 14 || tj.Tiles[0] != "https://map.example.gov.cn/tiles/homesteads/{z}/{x}/{y}.mvt" || len(tj.VectorLayers) != 1 {
+	r = tileFetch(t, "GET", srv.URL+"/tiles/homesteads.json", map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "map.example.gov.cn, proxy2", "X-Forwarded-Prefix": "/vp"})
+	if err := json.Unmarshal(r.body, &tj); err != nil || tj.MinZoom != 14 || tj.Tiles[0] != "https://map.example.gov.cn/vp/tiles/homesteads/{z}/{x}/{y}.mvt" || len(tj.VectorLayers) != 1 {
 		t.Errorf("/tiles/homesteads.json behind a proxy: %s", r.body)
 	}
 

@@ -110,7 +110,7 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 			Lon: m.InvalidAtLon, Lat: m.InvalidAtLat,
 		}
 	}
-	if !m.InTownship {
+	if m.Village == nil {
 		return nil, ErrOutsideData
 	}
 	res := &Result{CreatedAt: time.Now().UTC(), Input: in, RuleSetVersion: s.rs.Version, DataVersions: m.Versions, Verdict: Pass, Geometry: m.Geometry}

@@ -23,13 +23,12 @@ type Measurements struct {
 	Geometry    json.RawMessage `json:"geometry"`
 	CentroidLon float64         `json:"centroid_lon"`
 	CentroidLat float64         `json:"centroid_lat"`
-	// InTownship is false when the site does not touch any village of the
-	// data (outside the township's data extent).
-	InTownship bool `json:"in_township"`
 	// InsideBoundaryM2 is the part of the site inside the 村庄建设边界 (the
 	// union of the zone kinds of rule village_construction_boundary).
 	InsideBoundaryM2 float64 `json:"inside_boundary_m2"`
 
+	// Village is nil when the site touches no village of the data
+	// (outside the township's data extent).
 	Village   *VillageHit        `json:"village"`
 	Coverage  map[string]bool    `json:"coverage"`
 	Versions  map[string]int64   `json:"versions"`
@@ -139,7 +138,6 @@ SELECT jsonb_build_object(
 	'geometry', (SELECT ST_AsGeoJSON(g, 8, 0)::jsonb FROM site),
 	'centroid_lon', (SELECT ST_X(ST_Centroid(g)) FROM site),
 	'centroid_lat', (SELECT ST_Y(ST_Centroid(g)) FROM site),
-	'in_township', (SELECT EXISTS (SELECT 1 FROM ` + t(layers.Villages) + ` f, site s WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g))),
 	'village', (SELECT jsonb_build_object('xzqdm', f.xzqdm, 'xzqmc', f.xzqmc) FROM ` + t(layers.Villages) + ` f, site s
 		WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g) ORDER BY ST_Area(ST_Intersection(f.geom, s.g)) DESC LIMIT 1),
 	'coverage', coalesce((SELECT jsonb_object_agg(c.layer, ST_Covers(c.geom, s.g)) FROM villageplan.layer_coverage c, site s), '{}'::jsonb),

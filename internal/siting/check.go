@@ -46,7 +46,8 @@ type SiteFacts struct {
 	CentroidLat float64 `json:"centroid_lat"`
 	VillageCode string  `json:"village_code,omitempty"`
 	VillageName string  `json:"village_name,omitempty"`
-	// Neighbors is the 四至: the nearest feature within 30 m to the east,
+	// Neighbors is the 四至: the nearest feature within the rule set's
+	// neighbor_radius_m to the east,
 	// south, west and north.
 	Neighbors map[string]string `json:"neighbors"`
 	InputEPSG int               `json:"input_epsg"`
@@ -98,8 +99,7 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 	if in.HouseholdID != "" {
 		household = &in.HouseholdID
 	}
-	m, err := measure(ctx, s.pool, s.sql, b, site.SRID, measureSRID, household, s.rs.SearchRadiusM,
-		s.rs.Rules["village_construction_boundary"].ZoneKinds)
+	m, err := measure(ctx, s.pool, s.sql, b, site.SRID, measureSRID, household, s.rs)
 	if err != nil {
 		return nil, err
 	}

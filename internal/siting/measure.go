@@ -80,7 +80,8 @@ func (h Hit) Num(name string) (float64, bool) {
 //	$1 site as WKB in $2 (EPSG code of the input coordinates, x = easting or
 //	   longitude), $3 the Gauss-Krüger EPSG code to measure on, $4 the
 //	   applicant household id (text, may be NULL), $5 search radius (m),
-//	$6 the control-zone kinds forming the 村庄建设边界 (text[]).
+//	$6 the control-zone kinds forming the 村庄建设边界 (text[]), $7 the
+//	   四至 radius (m).
 //
 // The site is reprojected to EPSG:4490 for index searches; measurements run
 // on ST_Transform(feature, $3) against the site in $3 (the input
@@ -103,7 +104,7 @@ func measureSQL() string {
 		return agg(`SELECT jsonb_agg(` + hit(l.ID, attrs, distance) + ` ORDER BY f.id) FROM ` + t(l) +
 			` f, site s WHERE f.geom_3857 && ST_Expand(s.m, s.r3857) AND ST_DWithin(ST_Transform(f.geom, $3::int), s.p, $5)`)
 	}
-	// 四至: the nearest feature in each quadrant within 30 m, by the azimuth
+	// 四至: the nearest feature in each quadrant within $7 m, by the azimuth
 	// from the site centroid to the feature's closest point.
 	neighbors := `SELECT jsonb_object_agg(q, label) FROM (
 		SELECT DISTINCT ON (q) q, label FROM (
@@ -111,12 +112,12 @@ func measureSQL() string {
 				SELECT degrees(ST_Azimuth(s.cp, ST_ClosestPoint(ST_Transform(n.geom, $3::int), s.cp))) AS az,
 				       ST_Distance(ST_Transform(n.geom, $3::int), s.p) AS d, n.label
 				FROM site s, (
-					SELECT geom, '宅基地 ' || zddm AS label FROM ` + t(layers.Homesteads) + ` WHERE geom_3857 && (SELECT ST_Expand(m, r3857 / 4) FROM site)
-					UNION ALL SELECT geom, coalesce(lxbm || ' ', '') || admin_grade FROM ` + t(layers.Roads) + ` WHERE geom_3857 && (SELECT ST_Expand(m, r3857 / 4) FROM site)
-					UNION ALL SELECT geom, coalesce(dlmc, dlbm) FROM ` + t(layers.LandUse) + ` WHERE geom_3857 && (SELECT ST_Expand(m, r3857 / 4) FROM site)
+					SELECT geom, '宅基地 ' || zddm AS label FROM ` + t(layers.Homesteads) + ` WHERE geom_3857 && (SELECT ST_Expand(m, n3857) FROM site)
+					UNION ALL SELECT geom, coalesce(lxbm || ' ', '') || admin_grade FROM ` + t(layers.Roads) + ` WHERE geom_3857 && (SELECT ST_Expand(m, n3857) FROM site)
+					UNION ALL SELECT geom, coalesce(dlmc, dlbm) FROM ` + t(layers.LandUse) + ` WHERE geom_3857 && (SELECT ST_Expand(m, n3857) FROM site)
 				) n
 				WHERE NOT ST_Relate(n.geom, s.g, 'T********')
-			) a WHERE d <= 30
+			) a WHERE d <= $7
 		) b ORDER BY q, d
 	) c`
 	return `WITH input AS (SELECT ST_GeomFromWKB($1, $2::int) AS g0),
@@ -124,7 +125,8 @@ check_valid AS (SELECT ST_IsValid(g0) AS ok, ST_IsValidReason(g0) AS why,
 	(SELECT ST_Transform(ST_SetSRID(location, $2::int), 4490) FROM ST_IsValidDetail(g0)) AS loc FROM input),
 site AS (
 	SELECT g, p, ST_Transform(g, 3857) AS m, ST_Centroid(p) AS cp,
-	       $5 / cos(radians(ST_Y(ST_Centroid(g)))) AS r3857
+	       $5 / cos(radians(ST_Y(ST_Centroid(g)))) AS r3857,
+	       $7 / cos(radians(ST_Y(ST_Centroid(g)))) AS n3857
 	FROM (SELECT ST_Multi(ST_Transform(g0, 4490)) AS g,
 	             CASE WHEN $2::int = $3::int THEN g0 ELSE ST_Transform(g0, $3::int) END AS p
 	      FROM input, check_valid WHERE check_valid.ok) x
@@ -159,9 +161,11 @@ SELECT jsonb_build_object(
 }
 
 // measure runs the measurement statement.
-func measure(ctx context.Context, pool *pgxpool.Pool, sql string, wkb []byte, inputSRID, measureSRID int, household *string, radius float64, boundaryKinds []string) (*Measurements, error) {
+func measure(ctx context.Context, pool *pgxpool.Pool, sql string, wkb []byte, inputSRID, measureSRID int, household *string, rs *RuleSet) (*Measurements, error) {
 	var raw []byte
-	if err := pool.QueryRow(ctx, sql, wkb, inputSRID, measureSRID, household, radius, boundaryKinds).Scan(&raw); err != nil {
+	err := pool.QueryRow(ctx, sql, wkb, inputSRID, measureSRID, household, rs.SearchRadiusM,
+		rs.Rules["village_construction_boundary"].ZoneKinds, rs.NeighborRadiusM).Scan(&raw)
+	if err != nil {
 		return nil, fmt.Errorf("measure site: %w", err)
 	}
 	var m Measurements

@@ -97,8 +97,11 @@ type RuleSet struct {
 	// SearchRadiusM is how far (m) roads, power lines and neighbours are
 	// looked for around the site; it must exceed every setback plus road
 	// half-widths.
-	SearchRadiusM float64               `json:"search_radius_m"`
-	Rules         map[string]RuleConfig `json:"rules"`
+	SearchRadiusM float64 `json:"search_radius_m"`
+	// NeighborRadiusM is how far (m) the 四至 neighbours of the 申请表 are
+	// looked for.
+	NeighborRadiusM float64               `json:"neighbor_radius_m"`
+	Rules           map[string]RuleConfig `json:"rules"`
 }
 
 //go:embed ruleset.json
@@ -142,8 +145,8 @@ func (rs *RuleSet) validate() error {
 	if rs.Version == "" {
 		return fmt.Errorf("rule set: version is required")
 	}
-	if rs.OverlapToleranceM2 < 0 || rs.MaxSiteVertices < 4 || rs.SearchRadiusM <= 0 {
-		return fmt.Errorf("rule set: overlap_tolerance_m2 ≥ 0, max_site_vertices ≥ 4 and search_radius_m > 0 are required")
+	if rs.OverlapToleranceM2 < 0 || rs.MaxSiteVertices < 4 || rs.SearchRadiusM <= 0 || rs.NeighborRadiusM <= 0 {
+		return fmt.Errorf("rule set: overlap_tolerance_m2 ≥ 0, max_site_vertices ≥ 4, search_radius_m > 0 and neighbor_radius_m > 0 are required")
 	}
 	for id := range rs.Rules {
 		if _, ok := ruleByID[id]; !ok {

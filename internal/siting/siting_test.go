@@ -146,6 +146,10 @@ func TestRoadSetback(t *testing.T) {
 		if c.want == siting.Block && (len(r.Features) != 1 || r.Features[0].Str("lxbm") != "Y001") {
 			t.Errorf("road not named: %+v", r.Features)
 		}
+		// 四至: the road runs along the south side, within the 30 m radius.
+		if got := res.Site.Neighbors["south"]; got != "Y001 乡道" {
+			t.Errorf("四至 south = %q, want the road Y001 乡道 (neighbours %v)", got, res.Site.Neighbors)
+		}
 	}
 }
 
@@ -332,9 +336,9 @@ func TestSaveAndGet(t *testing.T) {
 
 func TestRuleSetValidation(t *testing.T) {
 	for name, body := range map[string]string{
-		"unknown key":  `{"version":"x","overlap_tolerance_m2":1,"max_site_vertices":100,"search_radius_m":100,"rules":{},"extra":1}`,
-		"missing rule": `{"version":"x","overlap_tolerance_m2":1,"max_site_vertices":100,"search_radius_m":100,"rules":{}}`,
-		"unknown rule": `{"version":"x","overlap_tolerance_m2":1,"max_site_vertices":100,"search_radius_m":100,"rules":{"nope":{"outcome":"BLOCK","legal_basis":"x"}}}`,
+		"unknown key":  `{"version":"x","overlap_tolerance_m2":1,"max_site_vertices":100,"search_radius_m":100,"neighbor_radius_m":30,"rules":{},"extra":1}`,
+		"missing rule": `{"version":"x","overlap_tolerance_m2":1,"max_site_vertices":100,"search_radius_m":100,"neighbor_radius_m":30,"rules":{}}`,
+		"unknown rule": `{"version":"x","overlap_tolerance_m2":1,"max_site_vertices":100,"search_radius_m":100,"neighbor_radius_m":30,"rules":{"nope":{"outcome":"BLOCK","legal_basis":"x"}}}`,
 	} {
 		if _, err := siting.LoadRuleSet(strings.NewReader(body)); err == nil {
 			t.Errorf("%s: accepted", name)

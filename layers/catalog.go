@@ -22,6 +22,7 @@ package layers
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Schema is the PostgreSQL schema that holds every layer table and the
@@ -328,3 +329,9 @@ func QuoteIdent(s string) string {
 	out = append(out, '"')
 	return string(out)
 }
+
+// QuoteLiteral quotes a catalog name (a layer id or field name used as an
+// MVT layer name or JSON key) as an SQL string literal, with
+// standard_conforming_strings on (the default since PostgreSQL 9.1).
+// Values from requests are bind parameters, never literals.
+func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

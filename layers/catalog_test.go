@@ -95,3 +95,9 @@ func TestQuoteIdent(t *testing.T) {
 		t.Errorf("QualifiedTable = %s", got)
 	}
 }
+
+func TestQuoteLiteral(t *testing.T) {
+	if got := QuoteLiteral(`o'brien`); got != `'o''brien'` {
+		t.Errorf("QuoteLiteral = %s", got)
+	}
+}

@@ -172,7 +172,7 @@ func writeLayer(b *strings.Builder, p *params, l *layers.Layer, z int, generalis
 		cols.WriteString(", " + col + " AS " + layers.QuoteIdent(f.Name))
 	}
 	fmt.Fprintf(b, "coalesce((SELECT ST_AsMVT(q, %s, %d, 'geom', 'id') FROM (\n      SELECT %st.id, ST_AsMVTGeom(%s, e.env, %d, %d, true) AS geom%s\n      FROM %s t, e\n      WHERE %s",
-		quoteLiteral(l.ID), Extent, distinct, geom, Extent, Buffer, cols.String(), l.QualifiedTable(), strings.Join(where, " AND "))
+		layers.QuoteLiteral(l.ID), Extent, distinct, geom, Extent, Buffer, cols.String(), l.QualifiedTable(), strings.Join(where, " AND "))
 	if order != "" {
 		// PostgreSQL evaluates ST_AsMVTGeom after the top-N sort, so only
 		// the kept features are encoded.
@@ -203,14 +203,8 @@ func writeLabelPoints(b *strings.Builder, p *params, l *layers.Layer, filters []
 		where = append(where, "t."+layers.QuoteIdent(f)+" = ANY("+p.ref(argFilter+f, "text[]")+")")
 	}
 	fmt.Fprintf(b, "coalesce((SELECT ST_AsMVT(q, %s, %d, 'geom', 'id') FROM (\n      SELECT t.id, ST_AsMVTGeom(ST_PointOnSurface(t.geom_3857), e.env, %d, 0, true) AS geom, t.%s AS %s\n      FROM %s t, e\n      WHERE %s) q), ''::bytea)",
-		quoteLiteral(l.ID+LabelLayerSuffix), Extent, Extent, layers.QuoteIdent(l.Style.LabelField), layers.QuoteIdent(l.Style.LabelField),
+		layers.QuoteLiteral(l.ID+LabelLayerSuffix), Extent, Extent, layers.QuoteIdent(l.Style.LabelField), layers.QuoteIdent(l.Style.LabelField),
 		l.QualifiedTable(), strings.Join(where, " AND "))
-}
-
-// quoteLiteral quotes s as an SQL string literal (standard_conforming_strings
-// on, the default since PostgreSQL 9.1).
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // argValues returns the bind values of st for address a, generalisation g

@@ -175,7 +175,7 @@ func (s *Service) bounds(ctx context.Context, ts *Tileset) (*tileJSONInfo, error
 	var parts []string
 	for _, l := range ts.Layers {
 		parts = append(parts, fmt.Sprintf("SELECT coalesce(ST_EstimatedExtent(%s, %s, 'geom'), (SELECT ST_Extent(geom) FROM %s)) AS b",
-			quoteLiteral(layers.Schema), quoteLiteral(l.Table), l.QualifiedTable()))
+			layers.QuoteLiteral(layers.Schema), layers.QuoteLiteral(l.Table), l.QualifiedTable()))
 	}
 	q := "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(b) AS e FROM (" +
 		strings.Join(parts, " UNION ALL ") + ") u) x WHERE e IS NOT NULL"

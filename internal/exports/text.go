@@ -29,8 +29,6 @@ func digits(srid int) int {
 	return 3
 }
 
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 // geojson writes a FeatureCollection whose Feature texts are built by
 // PostGIS (ST_AsGeoJSON, json_build_object). Polygons are written
 // counter-clockwise (RFC 7946 §3.1.6). In a CRS other than CRS84 the
@@ -51,7 +49,7 @@ func (e *exporter) geojson(ctx context.Context, w io.Writer) error {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(quoteLiteral(f.Name) + ", t." + layers.QuoteIdent(f.Name))
+			b.WriteString(layers.QuoteLiteral(f.Name) + ", t." + layers.QuoteIdent(f.Name))
 		}
 		b.WriteString(")::text")
 		props = b.String()

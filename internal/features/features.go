@@ -170,7 +170,7 @@ func featureExpr(l *layers.Layer, props []layers.Field, srid int) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(quoteLiteral(f.Name))
+			b.WriteString(layers.QuoteLiteral(f.Name))
 			b.WriteString(", t.")
 			b.WriteString(layers.QuoteIdent(f.Name))
 		}
@@ -179,9 +179,6 @@ func featureExpr(l *layers.Layer, props []layers.Field, srid int) string {
 	b.WriteString(` || '}'`)
 	return b.String()
 }
-
-// quoteLiteral quotes a catalog name as an SQL string literal.
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // where builds the WHERE clause of q.
 func where(q *Query, a *args) string {

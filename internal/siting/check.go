@@ -221,34 +221,27 @@ func (s *Service) Save(ctx context.Context, site Site, res *Result) error {
 	if res.Site.VillageCode != "" {
 		village = &res.Site.VillageCode
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	var geomJSON []byte
-	err = tx.QueryRow(ctx, `INSERT INTO villageplan.siting_checks (household_id, village_code, site, input_crs, input_format, verdict, ruleset_version, data_versions, result)
-		VALUES ($1, $2, ST_Multi(ST_Transform(ST_GeomFromWKB($3, $4::int), 4490)), $4, $5, $6, $7, $8, '{}'::jsonb)
-		RETURNING id, created_at, ST_AsGeoJSON(site, 8, 0)::text`,
-		household, village, b, site.SRID, site.Format, string(res.Verdict), res.RuleSetVersion, versions).Scan(&res.ID, &res.CreatedAt, &geomJSON)
-	if err != nil {
-		return fmt.Errorf("store siting check: %w", err)
-	}
-	res.Geometry = geomJSON
+	// One INSERT: the result is stored without its id, which Get takes
+	// from the row; created_at is the check's own time.
+	res.ID = 0
 	full, err := json.Marshal(res)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE villageplan.siting_checks SET result = $2 WHERE id = $1`, res.ID, full); err != nil {
-		return err
+	err = s.pool.QueryRow(ctx, `INSERT INTO villageplan.siting_checks (created_at, household_id, village_code, site, input_crs, input_format, verdict, ruleset_version, data_versions, result)
+		VALUES ($1, $2, $3, ST_Multi(ST_Transform(ST_GeomFromWKB($4, $5::int), 4490)), $5, $6, $7, $8, $9, $10)
+		RETURNING id`,
+		res.CreatedAt, household, village, b, site.SRID, site.Format, string(res.Verdict), res.RuleSetVersion, versions, full).Scan(&res.ID)
+	if err != nil {
+		return fmt.Errorf("store siting check: %w", err)
 	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 // Get reads a stored check.
 func (s *Service) Get(ctx context.Context, id int64) (*Result, error) {
 	var raw []byte
-	err := s.pool.QueryRow(ctx, `SELECT result FROM villageplan.siting_checks WHERE id = $1`, id).Scan(&raw)
+	err := s.pool.QueryRow(ctx, `SELECT result || jsonb_build_object('id', id) FROM villageplan.siting_checks WHERE id = $1`, id).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -326,6 +326,9 @@ func TestSaveAndGet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got.ID != res.ID || res.ID == 0 || !got.CreatedAt.Equal(res.CreatedAt) {
+		t.Errorf("stored check id/time %d %v, saved %d %v", got.ID, got.CreatedAt, res.ID, res.CreatedAt)
+	}
 	if got.Verdict != siting.Block || len(got.Rules) != len(res.Rules) || len(got.Geometry) == 0 || got.DataVersions["homesteads"] == 0 {
 		t.Errorf("stored check = %+v", got)
 	}

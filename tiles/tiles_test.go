@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"villageplan/data/testdata"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -707,9 +708,9 @@ func TestOversizeTileIsReduced(t *testing.T) {
 // testpgNew is a fresh migrated database without the sample data.
 func testpgNew(t *testing.T) *pgxpool.Pool { return testpg.New(t) }
 
-// osmDerived holds the real OpenStreetMap extracts (ODbL) of the shared
-// data folder (SOURCES.md §4).
-const osmDerived = "../../shared/data/real/osm/derived/"
+// osmDerived holds the real OpenStreetMap extracts (ODbL), relative to
+// data/testdata/real (SOURCES.md §4 there).
+const osmDerived = "osm/derived/"
 
 // TestRealOSMData imports real OpenStreetMap geometry into the layer
 // tables — 4 267 building footprints as homesteads, 2 056 roads, 390
@@ -719,9 +720,9 @@ const osmDerived = "../../shared/data/real/osm/derived/"
 func TestRealOSMData(t *testing.T) {
 	pool := testpgNew(t)
 	load := func(file, sql string) int64 {
-		b, err := os.ReadFile(osmDerived + file)
+		b, err := os.ReadFile(testdata.Real(t, osmDerived+file))
 		if err != nil {
-			t.Skipf("real OSM extracts not available: %v", err)
+			t.Fatal(err)
 		}
 		tag, err := pool.Exec(context.Background(), sql, string(b))
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"villageplan/data/testdata"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,14 +18,7 @@ func TestMain(m *testing.M) { testpg.Main(m) }
 
 func realFile(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "data", "real", rel)
-	if d := os.Getenv("VILLAGEPLAN_REAL_DATA"); d != "" {
-		p = filepath.Join(d, rel)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("real data %s not found: %v", rel, err)
-	}
-	return p
+	return testdata.Real(t, rel)
 }
 
 // run executes the villageplan command line and returns stdout, stderr.

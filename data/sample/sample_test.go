@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"villageplan/data/testdata"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) { testpg.Main(m) }
 
 // boundaryFile is the 双阳区 boundary (DataV, GCJ-02) relative to this
 // package directory.
-const boundaryFile = "../../../shared/data/real/shuangyang_220112_datav.json"
+const boundaryFile = "shuangyang_220112_datav.json" // in data/testdata/real
 
 // in4551 is the SQL expression of a feature's geometry on the EPSG:4551
 // plane, where the tests measure areas and distances in metres.
@@ -549,10 +550,7 @@ func checkTownship(t *testing.T, seed int64) {
 	})
 
 	t.Run("boundary", func(t *testing.T) {
-		raw, err := os.ReadFile(boundaryFile)
-		if errors.Is(err, os.ErrNotExist) {
-			t.Skipf("%s not present", boundaryFile)
-		}
+		raw, err := os.ReadFile(testdata.Real(t, boundaryFile))
 		if err != nil {
 			t.Fatal(err)
 		}

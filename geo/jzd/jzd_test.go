@@ -5,19 +5,19 @@ import (
 	"errors"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"villageplan/data/testdata"
 
 	"github.com/paulmach/orb"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// The real files (SOURCES.md §3): one parcel, 66 point lines J01…J65,J01.
-const realDir = "/work/shared/data/real/jzd-txt"
+// The real files (data/testdata/real/SOURCES.md §3): one parcel, 66 point
+// lines J01…J65,J01.
 
 var realFiles = []struct {
 	name     string
@@ -30,9 +30,9 @@ var realFiles = []struct {
 
 func readReal(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(realDir, name))
+	b, err := os.ReadFile(testdata.Real(t, "jzd-txt/"+name))
 	if err != nil {
-		t.Skipf("real data not available: %v", err)
+		t.Fatal(err)
 	}
 	return b
 }

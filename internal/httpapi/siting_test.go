@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"villageplan/data/testdata"
 
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
@@ -143,9 +144,9 @@ func TestSitingAPI(t *testing.T) {
 func TestSitingRealJZDOutsideTownship(t *testing.T) {
 	ts, count := sitingServer(t)
 	for _, f := range []string{"hangzhou_pengbu_BR14_zone40.txt", "hangzhou_pengbu_BR14_zone40.gbk_crlf.txt"} {
-		raw, err := os.ReadFile("../../../shared/data/real/jzd-txt/" + f)
+		raw, err := os.ReadFile(testdata.Real(t, "jzd-txt/"+f))
 		if err != nil {
-			t.Skipf("real file not available: %v", err)
+			t.Fatal(err)
 		}
 		code, out, _ := post(t, ts.URL+"/siting/checks?household_id=H1", "text/plain", string(bytes.Clone(raw)))
 		if code != 422 || out["code"] != "OutsideData" || !strings.Contains(out["description_zh"].(string), "不在本乡") {

@@ -2,9 +2,8 @@ package imports
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
+	"villageplan/data/testdata"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -14,25 +13,11 @@ import (
 
 func TestMain(m *testing.M) { testpg.Main(m) }
 
-// realData returns the path of a file under ../shared/data/real (next to
-// the repository), or skips the test when the folder is not there.
+// realData returns the path of a real third-party file under
+// data/testdata/real (SOURCES.md there).
 func realData(t testing.TB, rel string) string {
 	t.Helper()
-	dir := os.Getenv("VILLAGEPLAN_REAL_DATA")
-	if dir == "" {
-		wd, _ := os.Getwd()
-		for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(filepath.Dir(d), "shared", "data", "real")
-				break
-			}
-		}
-	}
-	p := filepath.Join(dir, rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("real data %s not found (set VILLAGEPLAN_REAL_DATA): %v", rel, err)
-	}
-	return p
+	return testdata.Real(t, rel)
 }
 
 func layer(t testing.TB, id string) *layers.Layer {

@@ -2,8 +2,8 @@ package siting_test
 
 import (
 	"context"
-	"os"
 	"testing"
+	"villageplan/data/testdata"
 
 	"github.com/paulmach/orb"
 
@@ -18,10 +18,7 @@ import (
 // them. Layers without data there (land use, hazards, power lines) have
 // no coverage, so their rules must say REVIEW (no data), never PASS.
 func TestChecksOnRealOSMData(t *testing.T) {
-	const dir = "../../../shared/data/real/osm/derived/"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real OSM data not available: %v", err)
-	}
+	dir := testdata.Real(t, "osm/derived") + "/"
 	ctx := context.Background()
 	pool := testpg.New(t)
 	for _, c := range []struct {

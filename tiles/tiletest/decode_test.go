@@ -8,22 +8,14 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"villageplan/data/testdata"
 )
 
-// fixtures is mapbox/mvt-fixtures 4.0.0 as copied to the shared data
-// folder (SOURCES.md §5).
-const fixtures = "../../../shared/data/real/mvt-fixtures"
-
+// fixtureDir is mapbox/mvt-fixtures 4.0.0 as copied to data/testdata/real
+// (SOURCES.md §5 there).
 func fixtureDir(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs(fixtures)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("mvt-fixtures not found at %s", dir)
-	}
-	return dir
+	return testdata.Real(t, "mvt-fixtures")
 }
 
 // contradictory lists fixtures whose validity flag contradicts a sibling

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"villageplan/data/testdata"
 
 	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
@@ -522,10 +523,8 @@ func testDesk(t *testing.T, bin string, svc *service) {
 	b.expect("status of 400 (Bad Request) " + svc.URL + "/desk/preview")
 
 	// The real file from Hangzhou (zone 40): outside the township's data.
-	real := filepath.Join("..", "..", "..", "..", "shared", "data", "real", "jzd-txt", "hangzhou_pengbu_BR14_zone40.txt")
-	if _, err := os.Stat(real); err != nil {
-		t.Errorf("real 界址点 file %s is missing: %v", real, err)
-	} else {
+	real := testdata.Real(t, "jzd-txt/hangzhou_pengbu_BR14_zone40.txt")
+	{
 		abs, _ := filepath.Abs(real)
 		do(t, b, chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{abs}))
 		do(t, b, chromedp.WaitVisible(chromedp.CSS(`#file-error`)))

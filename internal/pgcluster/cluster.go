@@ -1007,6 +1007,17 @@ func mkdirAllList(dir string, perm os.FileMode) ([]string, error) {
 	return missing, nil
 }
 
+// CheckReachable reports whether the server programs can reach Dir: nil
+// when they run as the current user, else an error naming the first
+// ancestor directory that the server user (ServerUser, when running as
+// root) cannot search. It never changes permissions.
+func (c *Cluster) CheckReachable() error {
+	if c.runAs == nil {
+		return nil
+	}
+	return c.checkReachable()
+}
+
 // checkReachable verifies that the server user can search every existing
 // ancestor directory of Dir. It never changes permissions.
 func (c *Cluster) checkReachable() error {

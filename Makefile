@@ -1,6 +1,7 @@
 # villageplan — see README.md. `make run` and `make test` are the two
 # commands a newcomer needs; both install what is missing first.
 
+SHELL    := /bin/bash
 GO       ?= go
 BIN      := bin/villageplan
 DATA     ?= ./.villageplan
@@ -29,12 +30,15 @@ vet:
 	$(GO) vet ./...
 
 # Starts a throwaway PostGIS with the same code as the embedded default,
-# runs every test against it, stops it and removes it.
+# runs every test against it, stops it and removes it. testsummary prints
+# what go test prints, then every skipped test with its reason and the
+# closing line "N passed, N failed, N skipped".
 test: test-deps build
 	@rm -rf $(TESTDATA)
 	@$(BIN) db start --data $(TESTDATA) --log-level warn
 	@url=$$($(BIN) db url --data $(TESTDATA) --database postgres); \
-	VILLAGEPLAN_TEST_DATABASE_URL="$$url" $(GO) test -count=1 ./... ; rc=$$?; \
+	$(GO) build -o bin/testsummary ./internal/devtools/testsummary; \
+	set -o pipefail; VILLAGEPLAN_TEST_DATABASE_URL="$$url" $(GO) test -count=1 -json ./... 2>&1 | bin/testsummary; rc=$$?; \
 	$(BIN) db stop --data $(TESTDATA) --log-level warn; rm -rf $(TESTDATA); exit $$rc
 
 clean:

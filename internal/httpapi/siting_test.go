@@ -17,8 +17,9 @@ import (
 	"villageplan/internal/testpg"
 )
 
-// sitingServer: a village with coverage of every layer, a 村庄集中建设区 and a
-// permanent-farmland parcel, on EPSG:4551 around (480000, 4829000).
+// sitingServer: a village with coverage of every layer, a 村庄集中建设区, a
+// permanent-farmland parcel and a 配水管 (y = 800, x 1500…2500), on
+// EPSG:4551 around (480000, 4829000).
 func sitingServer(t *testing.T) (*httptest.Server, func(string) int) {
 	t.Helper()
 	pool := testpg.New(t)
@@ -30,6 +31,8 @@ func sitingServer(t *testing.T) (*httptest.Server, func(string) int) {
 		`INSERT INTO villageplan.control_zones (gkbjlxmc, geom) VALUES ('村庄集中建设区', ` + env(0, 0, 2000, 600) + `)`,
 		`INSERT INTO villageplan.permanent_farmland (yjjbnttbbh, dlbm, geom) VALUES ('YJ1', '0103', ` + env(1000, 0, 1100, 100) + `)`,
 		`INSERT INTO villageplan.land_use (dlbm, geom) VALUES ('0702', ` + env(-500, -500, 3000, 1000) + `)`,
+		`INSERT INTO villageplan.water_pipelines (name, kind, diameter_mm, geom) VALUES ('鲁家村配水管1', '配水管', 110,
+			ST_Multi(ST_Transform(ST_SetSRID(ST_MakeLine(ST_MakePoint(481500, 4829800), ST_MakePoint(482500, 4829800)), 4551), 4490)))`,
 		`INSERT INTO villageplan.layer_coverage (layer, geom, source) SELECT layer, ` + env(-500, -500, 3000, 1000) + `, 'test' FROM villageplan.layer_version`,
 	} {
 		if _, err := pool.Exec(context.Background(), s); err != nil {
@@ -136,6 +139,51 @@ func TestSitingAPI(t *testing.T) {
 	}
 	if n := count("siting_checks"); n != stored {
 		t.Errorf("rejected requests stored %d checks", n-stored)
+	}
+}
+
+// TestSitingWaterPipeline: a site straight across a 配水管 is BLOCK at 0 m
+// with the pipe, the placeholder range and its note, in the JSON result and
+// on the printed report.
+func TestSitingWaterPipeline(t *testing.T) {
+	ts, _ := sitingServer(t)
+	code, res, hdr := post(t, ts.URL+"/siting/checks", "application/json",
+		`{"site":`+gkSquare(1995, 795, 10)+`,"crs":"EPSG:4551","household_id":"H9"}`)
+	if code != 201 {
+		t.Fatalf("POST = %d %v", code, res)
+	}
+	var pipe map[string]any
+	for _, r := range res["rules"].([]any) {
+		if rr := r.(map[string]any); rr["code"] == "water_pipeline" {
+			pipe = rr
+		}
+	}
+	if pipe == nil || pipe["outcome"] != "BLOCK" || pipe["measured"] != 0.0 || pipe["threshold"] != 2.0 || pipe["unit"] != "m" {
+		t.Fatalf("water_pipeline = %v", pipe)
+	}
+	note, _ := pipe["placeholder_note"].(string)
+	if pipe["placeholder"] != true || !strings.Contains(note, "配水管") || res["placeholders"] != true {
+		t.Errorf("placeholder not reported: %v", pipe)
+	}
+	feats, _ := pipe["features"].([]any)
+	if len(feats) != 1 || feats[0].(map[string]any)["layer"] != "water_pipelines" ||
+		feats[0].(map[string]any)["attrs"].(map[string]any)["name"] != "鲁家村配水管1" {
+		t.Errorf("features = %v", pipe["features"])
+	}
+	if res["verdict"] != "BLOCK" {
+		t.Errorf("verdict %v", res["verdict"])
+	}
+	resp, err := http.Get(hdr.Get("Location") + "/report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"供水管道安全保护范围内不得修建建筑物", "城市供水条例", "第二十九条", "2.00（暂定）", note,
+		"鲁家村配水管1", "DN110", "<title>water_pipelines "} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report lacks %q", want)
+		}
 	}
 }
 

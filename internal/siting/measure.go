@@ -41,6 +41,10 @@ type Measurements struct {
 	Roads     []Hit              `json:"roads"`
 	Power     []Hit              `json:"power_lines"`
 	Neighbors map[string]*string `json:"neighbors"`
+
+	// Pipes are the water-supply pipes within the search radius, with the
+	// distance (m) from the site to the stored centreline.
+	Pipes []Hit `json:"water_pipelines"`
 }
 
 // VillageHit is the village that holds most of the site.
@@ -156,6 +160,7 @@ SELECT jsonb_build_object(
 		FROM `+t(layers.Homesteads)+` f WHERE $4::text IS NOT NULL AND f.household_id = $4::text AND f.status <> '退出'`) + `,
 	'roads', ` + near(layers.Roads, `'lxbm', f.lxbm, 'lxmc', f.lxmc, 'admin_grade', f.admin_grade, 'subgrade_width', f.subgrade_width, 'pavement_width', f.pavement_width`) + `,
 	'power_lines', ` + near(layers.PowerLines, `'name', f.name, 'voltage_kv', f.voltage_kv, 'laying', f.laying`) + `,
+	'water_pipelines', ` + near(layers.WaterPipelines, `'name', f.name, 'kind', f.kind, 'diameter_mm', f.diameter_mm, 'facility', f.facility`) + `,
 	'neighbors', coalesce((` + neighbors + `), '{}'::jsonb)
 )`
 }

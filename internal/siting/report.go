@@ -40,7 +40,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 // whose 0.5 m steps at a northing of 4.8e6 would blur a 20 m parcel.
 type reportMap struct {
 	ViewBox      string
-	Context      []svgPath // homesteads, roads, power lines around the site
+	Context      []svgPath // homesteads, roads, power lines, water pipes around the site
 	Conflicts    []svgPath // features that made a rule fail, clipped to the window
 	Site         string
 	ScaleM       float64 // scale-bar length in metres
@@ -101,7 +101,7 @@ win AS (SELECT w, ST_Transform(w, 4490) AS w4490, -ST_XMin(w) AS dx, -ST_YMin(w)
 SELECT 'site' AS kind, '' AS layer, 0::bigint AS id, ST_AsSVG(ST_Translate(p, dx, dy), 0, 2) AS d, false AS line,
        0::float8, 0::float8, ST_XMax(w) + dx, ST_YMax(w) + dy FROM site, win`)
 	args := []any{res.ID, res.Site.MeasureEPSG}
-	for _, l := range []*layers.Layer{layers.Homesteads, layers.Roads, layers.PowerLines} {
+	for _, l := range []*layers.Layer{layers.Homesteads, layers.Roads, layers.PowerLines, layers.WaterPipelines} {
 		fmt.Fprintf(&b, `
 UNION ALL SELECT 'context', '%s', f.id, ST_AsSVG(ST_Translate(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), dx, dy), 0, 2), %v, 0, 0, 0, 0
 FROM %s f, win WHERE f.geom && win.w4490`, l.ID, l.Geometry == layers.MultiLineString, l.QualifiedTable())

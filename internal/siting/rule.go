@@ -76,7 +76,7 @@ var order = []string{
 	"permanent_farmland", "cultivated_land", "agricultural_land", "village_construction_boundary", "urban_development_boundary",
 	"ecological_red_line", "geohazard_danger", "geohazard_susceptibility", "flash_flood", "river_management",
 	"water_source_primary", "water_source_secondary", "water_works", "road_setback", "power_line",
-	"homestead_overlap", "one_household_one_homestead", "area_limit",
+	"water_pipeline", "homestead_overlap", "one_household_one_homestead", "area_limit",
 }
 
 func ruleOrder(id string) int {

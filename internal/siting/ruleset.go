@@ -4,12 +4,15 @@
 // A check is one SQL statement (measure.go) that measures, on the
 // Gauss-Krüger plane of the site's zone, everything the rules need:
 // overlaps with permanent farmland, 耕地 and other 农用地, control zones and
-// hazard zones in m², distances to roads and power lines in m, other
-// households' parcels, the household's existing homesteads, the village,
-// the 四至 neighbours, coverage of every layer and the data versions. Each
-// rule (one file each: rule_*.go) then turns the measurements into an
-// outcome with its legal basis. Thresholds, outcomes and local values come
-// from one versioned rule-set file (ruleset.json), validated at load.
+// hazard zones in m², distances to roads, power lines and water-supply
+// pipes in m, other households' parcels, the household's existing
+// homesteads, the village, the 四至 neighbours, coverage of every layer
+// and the data versions. Each rule (one file each: rule_*.go) then turns
+// the measurements into an outcome with its legal basis. Thresholds,
+// outcomes and local values come from one versioned rule-set file
+// (ruleset.json), validated at load; the rule set also declares, with
+// reasons, the catalog layers that no rule reads, so a layer cannot be
+// left out of the check by accident.
 package siting
 
 import (
@@ -20,6 +23,9 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
+
+	"villageplan/layers"
 )
 
 // Outcome of a rule, from least to most severe.
@@ -83,6 +89,14 @@ type RuleConfig struct {
 	OverheadBands  []VoltageBand         `json:"overhead_bands,omitempty"`
 	CableDistanceM *float64              `json:"cable_distance_m,omitempty"`
 	MaxAreaM2      *LocalValue           `json:"max_area_m2,omitempty"`
+	PipeRangeM     map[string]LocalValue `json:"pipe_range_m,omitempty"`
+}
+
+// LayerReason says, in Chinese and English, why a catalog layer is not a
+// siting constraint (or where its constraint is read instead).
+type LayerReason struct {
+	ZH string `json:"zh"`
+	EN string `json:"en"`
 }
 
 // RuleSet is the versioned rule-set file.
@@ -102,6 +116,11 @@ type RuleSet struct {
 	// looked for.
 	NeighborRadiusM float64               `json:"neighbor_radius_m"`
 	Rules           map[string]RuleConfig `json:"rules"`
+	// NotConstraints declares, by layer id, the catalog layers that no
+	// rule reads, each with the reason. Every catalog layer is either read
+	// by a rule (Rule.DependsOn) or declared here, never both (see
+	// [CheckLayerUse]).
+	NotConstraints map[string]LayerReason `json:"not_constraints"`
 }
 
 //go:embed ruleset.json
@@ -178,6 +197,51 @@ func (rs *RuleSet) validate() error {
 			if err := r.validate(cfg); err != nil {
 				return fmt.Errorf("rule set: rule %q: %w", r.ID, err)
 			}
+		}
+	}
+	for kind, lv := range rs.Rules["water_pipeline"].PipeRangeM {
+		if lv.Value >= rs.SearchRadiusM {
+			return fmt.Errorf("rule set: rule \"water_pipeline\": pipe_range_m %s = %g m is not below search_radius_m %g m", kind, lv.Value, rs.SearchRadiusM)
+		}
+	}
+	return CheckLayerUse(layers.Default(), rs)
+}
+
+// CheckLayerUse checks that every layer of the catalog cat is either read
+// by a registered rule (its DependsOn) or declared in rs.NotConstraints
+// with a Chinese and an English reason, and not both; a declared id that is
+// not in the catalog is an error too. The error names the layer, in
+// Chinese and English. LoadRuleSet runs it against [layers.Default], so a
+// layer added to the catalog without a rule or a declaration stops the
+// rule set from loading.
+func CheckLayerUse(cat *layers.Catalog, rs *RuleSet) error {
+	read := map[string][]string{}
+	for _, r := range registered {
+		for _, l := range r.DependsOn {
+			read[l.ID] = append(read[l.ID], r.ID)
+		}
+	}
+	ids := make([]string, 0, len(rs.NotConstraints))
+	for id := range rs.NotConstraints {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		why := rs.NotConstraints[id]
+		if _, ok := cat.Layer(id); !ok {
+			return fmt.Errorf("规则集 not_constraints 中的图层 %q 不在图层目录中 / rule set: not_constraints names %q, which is not a catalog layer", id, id)
+		}
+		if rules := read[id]; len(rules) > 0 {
+			return fmt.Errorf("规则集 not_constraints 声明图层 %q 不是选址限制因素，但规则 %v 读取它；请删除该声明 / rule set: not_constraints declares layer %q not a constraint, but rule(s) %v read it; remove the declaration", id, rules, id, rules)
+		}
+		if strings.TrimSpace(why.ZH) == "" || strings.TrimSpace(why.EN) == "" {
+			return fmt.Errorf("规则集 not_constraints 中图层 %q 须有中文和英文理由（zh、en）/ rule set: not_constraints %q needs a reason in Chinese and English (zh, en)", id, id)
+		}
+	}
+	for _, l := range cat.Layers() {
+		_, declared := rs.NotConstraints[l.ID]
+		if len(read[l.ID]) == 0 && !declared {
+			return fmt.Errorf("图层 %q（%s）既未被任何选址规则读取，也未在规则集 not_constraints 中声明为非限制因素；请为它增加规则或写明理由 / layer %q (%s) is neither read by a siting rule nor declared in the rule set's not_constraints; add a rule or state why it does not constrain a site", l.ID, l.TitleZH, l.ID, l.TitleEN)
 		}
 	}
 	return nil

@@ -588,6 +588,10 @@ func testDesk(t *testing.T, bin string, svc *service) {
 	if farm != "BLOCK" {
 		t.Errorf("permanent farmland rule outcome %q, want BLOCK", farm)
 	}
+	// A rule with a placeholder limit shows its note beside the finding.
+	if note := js[string](t, b, `(document.querySelector('#rules [data-rule="area_limit"] .placeholder-note') || {}).textContent || ''`); !strings.Contains(note, "暂定限值") || !strings.Contains(note, "330") {
+		t.Errorf("area_limit placeholder note %q, want the placeholder limit and its note", note)
+	}
 	do(t, b, chromedp.Click(chromedp.CSS(`#rules [data-rule="permanent_farmland"] td`)))
 	js[bool](t, b, `new Promise((r) => setTimeout(() => r(true), 900))`)
 	js[bool](t, b, idle)

@@ -279,6 +279,7 @@ async function renderResult() {
       el('td', null, el('span', { class: `pill o-${r.outcome}` }, t(r.outcome))),
       el('td', { class: 'num' }, measured)),
     el('tr', { class: 'rule-detail' }, el('td', { colspan: 3 }, lang === 'en' ? r.message_en : r.message_zh,
+      r.placeholder ? el('div', { class: 'basis placeholder-note' }, `${t('placeholderValue')}${colon()}${r.placeholder_note || ''}`) : null,
       r.legal_basis ? el('div', { class: 'basis' }, `${t('legalBasis')}${colon()}${r.legal_basis}`) : null)));
   });
   $('rules').replaceChildren(

@@ -15,9 +15,11 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -162,22 +164,48 @@ func mustLocker() lock.SessionLocker {
 	return l
 }
 
+// migrationsTable is goose's version table (one row per applied or
+// rolled-back migration).
+const migrationsTable = "public.villageplan_schema_migrations"
+
+// EmbeddedVersion is the highest migration version embedded in this binary,
+// read once from the migration file names (NNNNN_name.sql).
+var EmbeddedVersion = sync.OnceValue(func() int64 {
+	var max int64
+	entries, _ := fs.ReadDir(migrationsFS(), ".")
+	for _, e := range entries {
+		digits, _, _ := strings.Cut(e.Name(), "_")
+		if v, err := strconv.ParseInt(digits, 10, 64); err == nil && v > max {
+			max = v
+		}
+	}
+	return max
+})
+
 // Ready reports whether the database answers within 2 s and carries every
-// embedded migration. It returns a short reason when it does not.
-func Ready(ctx context.Context, pool *pgxpool.Pool) error {
+// embedded migration: it returns the applied schema version, or an error
+// with a short reason (unreachable, not migrated, or at another version
+// than this binary's). It costs one indexed query on one pooled connection
+// and takes no lock, so concurrent probes do not queue behind each other
+// beyond the pool itself; an applied version of 0 or an unreadable version
+// table is never reported as ready.
+func Ready(ctx context.Context, pool *pgxpool.Pool) (applied int64, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := pool.Ping(ctx); err != nil {
-		return fmt.Errorf("database unreachable: %w", err)
-	}
-	applied, embedded, err := SchemaVersion(ctx, pool)
+	err = pool.QueryRow(ctx, `SELECT coalesce(max(m.version_id), 0) FROM `+migrationsTable+` m
+		WHERE m.is_applied AND NOT EXISTS (SELECT 1 FROM `+migrationsTable+` r
+			WHERE r.version_id = m.version_id AND r.id > m.id AND NOT r.is_applied)`).Scan(&applied)
 	if err != nil {
-		return fmt.Errorf("schema version: %w", err)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
+			return 0, errors.New("database not migrated: no schema version table")
+		}
+		return 0, fmt.Errorf("database unreachable: %w", err)
 	}
-	if applied != embedded {
-		return fmt.Errorf("schema at version %d, binary expects %d", applied, embedded)
+	if want := EmbeddedVersion(); applied != want || applied == 0 {
+		return applied, fmt.Errorf("schema at version %d, binary expects %d", applied, want)
 	}
-	return nil
+	return applied, nil
 }
 
 // MigrationsDigest returns a hex SHA-256 over the names and contents of the

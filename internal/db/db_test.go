@@ -27,11 +27,19 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if applied != embedded || applied < 1 {
-		t.Fatalf("schema version applied=%d embedded=%d", applied, embedded)
+	if applied != embedded || applied < 1 || embedded != db.EmbeddedVersion() {
+		t.Fatalf("schema version applied=%d embedded=%d EmbeddedVersion=%d", applied, embedded, db.EmbeddedVersion())
 	}
-	if err := db.Ready(ctx, pool); err != nil {
-		t.Fatalf("Ready: %v", err)
+	v, err := db.Ready(ctx, pool)
+	if err != nil || v != applied {
+		t.Fatalf("Ready: version %d, %v; want %d", v, err, applied)
+	}
+	// A version table that lost its last migration is not ready.
+	if _, err := pool.Exec(ctx, `DELETE FROM public.villageplan_schema_migrations WHERE version_id = $1`, applied); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.Ready(ctx, pool); err == nil {
+		t.Fatalf("Ready with version %d missing: ready at %d", applied, v)
 	}
 }
 
@@ -42,7 +50,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if _, err := pool.Exec(ctx, `DROP SCHEMA villageplan CASCADE; DROP TABLE public.villageplan_schema_migrations`); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Ready(ctx, pool); err == nil {
+	if _, err := db.Ready(ctx, pool); err == nil {
 		t.Fatal("Ready on an unmigrated database: want an error")
 	}
 	if err := db.Migrate(ctx, pool, nil); err != nil {
@@ -51,7 +59,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := db.Migrate(ctx, pool, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Ready(ctx, pool); err != nil {
+	if _, err := db.Ready(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
 
 	"villageplan/internal/db"
 	"villageplan/internal/siting"
@@ -39,6 +41,10 @@ type Server struct {
 	registry *prometheus.Registry
 	requests *prometheus.HistogramVec
 	tiles    *tiles.Service
+
+	readyMu     sync.Mutex
+	readyLast   readyResult
+	readyFlight singleflight.Group
 }
 
 // Options configures a Server.
@@ -146,21 +152,57 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz answers 200 when the database is reachable and carries every
-// migration of this binary, 503 with the reason otherwise.
+// handleReadyz answers 200 with the schema version when the database is
+// reachable and carries every migration of this binary, else 503 with the
+// reason and Retry-After. A burst of probes shares one database query
+// (readiness is also cached for readyCacheTTL), so probes never pile up on
+// the pool.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if s.pool == nil {
+		w.Header().Set("Retry-After", "1")
 		WriteError(w, http.StatusServiceUnavailable, "NotReady", "no database configured")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	if err := db.Ready(ctx, s.pool); err != nil {
-		WriteError(w, http.StatusServiceUnavailable, "NotReady", err.Error())
+	res := s.readiness()
+	if res.err != nil {
+		w.Header().Set("Retry-After", "1")
+		WriteError(w, http.StatusServiceUnavailable, "NotReady", res.err.Error())
 		return
 	}
-	applied, _, _ := db.SchemaVersion(ctx, s.pool)
-	WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": applied})
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": res.version})
+}
+
+// readyCacheTTL is how long one readiness answer serves further probes.
+const readyCacheTTL = 500 * time.Millisecond
+
+type readyResult struct {
+	version int64
+	err     error
+	at      time.Time
+}
+
+// readiness returns a fresh-enough readiness result, running at most one
+// database query at a time for all callers.
+func (s *Server) readiness() readyResult {
+	s.readyMu.Lock()
+	last := s.readyLast
+	s.readyMu.Unlock()
+	if !last.at.IsZero() && time.Since(last.at) < readyCacheTTL {
+		return last
+	}
+	v, _, _ := s.readyFlight.Do("ready", func() (any, error) {
+		// Not the request's context: a probe that gives up must not fail
+		// the answer shared with the others.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		version, err := db.Ready(ctx, s.pool)
+		res := readyResult{version: version, err: err, at: time.Now()}
+		s.readyMu.Lock()
+		s.readyLast = res
+		s.readyMu.Unlock()
+		return res, nil
+	})
+	return v.(readyResult)
 }
 
 // WriteJSON writes v as a JSON body with the given status.

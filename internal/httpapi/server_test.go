@@ -3,11 +3,14 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -47,8 +50,27 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	defer ts.Close()
 
 	code, body, _ := get(t, ts.URL+"/readyz")
-	if code != http.StatusOK || body["status"] != "ready" {
-		t.Fatalf("/readyz = %d %v, want 200 ready", code, body)
+	if code != http.StatusOK || body["status"] != "ready" || body["schema_version"] != float64(db.EmbeddedVersion()) {
+		t.Fatalf("/readyz = %d %v, want 200 ready at schema version %d", code, body, db.EmbeddedVersion())
+	}
+
+	// A burst of concurrent probes on a 4-connection pool: every one is
+	// ready with the right schema version (they share one query).
+	var wg sync.WaitGroup
+	fails := make(chan string, 64)
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code, body, _ := get(t, ts.URL+"/readyz"); code != http.StatusOK || body["schema_version"] != float64(db.EmbeddedVersion()) {
+				fails <- fmt.Sprintf("%d %v", code, body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(fails)
+	for f := range fails {
+		t.Errorf("concurrent /readyz: %s", f)
 	}
 
 	// The database goes away: drop it, killing the pool's connections.
@@ -61,7 +83,11 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	if _, err := admin.Exec(ctx, `DROP DATABASE `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(time.Second) // past the readiness cache (500 ms)
 	code, body, hdr := get(t, ts.URL+"/readyz")
+	if hdr.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After")
+	}
 	if code != http.StatusServiceUnavailable || body["code"] != "NotReady" || body["description"] == "" {
 		t.Fatalf("/readyz without database = %d %v, want 503 NotReady with a reason", code, body)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime"
@@ -28,6 +29,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		loadSample  bool
 		rulesFile   string
 		baseURL     string
+		proxies     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -44,6 +46,10 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 			if rulesFile != "" {
 				rs, err = siting.LoadRuleSetFile(rulesFile)
 			}
+			if err != nil {
+				return err
+			}
+			trusted, err := parseTrustedProxies(proxies)
 			if err != nil {
 				return err
 			}
@@ -98,7 +104,8 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				}
 			}
 
-			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL})
+			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
+				TrustedProxies: trusted})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -129,6 +136,25 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().StringVar(&sampleScale, "sample-scale", "township", "sample data set for an empty database: township or county (benchmarks)")
 	cmd.Flags().StringVar(&rulesFile, "rules", "", "siting rule-set file (default: the one shipped with the binary)")
 	cmd.Flags().StringVar(&baseURL, "base-url", os.Getenv("VILLAGEPLAN_BASE_URL"), "external URL of the service for links (default: from the request and X-Forwarded-* headers)")
+	cmd.Flags().StringArrayVar(&proxies, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-Proto/Host/Prefix headers are believed (repeatable; none by default)")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
+}
+
+// parseTrustedProxies reads --trusted-proxy values: CIDRs (10.0.0.0/8) or
+// single addresses (127.0.0.1, ::1).
+func parseTrustedProxies(vals []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vals {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy %q: not an address or CIDR (e.g. 127.0.0.1 or 10.1.0.0/16)", v)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

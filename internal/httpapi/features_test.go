@@ -32,7 +32,7 @@ func homesteadFixture(t *testing.T) (*httptest.Server, *pgxpool.Pool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool}))
+	ts := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool, TrustedProxies: loopback}))
 	t.Cleanup(ts.Close)
 	return ts, pool
 }
@@ -276,6 +276,9 @@ func TestLandingCollectionsConformanceAPI(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"https://gis.example.gov.cn/vp/collections"`) {
 		t.Fatalf("landing behind a proxy = %d %s", resp.StatusCode, b)
 	}
+	if v := resp.Header.Values("Vary"); !strings.Contains(strings.Join(v, ","), "X-Forwarded-Host") {
+		t.Errorf("links built from X-Forwarded-* without Vary: %v", v)
+	}
 	var conf struct{ ConformsTo []string }
 	_, b = fetch(t, "GET", ts.URL+"/conformance", nil)
 	_ = json.Unmarshal(b, &conf)
@@ -351,5 +354,19 @@ func TestGeoJSONDownload(t *testing.T) {
 	}
 	if strings.Contains(string(b), "马") {
 		t.Error("download carries personal data")
+	}
+}
+
+// TestForwardedHeadersFromUntrustedClients: without --trusted-proxy a
+// client's X-Forwarded-* headers do not reach the links.
+func TestForwardedHeadersFromUntrustedClients(t *testing.T) {
+	ts := httptest.NewServer(httpapi.New(httpapi.Options{Pool: testpg.New(t)}))
+	defer ts.Close()
+	hdr := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example.com", "X-Forwarded-Prefix": "/x"}
+	for _, path := range []string{"/", "/collections", "/tiles/homesteads.json", "/styles/default.json"} {
+		resp, b := fetch(t, "GET", ts.URL+path, hdr)
+		if resp.StatusCode != 200 || strings.Contains(string(b), "evil.example.com") || !strings.Contains(string(b), ts.URL) {
+			t.Errorf("%s from an untrusted client: %d, links %s", path, resp.StatusCode, b[:min(len(b), 300)])
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +60,11 @@ type Options struct {
 	// RuleSet is the siting rule set in force; nil uses the one shipped
 	// with the binary.
 	RuleSet *siting.RuleSet
+	// TrustedProxies are the networks of the reverse proxies whose
+	// X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix headers
+	// are believed when BaseURL is empty. None by default: a client
+	// elsewhere cannot rewrite the links of (cacheable) responses.
+	TrustedProxies []netip.Prefix
 	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
 	// negative: no cache).
 	TileCacheBytes int64
@@ -86,6 +92,9 @@ func New(opts Options) *Server {
 	}
 
 	s.router.Use(s.observe)
+	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
+		s.router.Use(varyForwarded)
+	}
 	s.router.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/readyz", s.handleReadyz).Methods(http.MethodGet, http.MethodHead)
 	s.router.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
@@ -292,10 +301,39 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.maxCn, prometheus.GaugeValue, float64(st.MaxConns()))
 }
 
+// varyForwarded marks every response as depending on the X-Forwarded-*
+// headers, which links are built from when trusted proxies are configured,
+// so that shared caches keep one copy per external URL.
+func varyForwarded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "X-Forwarded-Proto, X-Forwarded-Host, X-Forwarded-Prefix")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// fromTrustedProxy reports whether the request's peer address lies in one
+// of Options.TrustedProxies.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	if len(s.opts.TrustedProxies) == 0 {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	addr := ap.Addr().Unmap()
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
 // baseURL is the external URL of the service root without a trailing
-// slash: the configured BaseURL, else rebuilt from X-Forwarded-Proto,
-// X-Forwarded-Host and X-Forwarded-Prefix (set by a reverse proxy), else
-// from the request itself.
+// slash: the configured BaseURL, else — for a request that came through a
+// trusted proxy (Options.TrustedProxies) — rebuilt from X-Forwarded-Proto,
+// X-Forwarded-Host and X-Forwarded-Prefix, else from the request itself.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.opts.BaseURL != "" {
 		return strings.TrimRight(s.opts.BaseURL, "/")
@@ -303,6 +341,9 @@ func (s *Server) baseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
+	}
+	if !s.fromTrustedProxy(r) {
+		return scheme + "://" + r.Host
 	}
 	if p := firstToken(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
 		scheme = p

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,9 @@ import (
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
+
+// loopback trusts the test client as a reverse proxy (X-Forwarded-*).
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 func get(t *testing.T, url string) (int, map[string]any, http.Header) {
 	t.Helper()

@@ -65,7 +65,7 @@ func tileTownshipServer(t *testing.T) (*httptest.Server, *pgxpool.Pool) {
 	if _, err := sample.Load(context.Background(), pool, sample.Options{Seed: 1, Scale: sample.ScaleTownship}, nil); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default()}))
+	ts := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), TrustedProxies: loopback}))
 	t.Cleanup(ts.Close)
 	return ts, pool
 }

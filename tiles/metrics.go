@@ -22,7 +22,7 @@ func newMetrics() *metrics {
 		}, []string{"tileset", "zoom"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "villageplan_tile_requests_total",
-			Help: "Tile requests by tileset and outcome: hit (served from the in-process cache), miss (rendered), shared (waited for a concurrent rendering), not_modified (304 from the ETag), error.",
+			Help: "Tile requests by tileset and outcome: hit (served from the in-process cache), miss (rendered), shared (waited for a concurrent rendering), not_modified (304 from the ETag), stale (served from the cache while the database could not be read), error.",
 		}, []string{"tileset", "outcome"}),
 		size: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "villageplan_tile_size_bytes",

@@ -229,7 +229,8 @@ type Tile struct {
 	// ETag is the weak entity tag of the tile. It changes when the data of
 	// any layer in the tile changes, and with the tile SQL.
 	ETag string
-	// Outcome is "hit", "miss", "shared" or "not_modified".
+	// Outcome is "hit", "miss", "shared", "not_modified" or "stale" (served
+	// from the cache while the database could not be read).
 	Outcome string
 }
 
@@ -273,6 +274,20 @@ func (s *Service) Tile(ctx context.Context, ts *Tileset, a Address, f Filter, if
 	if !live {
 		all, err := readVersions(ctx, s.pool)
 		if err != nil {
+			// Stale-if-error: with the database unreachable, a tile
+			// cached under the last versions seen is still served (with
+			// its ETag) rather than failing map views that worked a
+			// moment ago; edits cannot happen while it is down.
+			key := cacheKey(ts, a, f, ls, vers)
+			etag := makeETag(base.digest, key)
+			if etagMatches(ifNoneMatch, etag) {
+				s.count(ts, "stale")
+				return &Tile{NotModified: true, ETag: etag, Outcome: "stale"}, nil
+			}
+			if e, ok := s.cache.get(key); ok {
+				s.count(ts, "stale")
+				return tileOf(e, "stale"), nil
+			}
 			s.count(ts, "error")
 			return nil, err
 		}

@@ -111,7 +111,12 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
 			}
 			defer srv.Close()
-			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+			// Interactive responses must be written within WriteTimeout;
+			// downloads move their own deadline forward with every write
+			// (httpapi.Limits.WriteStall), so a client that stops reading
+			// is dropped without cutting a long download that flows.
+			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+				WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 			errc := make(chan error, 1)
 			go func() { errc <- hs.Serve(ln) }()
 			logger.Info("serving", "url", "http://"+ln.Addr().String(), "embedded_database", embedded)

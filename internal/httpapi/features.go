@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"villageplan/geo/crs"
+	"villageplan/internal/db"
 	"villageplan/internal/exports"
 	"villageplan/internal/features"
 	"villageplan/layers"
@@ -799,29 +800,53 @@ func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *lay
 	if notModified(w, r, etag(l.ID, version, r), updated) {
 		return
 	}
+	// A bounded number of downloads at once: each holds a database
+	// connection for its whole length.
+	select {
+	case fr.s.downloads <- struct{}{}:
+		defer func() { <-fr.s.downloads }()
+	default:
+		w.Header().Set("Retry-After", "10")
+		WriteError(w, http.StatusServiceUnavailable, "TooManyDownloads",
+			fmt.Sprintf("同时进行的下载已达上限（%d 个），请稍后重试。 %d downloads are already running, the limit; try again shortly.", cap(fr.s.downloads), cap(fr.s.downloads)))
+		return
+	}
 	w.Header().Set("Content-Type", f.ContentType())
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, l.ID, f.Extension()))
 	// Headers are sent with the first byte: a request error found by the
 	// writer before writing (a CRS the format cannot hold, text GBK cannot
 	// encode) still gets a 400.
-	lw := &lazyWriter{w: w}
+	lw := &lazyWriter{w: w, rc: http.NewResponseController(w), stall: fr.s.limits.WriteStall}
 	res, err := exports.Write(r.Context(), fr.s.pool, f, q, exports.Options{Encoding: enc, Name: l.ID}, lw)
 	if err != nil {
 		if !lw.started {
 			w.Header().Del("Content-Disposition")
+			if db.IsUnavailable(err) || db.IsTimeout(err) || r.Context().Err() != nil {
+				fr.s.serverError(w, r, err)
+				return
+			}
 			fr.s.requestError(w, r, badParam("f", "%v", err))
 			return
 		}
+		// The status line and part of the file are out: abort the
+		// response so that the client sees an error (no terminating
+		// chunk, the connection is reset) instead of a file that looks
+		// complete.
 		fr.s.logger.Warn("download aborted", "layer", l.ID, "format", f, "err", err)
-		return
+		panic(http.ErrAbortHandler)
 	}
 	fr.s.logger.Debug("download", "layer", l.ID, "format", f, "features", res.Features, "omitted", res.Omitted)
 }
 
 // lazyWriter records whether anything was written, so that an error found
 // before the first byte can still become a 4xx response.
+// Each write gets a deadline of stall from now, so a client that stops
+// reading is dropped instead of holding a download slot and a database
+// connection for ever.
 type lazyWriter struct {
 	w       http.ResponseWriter
+	rc      *http.ResponseController
+	stall   time.Duration
 	started bool
 }
 
@@ -829,6 +854,9 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 	if !l.started {
 		l.started = true
 		l.w.WriteHeader(http.StatusOK)
+	}
+	if l.rc != nil && l.stall > 0 {
+		_ = l.rc.SetWriteDeadline(time.Now().Add(l.stall))
 	}
 	return l.w.Write(p)
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -43,6 +44,9 @@ type Server struct {
 	requests *prometheus.HistogramVec
 	tiles    *tiles.Service
 
+	limits    Limits
+	downloads chan struct{} // download slots (Limits.DownloadSlots)
+
 	readyMu     sync.Mutex
 	readyLast   readyResult
 	readyFlight singleflight.Group
@@ -65,14 +69,65 @@ type Options struct {
 	// are believed when BaseURL is empty. None by default: a client
 	// elsewhere cannot rewrite the links of (cacheable) responses.
 	TrustedProxies []netip.Prefix
+	// Limits bound what one request may cost; zero fields take the
+	// defaults of DefaultLimits.
+	Limits Limits
 	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
 	// negative: no cache).
 	TileCacheBytes int64
 }
 
+// Limits bound the time and connections of each request class. They are
+// the one place where these bounds live; `villageplan serve` exposes them as
+// flags.
+type Limits struct {
+	// Interactive is the deadline of feature pages, single features,
+	// collections, tiles, map views and probes (context deadline: the
+	// database query is cancelled when it passes).
+	Interactive time.Duration
+	// Siting is the deadline of a siting check or desk preview.
+	Siting time.Duration
+	// Download is the deadline of a whole file download (f=gpkg, shp…).
+	Download time.Duration
+	// DownloadSlots is how many downloads may run at once; each holds a
+	// database connection for its whole length, so they are bounded to
+	// leave the pool to interactive requests. A download beyond them is
+	// answered 503 with Retry-After.
+	DownloadSlots int
+	// WriteStall is how long one write of a streamed response may block on
+	// a client that does not read before the connection is dropped.
+	WriteStall time.Duration
+}
+
+// DefaultLimits are the limits used where Options.Limits leaves a zero.
+var DefaultLimits = Limits{Interactive: 15 * time.Second, Siting: 15 * time.Second, Download: 10 * time.Minute,
+	DownloadSlots: 2, WriteStall: 20 * time.Second}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.Interactive > 0 {
+		d.Interactive = l.Interactive
+	}
+	if l.Siting > 0 {
+		d.Siting = l.Siting
+	}
+	if l.Download > 0 {
+		d.Download = l.Download
+	}
+	if l.DownloadSlots > 0 {
+		d.DownloadSlots = l.DownloadSlots
+	}
+	if l.WriteStall > 0 {
+		d.WriteStall = l.WriteStall
+	}
+	return d
+}
+
 // New builds the server and its routes.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, pool: opts.Pool, catalog: opts.Catalog, logger: opts.Logger, router: mux.NewRouter()}
+	s.limits = opts.Limits.withDefaults()
+	s.downloads = make(chan struct{}, s.limits.DownloadSlots)
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -91,7 +146,7 @@ func New(opts Options) *Server {
 		s.registry.MustRegister(newPoolCollector(s.pool))
 	}
 
-	s.router.Use(s.observe)
+	s.router.Use(s.observe, s.bound)
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
 		s.router.Use(varyForwarded)
 	}
@@ -134,6 +189,10 @@ type statusWriter struct {
 
 func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }
 
+// Unwrap lets http.ResponseController reach the connection (write
+// deadlines of streamed downloads).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // Flush passes through to the underlying writer so that streamed responses
 // keep streaming.
 func (w *statusWriter) Flush() {
@@ -142,19 +201,63 @@ func (w *statusWriter) Flush() {
 	}
 }
 
+// requestClass names the limit class of a request: "download" for file
+// downloads (f=geojson|gpkg|shp|csv|kml|jzd), "siting" for checks and desk
+// previews, "interactive" for everything else.
+func requestClass(r *http.Request) string {
+	switch {
+	case isDownload(r.URL.Query().Get("f")):
+		return "download"
+	case strings.HasPrefix(r.URL.Path, "/siting/") || r.URL.Path == "/desk/preview":
+		return "siting"
+	}
+	return "interactive"
+}
+
+// bound gives the request the deadline of its class (Limits); the
+// database query of a request is cancelled when the deadline passes.
+func (s *Server) bound(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := s.limits.Interactive
+		switch requestClass(r) {
+		case "download":
+			d = s.limits.Download
+		case "siting":
+			d = s.limits.Siting
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		route := "unmatched"
-		if cr := mux.CurrentRoute(r); cr != nil {
-			if tpl, err := cr.GetPathTemplate(); err == nil {
-				route = tpl
+		defer func() {
+			// An aborted stream (panic(http.ErrAbortHandler)) is still
+			// counted, then net/http drops the connection.
+			if v := recover(); v != nil {
+				s.requests.WithLabelValues(routeTemplate(r), "aborted").Observe(time.Since(start).Seconds())
+				panic(v)
 			}
-		}
-		s.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(sw, r)
+		s.requests.WithLabelValues(routeTemplate(r), strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
 	})
+}
+
+// routeTemplate is the mux path template of the request's route, the
+// label of the request metrics ("unmatched" for none).
+func routeTemplate(r *http.Request) string {
+	route := "unmatched"
+	if cr := mux.CurrentRoute(r); cr != nil {
+		if tpl, err := cr.GetPathTemplate(); err == nil {
+			route = tpl
+		}
+	}
+	return route
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
@@ -250,16 +353,38 @@ func (s *Server) requestError(w http.ResponseWriter, r *http.Request, err error)
 	s.serverError(w, r, err)
 }
 
-// serverError logs err and answers 500 with a JSON body; a request that the
-// client abandoned is only logged at debug level.
+// serverError answers a failure that is not the client's: 503 with
+// Retry-After when the database is unreachable, restarting or the
+// request's time limit passed (the body names the limit), else 500; every
+// body is JSON. A request that the client abandoned is only logged at
+// debug level.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		s.logger.Debug("request cancelled by client", "path", r.URL.Path, "err", err)
 		return
 	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(r.Context().Err(), context.DeadlineExceeded) || db.IsTimeout(err) {
+		class := requestClass(r)
+		limit := map[string]time.Duration{"interactive": s.limits.Interactive, "siting": s.limits.Siting, "download": s.limits.Download}[class]
+		s.logger.Warn("request over its time limit", "path", r.URL.Path, "class", class, "limit", limit, "err", err)
+		w.Header().Set("Retry-After", "5")
+		WriteError(w, http.StatusServiceUnavailable, "Timeout",
+			fmt.Sprintf("请求超过了%s请求的时限 %s。 The request exceeded the %s limit of %s requests; narrow it (bbox, filter, limit) or try again later.", className[class], limit, limit, class))
+		return
+	}
+	if db.IsUnavailable(err) {
+		s.logger.Warn("database unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "2")
+		WriteError(w, http.StatusServiceUnavailable, "DatabaseUnavailable",
+			"数据库暂时不可用，请稍后重试。 The database is unavailable (restarting or unreachable); try again shortly.")
+		return
+	}
 	s.logger.Error("request failed", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
 	WriteError(w, http.StatusInternalServerError, "ServerError", "the server could not answer this request; the error is in its log")
 }
+
+// className is the Chinese name of each request class for messages.
+var className = map[string]string{"interactive": "交互", "siting": "选址审查", "download": "下载"}
 
 // ErrorBody is the JSON body of every error response, shaped like an OGC
 // API exception: a machine code and a human description.

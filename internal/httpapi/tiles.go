@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"villageplan/internal/db"
 	"villageplan/tiles"
 )
 
@@ -113,10 +114,12 @@ func (h *tileHandlers) tileError(w http.ResponseWriter, r *http.Request, err err
 		WriteError(w, http.StatusNotFound, "NotFound", "no tileset "+strconv.Quote(tileset)+"; tilesets are \"map\" and the layer ids of /collections")
 	case errors.Is(err, tiles.ErrNoDatabase):
 		WriteError(w, http.StatusServiceUnavailable, "NotReady", err.Error())
-	case r.Context().Err() != nil || errors.Is(err, context.Canceled):
+	case errors.Is(r.Context().Err(), context.Canceled):
 		// The client went away; nobody reads the answer.
 		h.s.logger.Debug("tile request abandoned", "path", r.URL.Path, "err", err)
 		w.WriteHeader(499)
+	case r.Context().Err() != nil || db.IsUnavailable(err) || db.IsTimeout(err):
+		h.s.serverError(w, r, err) // 503 with Retry-After, naming the limit or the outage
 	default:
 		h.s.logger.Error("tile failed", "path", r.URL.Path, "err", err)
 		WriteError(w, http.StatusInternalServerError, "TileFailed", "the tile could not be rendered; see the server log")

@@ -30,6 +30,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		rulesFile   string
 		baseURL     string
 		proxies     []string
+		limits      = httpapi.DefaultLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -105,7 +106,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 			}
 
 			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
-				TrustedProxies: trusted})
+				TrustedProxies: trusted, Limits: limits})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -142,6 +143,11 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().StringVar(&rulesFile, "rules", "", "siting rule-set file (default: the one shipped with the binary)")
 	cmd.Flags().StringVar(&baseURL, "base-url", os.Getenv("VILLAGEPLAN_BASE_URL"), "external URL of the service for links (default: from the request and X-Forwarded-* headers)")
 	cmd.Flags().StringArrayVar(&proxies, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-Proto/Host/Prefix headers are believed (repeatable; none by default)")
+	cmd.Flags().DurationVar(&limits.Interactive, "limit-interactive", limits.Interactive, "deadline of feature pages, tiles, map views (503 past it)")
+	cmd.Flags().DurationVar(&limits.Siting, "limit-siting", limits.Siting, "deadline of a siting check or desk preview")
+	cmd.Flags().DurationVar(&limits.Download, "limit-download", limits.Download, "deadline of a whole file download (f=gpkg|shp|geojson|csv|kml|jzd)")
+	cmd.Flags().IntVar(&limits.DownloadSlots, "download-slots", limits.DownloadSlots, "downloads at once; more get 503 with Retry-After (each holds a database connection)")
+	cmd.Flags().DurationVar(&limits.WriteStall, "write-stall", limits.WriteStall, "drop a download client that reads nothing for this long")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
 }

@@ -91,6 +91,10 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
+	if ext := siteExtentM(site); ext > s.rs.MaxSiteExtentM {
+		return nil, inputErr("选址范围约 %.0f 米，超过上限 %.0f 米（宅基地选址应为单户地块）", "the site spans about %.0f m, more than the %.0f m allowed (a site is one household's parcel)",
+			ext, s.rs.MaxSiteExtentM)
+	}
 	b, err := wkb.Marshal(site.Geometry)
 	if err != nil {
 		return nil, err
@@ -109,6 +113,9 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 			EN:  fmt.Sprintf("the site geometry is invalid: %s (at %.6f, %.6f); check for self-intersecting or repeated boundary points", m.InvalidWhy, m.InvalidAtLon, m.InvalidAtLat),
 			Lon: m.InvalidAtLon, Lat: m.InvalidAtLat,
 		}
+	}
+	if m.AreaM2 > s.rs.MaxSiteAreaM2 {
+		return nil, inputErr("选址面积 %.2f 平方米，超过上限 %.0f 平方米", "the site measures %.2f m², more than the %.0f m² allowed", m.AreaM2, s.rs.MaxSiteAreaM2)
 	}
 	if m.Village == nil {
 		return nil, ErrOutsideData
@@ -170,6 +177,28 @@ func measurePlane(site Site) (int, error) {
 		return 32700 + utm, nil
 	}
 	return 32600 + utm, nil
+}
+
+// siteExtentM is the longer side of the site's bounding box in metres, from
+// its input coordinates (degrees scaled at the site's latitude, Web
+// Mercator scaled by its latitude factor, projected planes as they are):
+// a cheap bound checked before the site reaches the database.
+func siteExtentM(site Site) float64 {
+	b := site.Geometry.Bound()
+	dx, dy := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	c, _ := crs.Lookup(site.SRID)
+	switch c.Kind {
+	case crs.Geographic:
+		lat := (b.Min[1] + b.Max[1]) / 2 * math.Pi / 180
+		dx *= 111320 * math.Cos(lat)
+		dy *= 110574
+	case crs.WebMercator:
+		y := (b.Min[1] + b.Max[1]) / 2
+		lat := 2*math.Atan(math.Exp(y/6378137)) - math.Pi/2
+		dx *= math.Cos(lat)
+		dy *= math.Cos(lat)
+	}
+	return math.Max(math.Abs(dx), math.Abs(dy))
 }
 
 // planeName names a measuring plane for reports.

@@ -108,6 +108,12 @@ type RuleSet struct {
 	OverlapToleranceM2 float64 `json:"overlap_tolerance_m2"`
 	// MaxSiteVertices bounds the size of a submitted site.
 	MaxSiteVertices int `json:"max_site_vertices"`
+	// MaxSiteExtentM bounds the longer side (m) of a site's bounding box,
+	// checked before any database work: a homestead is tens of metres
+	// across, a township is not a site.
+	MaxSiteExtentM float64 `json:"max_site_extent_m"`
+	// MaxSiteAreaM2 bounds the site's area (m², on the measuring plane).
+	MaxSiteAreaM2 float64 `json:"max_site_area_m2"`
 	// SearchRadiusM is how far (m) roads, power lines and neighbours are
 	// looked for around the site; it must exceed every setback plus road
 	// half-widths.
@@ -164,8 +170,9 @@ func (rs *RuleSet) validate() error {
 	if rs.Version == "" {
 		return fmt.Errorf("rule set: version is required")
 	}
-	if rs.OverlapToleranceM2 < 0 || rs.MaxSiteVertices < 4 || rs.SearchRadiusM <= 0 || rs.NeighborRadiusM <= 0 {
-		return fmt.Errorf("rule set: overlap_tolerance_m2 ≥ 0, max_site_vertices ≥ 4, search_radius_m > 0 and neighbor_radius_m > 0 are required")
+	if rs.OverlapToleranceM2 < 0 || rs.MaxSiteVertices < 4 || rs.SearchRadiusM <= 0 || rs.NeighborRadiusM <= 0 ||
+		rs.MaxSiteExtentM <= 0 || rs.MaxSiteAreaM2 <= 0 {
+		return fmt.Errorf("rule set: overlap_tolerance_m2 ≥ 0, max_site_vertices ≥ 4, search_radius_m > 0, neighbor_radius_m > 0, max_site_extent_m > 0 and max_site_area_m2 > 0 are required")
 	}
 	for id := range rs.Rules {
 		if _, ok := ruleByID[id]; !ok {

@@ -275,6 +275,35 @@ func TestInvalidSites(t *testing.T) {
 	if !errors.As(err, &ie) || !strings.Contains(ie.EN, "more than") {
 		t.Errorf("10 002 vertices: %v", err)
 	}
+	// A comb: few metres wide, but 2 400 vertices (over max_site_vertices).
+	var comb orb.Ring
+	for i := 0; i < 600; i++ {
+		x := ox + 700 + float64(i)*0.05
+		comb = append(comb, orb.Point{x, oy + 100}, orb.Point{x, oy + 130}, orb.Point{x + 0.025, oy + 130}, orb.Point{x + 0.025, oy + 100})
+	}
+	comb = append(comb, orb.Point{ox + 730, oy + 90}, orb.Point{ox + 700, oy + 90}, comb[0])
+	_, err = svc.Check(context.Background(), siting.Site{Geometry: orb.MultiPolygon{{comb}}, SRID: 4551}, siting.Input{})
+	if !errors.As(err, &ie) || !strings.Contains(ie.EN, "points, more than the 2000 allowed") {
+		t.Errorf("comb of %d vertices: %v", len(comb), err)
+	}
+	// A site 600 m across (a township is not a site), in GK metres and in
+	// longitude/latitude: refused before any database work.
+	wide := orb.Ring{{ox + 700, oy + 100}, {ox + 1300, oy + 100}, {ox + 1300, oy + 120}, {ox + 700, oy + 120}, {ox + 700, oy + 100}}
+	_, err = svc.Check(context.Background(), siting.Site{Geometry: orb.MultiPolygon{{wide}}, SRID: 4551}, siting.Input{})
+	if !errors.As(err, &ie) || !strings.Contains(ie.EN, "spans about 600 m, more than the 500 m allowed") || !strings.Contains(ie.ZH, "超过上限") {
+		t.Errorf("600 m wide site: %v", err)
+	}
+	wideLL := orb.Ring{{125.76, 43.6}, {125.7675, 43.6}, {125.7675, 43.6001}, {125.76, 43.6001}, {125.76, 43.6}} // ≈ 605 m
+	_, err = svc.Check(context.Background(), siting.Site{Geometry: orb.MultiPolygon{{wideLL}}, SRID: 4490}, siting.Input{})
+	if !errors.As(err, &ie) || !strings.Contains(ie.EN, "more than the 500 m allowed") {
+		t.Errorf("605 m wide site in degrees: %v", err)
+	}
+	// 120 m × 120 m: within the extent, over the 10 000 m² area limit.
+	big := orb.Ring{{ox + 700, oy + 100}, {ox + 820, oy + 100}, {ox + 820, oy + 220}, {ox + 700, oy + 220}, {ox + 700, oy + 100}}
+	_, err = svc.Check(context.Background(), siting.Site{Geometry: orb.MultiPolygon{{big}}, SRID: 4551}, siting.Input{})
+	if !errors.As(err, &ie) || !strings.Contains(ie.EN, "measures 14400.00 m², more than the 10000 m² allowed") {
+		t.Errorf("14 400 m² site: %v", err)
+	}
 }
 
 // TestMultiParcelJZD checks one site per parcel of a 界址点 file in zone 42

@@ -114,11 +114,11 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 			Lon: m.InvalidAtLon, Lat: m.InvalidAtLat,
 		}
 	}
+	if m.Village == nil {
+		return nil, ErrOutsideData // said first: nothing else about such a site matters here
+	}
 	if m.AreaM2 > s.rs.MaxSiteAreaM2 {
 		return nil, inputErr("选址面积 %.2f 平方米，超过上限 %.0f 平方米", "the site measures %.2f m², more than the %.0f m² allowed", m.AreaM2, s.rs.MaxSiteAreaM2)
-	}
-	if m.Village == nil {
-		return nil, ErrOutsideData
 	}
 	res := &Result{CreatedAt: time.Now().UTC(), Input: in, RuleSetVersion: s.rs.Version, DataVersions: m.Versions, Verdict: Pass, Geometry: m.Geometry}
 	res.Site = SiteFacts{AreaM2: round2(m.AreaM2), MeasureEPSG: measureSRID, MeasureCRS: planeName(measureSRID),

@@ -51,6 +51,8 @@ Text: shapefile encoding from the .cpg, else the DBF language driver, else
 Attributes map to layer fields by field name, standard code (DLBM, ZDDM…),
 Chinese title (地类编码), or --map SOURCE=FIELD (SOURCE may be "a,b": the first
 non-empty); --set FIELD=VALUE gives a default where a feature has no value.
+SOURCE "id" is the Feature's own id where it has no "id" property (DataV and
+ECharts files keep their 区划代码 there: --map id=xzqdm); "@id" always is.
 
 Examples:
   villageplan import --layer homesteads --set xzqdm=220112203300 --set status=已登记 宗地.txt

@@ -75,7 +75,10 @@ type Options struct {
 	// Map entries "SOURCE=FIELD" (or "A,B=FIELD": the first non-empty of A,
 	// B) map source attributes to layer fields, in addition to the
 	// automatic match on field name, standard code (DLBM…) and Chinese
-	// title.
+	// title. SOURCE "id" is the feature's own id (the GeoJSON Feature "id"
+	// member, where DataV and ECharts files keep their 区划代码; the
+	// GeoPackage fid; the 界址点 地块编号) unless the feature has a
+	// property called id; "@id" is always the feature's own id.
 	Map []string
 	// Set entries "FIELD=VALUE" give a default used where a feature has no
 	// value for FIELD.

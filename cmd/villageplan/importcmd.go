@@ -37,7 +37,9 @@ is written to the edit history under one batch id.
 
 Formats (by extension): .geojson/.json (FeatureCollection, Feature, geometry
 or the bare array of Features of DataV portals), .shp (with .dbf, optional
-.prj and .cpg), .gpkg (--source-layer when it has several), .txt (界址点坐标
+.prj and .cpg; extensions in any case, .SHP/.DBF), .zip (a zipped shapefile,
+possibly in a folder; --source-layer NAME when it holds several), .gpkg
+(--source-layer when it has several), .txt (界址点坐标
 exchange file, GBK or UTF-8), .csv (a WKT column or x/y columns).
 
 Coordinate system: from the .prj, GeoPackage, GeoJSON crs member (default
@@ -114,7 +116,7 @@ Examples:
 	f.StringArrayVar(&opts.Map, "map", nil, "map a source attribute to a field: SOURCE=FIELD or A,B=FIELD (repeatable)")
 	f.StringArrayVar(&opts.Set, "set", nil, "default value where a feature has none: FIELD=VALUE (repeatable)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "check and load, then roll back")
-	f.StringVar(&opts.SourceLayer, "source-layer", "", "layer to read in a GeoPackage with several")
+	f.StringVar(&opts.SourceLayer, "source-layer", "", "layer to read in a GeoPackage, or shapefile in a .zip, with several")
 	f.StringVar(&opts.CSVWKT, "csv-wkt", "", "CSV column holding WKT geometry")
 	f.StringVar(&opts.CSVX, "csv-x", "", "CSV column holding x (easting/longitude)")
 	f.StringVar(&opts.CSVY, "csv-y", "", "CSV column holding y (northing/latitude)")

@@ -1,7 +1,7 @@
 // Package imports loads the files that Chinese land administration
 // exchanges into a layer of the catalog: GeoJSON (also the bare JSON array
 // of DataV/高德 portals), Shapefile (GBK or UTF-8, with or without .prj and
-// .cpg), GeoPackage, 界址点坐标 TXT (勘测定界/建设用地报批 exchange files) and
+// .cpg, upper- or lower-case extensions, loose or in a .zip), GeoPackage, 界址点坐标 TXT (勘测定界/建设用地报批 exchange files) and
 // CSV with a WKT column or x/y columns.
 //
 // Division of work (DESIGN.md): Go parses the formats, decodes text,
@@ -85,7 +85,9 @@ type Options struct {
 	Set []string
 	// DryRun does everything, including the insert, and then rolls back.
 	DryRun bool
-	// SourceLayer names the layer to read in a GeoPackage with several.
+	// SourceLayer names the layer to read in a GeoPackage with several,
+	// or the shapefile to read in a .zip with several (its name, with or
+	// without its folder inside the archive).
 	SourceLayer string
 	// CSVWKT, CSVX and CSVY name the geometry columns of a CSV file when
 	// they are not found by name.

@@ -67,7 +67,7 @@ func openZippedShapefile(zipPath string, ro readerOptions) (source, error) {
 		if strings.HasSuffix(name, "/") || f.FileInfo().IsDir() {
 			continue
 		}
-		if path.IsAbs(name) || strings.HasPrefix(name, "../") || strings.Contains(name, "/../") || name == ".." || (len(name) > 1 && name[1] == ':') {
+		if c := path.Clean(name); path.IsAbs(name) || c == ".." || strings.HasPrefix(c, "../") || (len(name) > 1 && name[1] == ':') {
 			return nil, fmt.Errorf("%s: member %q points outside the archive; such archives are refused (压缩包内文件路径越界，拒绝导入)", zipPath, f.Name)
 		}
 		base := path.Base(name)

@@ -1,7 +1,9 @@
 package exports
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -149,4 +151,72 @@ func TestGeoJSONExportIsRFC7946(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestGeoPackageSpatialIndex: a GeoPackage export carries the RTree
+// spatial index of the GeoPackage spec, as GDAL sees it: HasSpatialIndex
+// is 1, the rtree table holds one entry per feature, a -spat query returns
+// exactly the features whose envelope PostGIS finds in the box, GDAL
+// prints no warning on opening, and the index triggers work when GDAL
+// edits the file (a deleted feature leaves the index).
+func TestGeoPackageSpatialIndex(t *testing.T) {
+	pool := setup(t)
+	ctx := context.Background()
+	cases := []struct {
+		layer string
+		srid  int
+		box   [4]float64 // in the output CRS
+	}{
+		{"homesteads", 0, [4]float64{125.699, 43.499, 125.7095, 43.5095}},
+		{"homesteads", 4551, [4]float64{0, 0, 0, 0}}, // box from PostGIS below
+		{"streetlights", 0, [4]float64{8.68, 49.40, 8.70, 49.42}},
+		{"villages", 0, [4]float64{125.2, 43.7, 125.5, 44.0}},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/%d", c.layer, c.srid), func(t *testing.T) {
+			l := layer(t, c.layer)
+			n := dbCount(t, pool, l)
+			path, res := export(t, pool, GeoPackage, &features.Query{Layer: l, OutputSRID: c.srid}, Options{})
+			if res.Features != n || n == 0 {
+				t.Fatalf("%d of %d features", res.Features, n)
+			}
+			out := gdalTool(t, "ogrinfo", "-ro", path, "-sql", "SELECT HasSpatialIndex('"+c.layer+"', 'geom') AS idx, (SELECT count(*) FROM rtree_"+c.layer+"_geom) AS n")
+			if !strings.Contains(out, "idx (Integer) = 1") || !strings.Contains(out, "n (Integer) = "+itoa(n)) {
+				t.Fatalf("GDAL finds no filled spatial index:\n%s", out)
+			}
+			if strings.Contains(out, "Warning") || strings.Contains(out, "ERROR") {
+				t.Errorf("GDAL warns:\n%s", out)
+			}
+			srid := c.srid
+			if srid == 0 {
+				srid = 4490
+			}
+			box := c.box
+			if c.srid == 4551 {
+				// The envelope of the first homestead on the 126°E plane.
+				if err := pool.QueryRow(ctx, `SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g)
+					FROM (SELECT ST_Transform(geom, 4551) g FROM villageplan.homesteads ORDER BY id LIMIT 1) s`).Scan(&box[0], &box[1], &box[2], &box[3]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var want int
+			if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+l.QualifiedTable()+` WHERE ST_Transform(geom, $5::int) && ST_MakeEnvelope($1, $2, $3, $4, $5::int)`,
+				box[0], box[1], box[2], box[3], srid).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			if want == 0 || want == n {
+				t.Fatalf("the box holds %d of %d features; the test needs a box that selects some", want, n)
+			}
+			spat := gdalTool(t, "ogrinfo", "-ro", "-so", "-spat", fmt.Sprint(box[0]), fmt.Sprint(box[1]), fmt.Sprint(box[2]), fmt.Sprint(box[3]), path, c.layer)
+			if !strings.Contains(spat, "Feature Count: "+itoa(want)+"\n") {
+				t.Errorf("-spat %v: want %d features:\n%s", box, want, spat)
+			}
+			// The triggers: GDAL deletes one feature and the index follows.
+			gdalTool(t, "ogrinfo", path, "-sql", "DELETE FROM "+c.layer+" WHERE fid = (SELECT min(fid) FROM "+c.layer+")")
+			after := gdalTool(t, "ogrinfo", "-ro", path, "-sql", "SELECT count(*) AS n FROM rtree_"+c.layer+"_geom")
+			if !strings.Contains(after, "n (Integer) = "+itoa(n-1)) {
+				t.Errorf("after GDAL deleted a feature the index has:\n%s", after)
+			}
+		})
+	}
 }

@@ -144,8 +144,13 @@ func currentUser() string {
 	return "unknown"
 }
 
-// progress shows the import's progress: a bar on a terminal, else a plain
-// line every 5 seconds.
+// progress shows the import's whole course on stderr. On a terminal: a
+// bar per file while reading (bytes), then one bar for the check phase and
+// one for the load phase, advancing step by step (the steps are single
+// PostGIS statements, so a bar cannot move within one; the description
+// names the step and the elapsed time runs). Elsewhere (logs, pipes): a
+// line when a file has been read and every 5 seconds while reading, and a
+// line per check and load step.
 type progress struct {
 	mu      sync.Mutex
 	w       io.Writer
@@ -165,53 +170,96 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
+// phaseVerb is the word shown for a phase.
+var phaseVerb = map[string]string{"read": "reading", "check": "checking", "repair": "repairing", "load": "loading"}
+
 func (p *progress) report(ev imports.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if ev.Phase == "read" && p.tty {
-		if p.bar == nil || p.file != ev.File {
-			if p.bar != nil {
-				_ = p.bar.Finish()
+	defer func() { p.phase = ev.Phase }()
+	switch ev.Phase {
+	case "read":
+		if p.tty {
+			if p.bar == nil || p.phase != "read" || p.file != ev.File {
+				p.finishBar()
+				p.bar = progressbar.NewOptions64(ev.BytesTotal,
+					progressbar.OptionSetWriter(p.w),
+					progressbar.OptionSetDescription("reading "+filepath.Base(ev.File)),
+					progressbar.OptionShowBytes(true),
+					progressbar.OptionSetWidth(30),
+					progressbar.OptionClearOnFinish(),
+				)
 			}
 			p.file = ev.File
-			p.bar = progressbar.NewOptions64(ev.BytesTotal,
+			p.bar.Describe(fmt.Sprintf("reading %s: %d features", filepath.Base(ev.File), ev.Features))
+			_ = p.bar.Set64(ev.BytesDone) // renders (events come every 1 000 features, no throttle needed)
+			return
+		}
+		if p.phase != "read" || p.file != ev.File {
+			p.file, p.last = ev.File, time.Now()
+		}
+		switch {
+		case ev.BytesTotal > 0 && ev.BytesDone == ev.BytesTotal:
+			fmt.Fprintf(p.w, "read %s: %d features (%s)\n", filepath.Base(ev.File), ev.Features, p.elapsed())
+		case time.Since(p.last) >= 5*time.Second:
+			p.last = time.Now()
+			pct := 0.0
+			if ev.BytesTotal > 0 {
+				pct = 100 * float64(ev.BytesDone) / float64(ev.BytesTotal)
+			}
+			fmt.Fprintf(p.w, "read %s: %d features, %.0f %%\n", filepath.Base(ev.File), ev.Features, pct)
+		}
+	case "check", "load", "repair":
+		if !p.tty {
+			if ev.Steps > 0 {
+				fmt.Fprintf(p.w, "%s %d/%d: %s, %d features (%s)\n", ev.Phase, ev.StepNo, ev.Steps, ev.Step, ev.Features, p.elapsed())
+			} else {
+				fmt.Fprintf(p.w, "%s: %d features (%s)\n", ev.Phase, ev.Features, p.elapsed())
+			}
+			return
+		}
+		if p.bar == nil || p.phase != ev.Phase {
+			p.finishBar()
+			n := ev.Steps
+			if n == 0 {
+				n = -1 // a spinner
+			}
+			p.bar = progressbar.NewOptions(n,
 				progressbar.OptionSetWriter(p.w),
-				progressbar.OptionSetDescription("reading "+filepath.Base(ev.File)),
-				progressbar.OptionShowBytes(true),
 				progressbar.OptionSetWidth(30),
-				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetElapsedTime(true),
+				progressbar.OptionSetPredictTime(false),
 				progressbar.OptionClearOnFinish(),
 			)
 		}
-		_ = p.bar.Set64(ev.BytesDone)
-		p.bar.Describe(fmt.Sprintf("reading %s: %d features", filepath.Base(ev.File), ev.Features))
-		return
+		desc := fmt.Sprintf("%s %d features", phaseVerb[ev.Phase], ev.Features)
+		if ev.Step != "" {
+			desc += ": " + ev.Step
+		}
+		p.bar.Describe(desc)
+		if ev.StepNo > 0 {
+			_ = p.bar.Set(ev.StepNo - 1) // steps done before this one
+		} else {
+			_ = p.bar.Add(1)
+		}
+	case "done":
+		p.finishBar()
 	}
-	if ev.Phase != p.phase {
-		if p.bar != nil {
-			_ = p.bar.Finish()
-			p.bar = nil
-		}
-		p.phase = ev.Phase
-		if ev.Phase != "read" && ev.Phase != "done" {
-			fmt.Fprintf(p.w, "%s: %d features (%s)\n", ev.Phase, ev.Features, time.Since(p.started).Round(time.Millisecond))
-		}
-	}
-	if ev.Phase == "read" && time.Since(p.last) >= 5*time.Second {
-		p.last = time.Now()
-		pct := 0.0
-		if ev.BytesTotal > 0 {
-			pct = 100 * float64(ev.BytesDone) / float64(ev.BytesTotal)
-		}
-		fmt.Fprintf(p.w, "read %s: %d features, %.0f %%\n", filepath.Base(ev.File), ev.Features, pct)
+}
+
+func (p *progress) elapsed() time.Duration { return time.Since(p.started).Round(time.Millisecond) }
+
+// finishBar completes and clears the current bar (callers hold mu).
+func (p *progress) finishBar() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
 	}
 }
 
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		p.bar = nil
-	}
+	p.finishBar()
 }

@@ -97,25 +97,38 @@ type Options struct {
 	// Attribution is stored in layer_metadata (e.g. "© OpenStreetMap
 	// contributors").
 	Attribution string
-	// Progress, if set, is called as the import advances (at most every
-	// 1 000 features while reading, and at each phase change).
+	// Progress, if set, is called as the import advances, from the
+	// goroutine of Import: when a file starts and ends being read and every
+	// 1 000 features in between, at each step of the check and load
+	// phases, and once at the end ("done", only when the import — or the
+	// dry run — succeeded).
 	Progress func(Progress)
 	// MaxProblems bounds the problems listed in an error (default 50); the
 	// total is always given.
 	MaxProblems int
 }
 
-// Progress is one progress report.
+// Progress is one progress report. An import reports, in this order:
+// "read" for each file (first with BytesDone 0, last with BytesDone =
+// BytesTotal), "check" for each of its steps, "repair" when --repair
+// changes geometries, "load" for each of its steps, then "done".
 type Progress struct {
-	// Phase is "read" (streaming a file into the staging table), "check",
-	// "repair", "load" or "done".
+	// Phase is "read" (streaming a file into the staging table), "check"
+	// (building and checking the geometries in PostGIS), "repair",
+	// "load" (writing the layer and committing) or "done".
 	Phase string
 	// File is the file being read.
 	File string
 	// BytesDone and BytesTotal are the position in the file being read.
 	BytesDone, BytesTotal int64
+	// Step names the step of a check or load phase (StepBuild…StepCommit);
+	// StepNo counts from 1 to Steps, the number of steps of the phase.
+	Step          string
+	StepNo, Steps int
 	// Features is the number of features read so far (all files).
 	Features int
+	// Loaded is the number of features inserted ("done" only).
+	Loaded int
 }
 
 // Problem is one feature that cannot be loaded, or one repair.

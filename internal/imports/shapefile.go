@@ -127,11 +127,11 @@ func openShapefileAt(path, shown string, ro readerOptions) (source, error) {
 	}()
 	var hdr [100]byte
 	if _, err := io.ReadFull(s.br, hdr[:]); err != nil {
-		return nil, fmt.Errorf("%s: not a shapefile: the file is shorter than the 100-byte header", s.info.Path)
+		return nil, fmt.Errorf("%s: not a shapefile (不是有效的 shp 文件): the file is shorter than the 100-byte header", s.info.Path)
 	}
 	s.pos = 100
 	if code := binary.BigEndian.Uint32(hdr[0:4]); code != 9994 {
-		return nil, fmt.Errorf("%s: not a shapefile: file code %d, want 9994", s.info.Path, code)
+		return nil, fmt.Errorf("%s: not a shapefile (不是有效的 shp 文件): file code %d, want 9994", s.info.Path, code)
 	}
 	switch binary.LittleEndian.Uint32(hdr[32:36]) {
 	case shpPointZ, shpPolyLineZ, shpPolygonZ, shpMultiPointZ, shpPointM, shpPolyLineM, shpPolygonM, shpMultiPointM, shpMultiPatch:
@@ -263,12 +263,12 @@ func (s *shapefileSource) Next() (*Feature, error) {
 		return nil, io.EOF
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: record %d: the file ends inside the record header (%d of 8 bytes): the .shp is cut off", s.info.Path, s.row+1, n)
+		return nil, fmt.Errorf("%s: record %d: the file ends inside the record header (%d of 8 bytes): the .shp is cut off (shp 文件不完整)", s.info.Path, s.row+1, n)
 	}
 	s.pos += 8
 	words := int64(binary.BigEndian.Uint32(rh[4:8]))
 	if words < 2 || s.pos+2*words > s.size {
-		return nil, fmt.Errorf("%s: record %d: content length %d bytes runs past the end of the file (%d bytes left): the .shp is cut off or damaged",
+		return nil, fmt.Errorf("%s: record %d: content length %d bytes runs past the end of the file (%d bytes left): the .shp is cut off or damaged (shp 文件不完整或已损坏)",
 			s.info.Path, s.row+1, 2*words, s.size-s.pos)
 	}
 	if int64(cap(s.buf)) < 2*words {
@@ -283,7 +283,7 @@ func (s *shapefileSource) Next() (*Feature, error) {
 	s.info.Features++
 	f := &Feature{Index: s.row, DeclaredAreaM2: math.NaN(), HasZ: s.hasZ, Props: make(map[string]any, len(s.dbf.fields))}
 	if s.row > s.dbf.n {
-		f.Problem = fmt.Sprintf("has no attributes: the .dbf holds %d row(s), the .shp more", s.dbf.n)
+		f.Problem = fmt.Sprintf("has no attributes (dbf 缺少该记录的属性): the .dbf holds %d row(s), the .shp more", s.dbf.n)
 	} else if rec, err := s.dbf.next(s.row - 1); err != nil {
 		return nil, fmt.Errorf("%s: record %d: reading the .dbf: %w", s.info.Path, s.row, err)
 	} else {
@@ -363,7 +363,7 @@ func (s *shapefileSource) value(fd dbfField, raw string) (any, error) {
 func shapeGeometry(c []byte) (g orb.Geometry, rings bool, problem string) {
 	le := binary.LittleEndian
 	short := func(what string, need int) string {
-		return fmt.Sprintf("has a %s record of %d bytes; its header says it needs %d (damaged .shp)", what, len(c), need)
+		return fmt.Sprintf("has a %s record of %d bytes; its header says it needs %d (damaged .shp, shp 记录已损坏)", what, len(c), need)
 	}
 	if len(c) < 4 {
 		return nil, false, short("shape", 4)
@@ -402,7 +402,7 @@ func shapeGeometry(c []byte) (g orb.Geometry, rings bool, problem string) {
 		}
 		np, npts := int(int32(le.Uint32(c[36:40]))), int(int32(le.Uint32(c[40:44])))
 		if np < 1 || npts < 0 || np > (len(c)-44)/4 || npts > (len(c)-44-4*np)/16 {
-			return nil, false, fmt.Sprintf("has a %s record with %d part(s) and %d point(s) that do not fit in its %d bytes (damaged .shp)", what, np, npts, len(c))
+			return nil, false, fmt.Sprintf("has a %s record with %d part(s) and %d point(s) that do not fit in its %d bytes (damaged .shp, shp 记录已损坏)", what, np, npts, len(c))
 		}
 		ptsAt := 44 + 4*np
 		parts := make([][]orb.Point, np)
@@ -413,7 +413,7 @@ func shapeGeometry(c []byte) (g orb.Geometry, rings bool, problem string) {
 				end = int(int32(le.Uint32(c[44+4*(i+1):])))
 			}
 			if start < 0 || start > end || end > npts {
-				return nil, false, fmt.Sprintf("has a %s record whose part %d starts at point %d and ends at %d of %d (damaged .shp)", what, i+1, start, end, npts)
+				return nil, false, fmt.Sprintf("has a %s record whose part %d starts at point %d and ends at %d of %d (damaged .shp, shp 记录已损坏)", what, i+1, start, end, npts)
 			}
 			ps := make([]orb.Point, end-start)
 			for k := range ps {
@@ -426,7 +426,7 @@ func shapeGeometry(c []byte) (g orb.Geometry, rings bool, problem string) {
 		}
 		return ringSet(parts)
 	case shpMultiPatch:
-		return nil, false, "is a MultiPatch (3D surfaces), which villageplan does not read; convert it to polygons (e.g. ogr2ogr -nlt MULTIPOLYGON)"
+		return nil, false, "is a MultiPatch (3D surfaces, 三维面片), which villageplan does not read; convert it to polygons (e.g. ogr2ogr -nlt MULTIPOLYGON)"
 	default:
 		return nil, false, fmt.Sprintf("has an unknown shape type %d", t)
 	}
@@ -482,7 +482,7 @@ func openDBF(path string) (*dbfFile, error) {
 	var h [32]byte
 	if _, err := io.ReadFull(f, h[:]); err != nil {
 		f.Close()
-		return nil, errors.New("not a dBASE file: shorter than its 32-byte header")
+		return nil, errors.New("not a dBASE file (不是有效的 dbf 文件): shorter than its 32-byte header")
 	}
 	d.n = int(binary.LittleEndian.Uint32(h[4:8]))
 	d.hdrLen = int(binary.LittleEndian.Uint16(h[8:10]))
@@ -490,12 +490,12 @@ func openDBF(path string) (*dbfFile, error) {
 	d.ldid = h[29]
 	if d.hdrLen < 33 || d.recLen < 1 {
 		f.Close()
-		return nil, fmt.Errorf("not a dBASE file: header length %d, record length %d", d.hdrLen, d.recLen)
+		return nil, fmt.Errorf("not a dBASE file (不是有效的 dbf 文件): header length %d, record length %d", d.hdrLen, d.recLen)
 	}
 	desc := make([]byte, d.hdrLen-32)
 	if _, err := io.ReadFull(f, desc); err != nil {
 		f.Close()
-		return nil, errors.New("the dBASE header is cut off")
+		return nil, errors.New("the dBASE header is cut off (dbf 文件头不完整)")
 	}
 	off := 1
 	for i := 0; i+32 <= len(desc) && desc[i] != 0x0D; i += 32 {
@@ -510,7 +510,7 @@ func openDBF(path string) (*dbfFile, error) {
 	}
 	if off > d.recLen {
 		f.Close()
-		return nil, fmt.Errorf("the dBASE fields take %d bytes but a record has %d", off, d.recLen)
+		return nil, fmt.Errorf("the dBASE fields take %d bytes but a record has %d (dbf 文件头已损坏)", off, d.recLen)
 	}
 	if st, err := f.Stat(); err == nil {
 		// A file cut off holds fewer records than its header says.

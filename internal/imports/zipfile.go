@@ -45,7 +45,7 @@ var zipMembers = map[string]bool{".shp": true, ".shx": true, ".dbf": true, ".prj
 func openZippedShapefile(zipPath string, ro readerOptions) (source, error) {
 	zr, err := zip.OpenReader(zipPath)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable zip archive: %w", zipPath, err)
+		return nil, fmt.Errorf("%s: not a readable zip archive (无法读取的压缩包): %w", zipPath, err)
 	}
 	defer zr.Close()
 	type member struct {
@@ -94,7 +94,7 @@ func openZippedShapefile(zipPath string, ro readerOptions) (source, error) {
 	sort.Slice(shps, func(i, j int) bool { return shps[i].name < shps[j].name })
 	if len(shps) == 0 {
 		sort.Strings(names)
-		return nil, fmt.Errorf("%s: the archive holds no shapefile (.shp); it holds: %s", zipPath, list(names, 20))
+		return nil, fmt.Errorf("%s: the archive holds no shapefile (.shp) (压缩包内没有 .shp 文件); it holds: %s", zipPath, list(names, 20))
 	}
 	var layerNames []string
 	for _, m := range shps {
@@ -114,11 +114,11 @@ func openZippedShapefile(zipPath string, ro readerOptions) (source, error) {
 		}
 		switch len(hits) {
 		case 0:
-			return nil, fmt.Errorf("%s: no shapefile %q in the archive; it holds: %s", zipPath, ro.sourceLayer, strings.Join(layerNames, ", "))
+			return nil, fmt.Errorf("%s: no shapefile %q in the archive (压缩包内没有该图层); it holds: %s", zipPath, ro.sourceLayer, strings.Join(layerNames, ", "))
 		case 1:
 			chosen = hits[0]
 		default:
-			return nil, fmt.Errorf("%s: several shapefiles are called %q; name one with its folder: --source-layer %s", zipPath, ro.sourceLayer, layerNames[hits[0]])
+			return nil, fmt.Errorf("%s: several shapefiles are called %q (重名图层，请带文件夹指定); name one with its folder: --source-layer %s", zipPath, ro.sourceLayer, layerNames[hits[0]])
 		}
 	} else if len(shps) > 1 {
 		return nil, fmt.Errorf("%s: the archive holds %d shapefiles: %s; choose one with --source-layer NAME (压缩包内有多个图层，请用 --source-layer 指定)",
@@ -143,7 +143,7 @@ func openZippedShapefile(zipPath string, ro readerOptions) (source, error) {
 	seen := map[string]bool{}
 	for _, m := range byKey[pick.key] {
 		if seen[m.ext] {
-			return nil, fmt.Errorf("%s: the archive holds two %s files for %s", zipPath, m.ext, pick.name)
+			return nil, fmt.Errorf("%s: the archive holds two %s files for %s (同名文件重复)", zipPath, m.ext, pick.name)
 		}
 		seen[m.ext] = true
 		limit := zipMaxMember
@@ -190,12 +190,12 @@ func unpackMember(f *zip.File, dst string, declared int64) error {
 	}
 	if err != nil {
 		if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) {
-			return fmt.Errorf("damaged or forged member (it does not unpack to its declared %d bytes): %w", declared, err)
+			return fmt.Errorf("damaged or forged member (压缩包文件损坏或大小被伪造): it does not unpack to its declared %d bytes: %w", declared, err)
 		}
 		return err
 	}
 	if n != declared {
-		return fmt.Errorf("damaged or forged member: it unpacks to %d bytes, it declares %d", n, declared)
+		return fmt.Errorf("damaged or forged member (压缩包文件损坏或大小被伪造): it unpacks to %d bytes, it declares %d", n, declared)
 	}
 	return nil
 }

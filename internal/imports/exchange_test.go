@@ -23,6 +23,11 @@ import (
 // they must not pass without the other tool.
 func gdal(t *testing.T, tool string, args ...string) string {
 	t.Helper()
+	return runGDAL(t, tool, args...)
+}
+
+func runGDAL(t testing.TB, tool string, args ...string) string {
+	t.Helper()
 	bin, err := exec.LookPath(tool)
 	if err != nil {
 		t.Fatalf("%s (GDAL) is not installed: apt-get install gdal-bin", tool)

@@ -233,8 +233,8 @@ func (s *geojsonSource) feature(raw *gjFeature) *Feature {
 				f.ID = t
 			case json.Number:
 				f.ID = t.String()
-			default:
-				f.Problem = fmt.Sprintf("has an id %s that is neither a string nor a number (RFC 7946 §3.2)", raw.ID)
+			default: // not RFC 7946, but no reason to refuse the feature
+				f.ID = string(raw.ID)
 			}
 		}
 	}

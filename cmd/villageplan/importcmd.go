@@ -37,7 +37,9 @@ is written to the edit history under one batch id.
 
 Formats (by extension): .geojson/.json (FeatureCollection, Feature, geometry
 or the bare array of Features of DataV portals), .shp (with .dbf, optional
-.prj and .cpg), .gpkg (--source-layer when it has several), .txt (界址点坐标
+.prj and .cpg; extensions in any case, .SHP/.DBF), .zip (a zipped shapefile,
+possibly in a folder; --source-layer NAME when it holds several), .gpkg
+(--source-layer when it has several), .txt (界址点坐标
 exchange file, GBK or UTF-8), .csv (a WKT column or x/y columns).
 
 Coordinate system: from the .prj, GeoPackage, GeoJSON crs member (default
@@ -51,6 +53,8 @@ Text: shapefile encoding from the .cpg, else the DBF language driver, else
 Attributes map to layer fields by field name, standard code (DLBM, ZDDM…),
 Chinese title (地类编码), or --map SOURCE=FIELD (SOURCE may be "a,b": the first
 non-empty); --set FIELD=VALUE gives a default where a feature has no value.
+SOURCE "id" is the Feature's own id where it has no "id" property (DataV and
+ECharts files keep their 区划代码 there: --map id=xzqdm); "@id" always is.
 
 Examples:
   villageplan import --layer homesteads --set xzqdm=220112203300 --set status=已登记 宗地.txt
@@ -112,7 +116,7 @@ Examples:
 	f.StringArrayVar(&opts.Map, "map", nil, "map a source attribute to a field: SOURCE=FIELD or A,B=FIELD (repeatable)")
 	f.StringArrayVar(&opts.Set, "set", nil, "default value where a feature has none: FIELD=VALUE (repeatable)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "check and load, then roll back")
-	f.StringVar(&opts.SourceLayer, "source-layer", "", "layer to read in a GeoPackage with several")
+	f.StringVar(&opts.SourceLayer, "source-layer", "", "layer to read in a GeoPackage, or shapefile in a .zip, with several")
 	f.StringVar(&opts.CSVWKT, "csv-wkt", "", "CSV column holding WKT geometry")
 	f.StringVar(&opts.CSVX, "csv-x", "", "CSV column holding x (easting/longitude)")
 	f.StringVar(&opts.CSVY, "csv-y", "", "CSV column holding y (northing/latitude)")
@@ -140,8 +144,13 @@ func currentUser() string {
 	return "unknown"
 }
 
-// progress shows the import's progress: a bar on a terminal, else a plain
-// line every 5 seconds.
+// progress shows the import's whole course on stderr. On a terminal: a
+// bar per file while reading (bytes), then one bar for the check phase and
+// one for the load phase, advancing step by step (the steps are single
+// PostGIS statements, so a bar cannot move within one; the description
+// names the step and the elapsed time runs). Elsewhere (logs, pipes): a
+// line when a file has been read and every 5 seconds while reading, and a
+// line per check and load step.
 type progress struct {
 	mu      sync.Mutex
 	w       io.Writer
@@ -161,53 +170,96 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
+// phaseVerb is the word shown for a phase.
+var phaseVerb = map[string]string{"read": "reading", "check": "checking", "repair": "repairing", "load": "loading"}
+
 func (p *progress) report(ev imports.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if ev.Phase == "read" && p.tty {
-		if p.bar == nil || p.file != ev.File {
-			if p.bar != nil {
-				_ = p.bar.Finish()
+	defer func() { p.phase = ev.Phase }()
+	switch ev.Phase {
+	case "read":
+		if p.tty {
+			if p.bar == nil || p.phase != "read" || p.file != ev.File {
+				p.finishBar()
+				p.bar = progressbar.NewOptions64(ev.BytesTotal,
+					progressbar.OptionSetWriter(p.w),
+					progressbar.OptionSetDescription("reading "+filepath.Base(ev.File)),
+					progressbar.OptionShowBytes(true),
+					progressbar.OptionSetWidth(30),
+					progressbar.OptionClearOnFinish(),
+				)
 			}
 			p.file = ev.File
-			p.bar = progressbar.NewOptions64(ev.BytesTotal,
+			p.bar.Describe(fmt.Sprintf("reading %s: %d features", filepath.Base(ev.File), ev.Features))
+			_ = p.bar.Set64(ev.BytesDone) // renders (events come every 1 000 features, no throttle needed)
+			return
+		}
+		if p.phase != "read" || p.file != ev.File {
+			p.file, p.last = ev.File, time.Now()
+		}
+		switch {
+		case ev.BytesTotal > 0 && ev.BytesDone == ev.BytesTotal:
+			fmt.Fprintf(p.w, "read %s: %d features (%s)\n", filepath.Base(ev.File), ev.Features, p.elapsed())
+		case time.Since(p.last) >= 5*time.Second:
+			p.last = time.Now()
+			pct := 0.0
+			if ev.BytesTotal > 0 {
+				pct = 100 * float64(ev.BytesDone) / float64(ev.BytesTotal)
+			}
+			fmt.Fprintf(p.w, "read %s: %d features, %.0f %%\n", filepath.Base(ev.File), ev.Features, pct)
+		}
+	case "check", "load", "repair":
+		if !p.tty {
+			if ev.Steps > 0 {
+				fmt.Fprintf(p.w, "%s %d/%d: %s, %d features (%s)\n", ev.Phase, ev.StepNo, ev.Steps, ev.Step, ev.Features, p.elapsed())
+			} else {
+				fmt.Fprintf(p.w, "%s: %d features (%s)\n", ev.Phase, ev.Features, p.elapsed())
+			}
+			return
+		}
+		if p.bar == nil || p.phase != ev.Phase {
+			p.finishBar()
+			n := ev.Steps
+			if n == 0 {
+				n = -1 // a spinner
+			}
+			p.bar = progressbar.NewOptions(n,
 				progressbar.OptionSetWriter(p.w),
-				progressbar.OptionSetDescription("reading "+filepath.Base(ev.File)),
-				progressbar.OptionShowBytes(true),
 				progressbar.OptionSetWidth(30),
-				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetElapsedTime(true),
+				progressbar.OptionSetPredictTime(false),
 				progressbar.OptionClearOnFinish(),
 			)
 		}
-		_ = p.bar.Set64(ev.BytesDone)
-		p.bar.Describe(fmt.Sprintf("reading %s: %d features", filepath.Base(ev.File), ev.Features))
-		return
+		desc := fmt.Sprintf("%s %d features", phaseVerb[ev.Phase], ev.Features)
+		if ev.Step != "" {
+			desc += ": " + ev.Step
+		}
+		p.bar.Describe(desc)
+		if ev.StepNo > 0 {
+			_ = p.bar.Set(ev.StepNo - 1) // steps done before this one
+		} else {
+			_ = p.bar.Add(1)
+		}
+	case "done":
+		p.finishBar()
 	}
-	if ev.Phase != p.phase {
-		if p.bar != nil {
-			_ = p.bar.Finish()
-			p.bar = nil
-		}
-		p.phase = ev.Phase
-		if ev.Phase != "read" && ev.Phase != "done" {
-			fmt.Fprintf(p.w, "%s: %d features (%s)\n", ev.Phase, ev.Features, time.Since(p.started).Round(time.Millisecond))
-		}
-	}
-	if ev.Phase == "read" && time.Since(p.last) >= 5*time.Second {
-		p.last = time.Now()
-		pct := 0.0
-		if ev.BytesTotal > 0 {
-			pct = 100 * float64(ev.BytesDone) / float64(ev.BytesTotal)
-		}
-		fmt.Fprintf(p.w, "read %s: %d features, %.0f %%\n", filepath.Base(ev.File), ev.Features, pct)
+}
+
+func (p *progress) elapsed() time.Duration { return time.Since(p.started).Round(time.Millisecond) }
+
+// finishBar completes and clears the current bar (callers hold mu).
+func (p *progress) finishBar() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
 	}
 }
 
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		p.bar = nil
-	}
+	p.finishBar()
 }

@@ -25,6 +25,15 @@ import (
 // is the feature id. Geometries are GeoPackage blobs: the "GP" header with
 // the envelope computed by PostGIS, then little-endian WKB. Text is UTF-8;
 // dates are ISO 8601 text, booleans 0/1.
+//
+// The geometry column has a spatial index, as QGIS and ArcGIS expect of a
+// GeoPackage (GeoPackage 1.3 Annex F.3, RTree Spatial Indexes): the
+// gpkg_extensions row "gpkg_rtree_index", the SQLite R*Tree virtual table
+// rtree_<table>_geom (id = fid, minx, maxx, miny, maxy) filled with the
+// PostGIS envelopes of the features, and the six triggers that keep it in
+// step when a client edits the table (they call ST_IsEmpty/ST_MinX…,
+// which GDAL and QGIS provide; the triggers are created after the rows are
+// written, so the export itself never calls them).
 func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 	srid, err := e.outputSRID(layers.StorageSRID)
 	if err != nil {
@@ -69,6 +78,7 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 		cols = append(cols, quoteSQLite(f.Name)+" "+t)
 	}
 	table := quoteSQLite(e.opts.Name)
+	rtree := quoteSQLite("rtree_" + e.opts.Name + "_geom")
 	desc := l.TitleZH + " " + l.TitleEN
 	if len(e.res.Omitted) > 0 {
 		desc += "; 个人信息字段未导出 (personal data omitted): " + strings.Join(e.res.Omitted, ", ")
@@ -92,6 +102,9 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 			CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
 			CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))`,
 		`CREATE TABLE ` + table + ` (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom ` + geomType + strings.Join(append([]string{""}, cols...), ", ") + `)`,
+		`CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
+			CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))`,
+		`CREATE VIRTUAL TABLE ` + rtree + ` USING rtree(id, minx, maxx, miny, maxy)`,
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
@@ -101,11 +114,25 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, 'EPSG', ?, ?, ?)`, c.Name, srid, srid, srtext, c.Name); err != nil {
 		return fmt.Errorf("export gpkg: %w", err)
 	}
+	if srid != 4326 {
+		// GeoPackage 1.3 Requirement 11: the table always holds WGS 84.
+		var wgs84 string
+		if err := e.pool.QueryRow(ctx, `SELECT srtext FROM spatial_ref_sys WHERE auth_name = 'EPSG' AND auth_srid = 4326`).Scan(&wgs84); err != nil {
+			return fmt.Errorf("export: EPSG:4326 definition from spatial_ref_sys: %w", err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?, 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')`, wgs84); err != nil {
+			return fmt.Errorf("export gpkg: %w", err)
+		}
+	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?, 'features', ?, ?, ?)`,
 		e.opts.Name, e.opts.Name, desc, srid); err != nil {
 		return fmt.Errorf("export gpkg: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)`, e.opts.Name, geomType, srid); err != nil {
+		return fmt.Errorf("export gpkg: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')`,
+		e.opts.Name); err != nil {
 		return fmt.Errorf("export gpkg: %w", err)
 	}
 
@@ -120,6 +147,11 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("export gpkg: %w", err)
 	}
 	defer ins.Close()
+	insIdx, err := tx.PrepareContext(ctx, `INSERT INTO `+rtree+` VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("export gpkg: %w", err)
+	}
+	defer insIdx.Close()
 	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	g := geomSQL(srid)
 	args := make([]any, 2+len(e.fields))
@@ -145,7 +177,10 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 					args[2+i] = v
 				}
 			}
-			_, err := ins.ExecContext(ctx, args...)
+			if _, err := ins.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+			_, err := insIdx.ExecContext(ctx, id, env[0], env[1], env[2], env[3])
 			return err
 		})
 	if err != nil {
@@ -154,6 +189,11 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 	if e.res.Features > 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?`, minx, miny, maxx, maxy, e.opts.Name); err != nil {
 			return err
+		}
+	}
+	for _, trg := range rtreeTriggers(e.opts.Name, "geom", "fid") {
+		if _, err := tx.ExecContext(ctx, trg); err != nil {
+			return fmt.Errorf("export gpkg: spatial index trigger: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -192,4 +232,29 @@ func gpkgBlob(srid int32, env [4]float64, withEnv bool, wkb []byte) []byte {
 		}
 	}
 	return append(b, wkb...)
+}
+
+// rtreeTriggers returns the triggers of the GeoPackage RTree Spatial
+// Indexes extension (GeoPackage 1.3 Annex F.3) for column c of table t
+// with primary key i: insert, update1–4 and delete keep rtree_<t>_<c> in
+// step with the table.
+func rtreeTriggers(t, c, i string) []string {
+	qt, qc, qi := quoteSQLite(t), quoteSQLite(c), quoteSQLite(i)
+	rt := quoteSQLite("rtree_" + t + "_" + c)
+	trg := func(suffix string) string { return quoteSQLite("rtree_" + t + "_" + c + "_" + suffix) }
+	insert := `INSERT OR REPLACE INTO ` + rt + ` VALUES (NEW.` + qi + `, ST_MinX(NEW.` + qc + `), ST_MaxX(NEW.` + qc + `), ST_MinY(NEW.` + qc + `), ST_MaxY(NEW.` + qc + `));`
+	return []string{
+		`CREATE TRIGGER ` + trg("insert") + ` AFTER INSERT ON ` + qt + ` WHEN (NEW.` + qc + ` NOT NULL AND NOT ST_IsEmpty(NEW.` + qc + `))
+		BEGIN ` + insert + ` END`,
+		`CREATE TRIGGER ` + trg("update1") + ` AFTER UPDATE OF ` + qc + ` ON ` + qt + ` WHEN OLD.` + qi + ` = NEW.` + qi + ` AND (NEW.` + qc + ` NOTNULL AND NOT ST_IsEmpty(NEW.` + qc + `))
+		BEGIN ` + insert + ` END`,
+		`CREATE TRIGGER ` + trg("update2") + ` AFTER UPDATE OF ` + qc + ` ON ` + qt + ` WHEN OLD.` + qi + ` = NEW.` + qi + ` AND (NEW.` + qc + ` ISNULL OR ST_IsEmpty(NEW.` + qc + `))
+		BEGIN DELETE FROM ` + rt + ` WHERE id = OLD.` + qi + `; END`,
+		`CREATE TRIGGER ` + trg("update3") + ` AFTER UPDATE ON ` + qt + ` WHEN OLD.` + qi + ` != NEW.` + qi + ` AND (NEW.` + qc + ` NOTNULL AND NOT ST_IsEmpty(NEW.` + qc + `))
+		BEGIN DELETE FROM ` + rt + ` WHERE id = OLD.` + qi + `; ` + insert + ` END`,
+		`CREATE TRIGGER ` + trg("update4") + ` AFTER UPDATE ON ` + qt + ` WHEN OLD.` + qi + ` != NEW.` + qi + ` AND (NEW.` + qc + ` ISNULL OR ST_IsEmpty(NEW.` + qc + `))
+		BEGIN DELETE FROM ` + rt + ` WHERE id IN (OLD.` + qi + `, NEW.` + qi + `); END`,
+		`CREATE TRIGGER ` + trg("delete") + ` AFTER DELETE ON ` + qt + ` WHEN OLD.` + qc + ` NOT NULL
+		BEGIN DELETE FROM ` + rt + ` WHERE id = OLD.` + qi + `; END`,
+	}
 }

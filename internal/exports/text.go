@@ -31,9 +31,14 @@ func digits(srid int) int {
 
 // geojson writes a FeatureCollection whose Feature texts are built by
 // PostGIS (ST_AsGeoJSON, json_build_object). Polygons are written
-// counter-clockwise (RFC 7946 §3.1.6). In a CRS other than CRS84 the
-// GDAL-style "crs" member names it and coordinates stay easting first, as
-// GDAL and QGIS read them.
+// counter-clockwise (RFC 7946 §3.1.6). Geometries carry no "crs" member
+// (ST_AsGeoJSON option 0: PostGIS would otherwise add one to every
+// geometry whose SRID is not 4326, which RFC 7946 readers reject): in the
+// default output, CRS84, coordinates are longitude, latitude as RFC 7946
+// requires (the stored CGCS2000 degrees are written unchanged). In a CRS
+// other than CRS84 only the FeatureCollection names it, with the GDAL-style
+// "crs" member, and coordinates stay easting first, as GDAL and QGIS read
+// them.
 func (e *exporter) geojson(ctx context.Context, w io.Writer) error {
 	srid, err := e.outputSRID(4326)
 	if err != nil {
@@ -55,7 +60,7 @@ func (e *exporter) geojson(ctx context.Context, w io.Writer) error {
 		props = b.String()
 	}
 	feature := `'{"type":"Feature","id":' || t.id || ',"geometry":' || ST_AsGeoJSON(ST_ForcePolygonCCW(` + geomSQL(srid) + `), ` +
-		strconv.Itoa(digits(srid)) + `) || ',"properties":' || ` + props + ` || '}'`
+		strconv.Itoa(digits(srid)) + `, 0) || ',"properties":' || ` + props + ` || '}'`
 	bw := bufio.NewWriterSize(w, 1<<16)
 	name, _ := json.Marshal(e.opts.Name)
 	fmt.Fprintf(bw, `{"type":"FeatureCollection","name":%s`, name)

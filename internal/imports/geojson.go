@@ -222,9 +222,20 @@ func (s *geojsonSource) feature(raw *gjFeature) *Feature {
 	s.info.Features++
 	f := &Feature{Index: s.index, DeclaredAreaM2: math.NaN()}
 	if len(raw.ID) > 0 && string(raw.ID) != "null" {
+		// RFC 7946 §3.2: the id is a string or a number. Numbers keep
+		// their digits (a 12-digit 区划代码 must not become 2.2e+11).
+		d := json.NewDecoder(bytes.NewReader(raw.ID))
+		d.UseNumber()
 		var v any
-		if json.Unmarshal(raw.ID, &v) == nil {
-			f.ID = fmt.Sprint(v)
+		if d.Decode(&v) == nil {
+			switch t := v.(type) {
+			case string:
+				f.ID = t
+			case json.Number:
+				f.ID = t.String()
+			default: // not RFC 7946, but no reason to refuse the feature
+				f.ID = string(raw.ID)
+			}
 		}
 	}
 	if raw.Type != "Feature" {

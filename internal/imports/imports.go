@@ -1,7 +1,7 @@
 // Package imports loads the files that Chinese land administration
 // exchanges into a layer of the catalog: GeoJSON (also the bare JSON array
 // of DataV/高德 portals), Shapefile (GBK or UTF-8, with or without .prj and
-// .cpg), GeoPackage, 界址点坐标 TXT (勘测定界/建设用地报批 exchange files) and
+// .cpg, upper- or lower-case extensions, loose or in a .zip), GeoPackage, 界址点坐标 TXT (勘测定界/建设用地报批 exchange files) and
 // CSV with a WKT column or x/y columns.
 //
 // Division of work (DESIGN.md): Go parses the formats, decodes text,
@@ -75,14 +75,19 @@ type Options struct {
 	// Map entries "SOURCE=FIELD" (or "A,B=FIELD": the first non-empty of A,
 	// B) map source attributes to layer fields, in addition to the
 	// automatic match on field name, standard code (DLBM…) and Chinese
-	// title.
+	// title. SOURCE "id" is the feature's own id (the GeoJSON Feature "id"
+	// member, where DataV and ECharts files keep their 区划代码; the
+	// GeoPackage fid; the 界址点 地块编号) unless the feature has a
+	// property called id; "@id" is always the feature's own id.
 	Map []string
 	// Set entries "FIELD=VALUE" give a default used where a feature has no
 	// value for FIELD.
 	Set []string
 	// DryRun does everything, including the insert, and then rolls back.
 	DryRun bool
-	// SourceLayer names the layer to read in a GeoPackage with several.
+	// SourceLayer names the layer to read in a GeoPackage with several,
+	// or the shapefile to read in a .zip with several (its name, with or
+	// without its folder inside the archive).
 	SourceLayer string
 	// CSVWKT, CSVX and CSVY name the geometry columns of a CSV file when
 	// they are not found by name.
@@ -92,25 +97,38 @@ type Options struct {
 	// Attribution is stored in layer_metadata (e.g. "© OpenStreetMap
 	// contributors").
 	Attribution string
-	// Progress, if set, is called as the import advances (at most every
-	// 1 000 features while reading, and at each phase change).
+	// Progress, if set, is called as the import advances, from the
+	// goroutine of Import: when a file starts and ends being read and every
+	// 1 000 features in between, at each step of the check and load
+	// phases, and once at the end ("done", only when the import — or the
+	// dry run — succeeded).
 	Progress func(Progress)
 	// MaxProblems bounds the problems listed in an error (default 50); the
 	// total is always given.
 	MaxProblems int
 }
 
-// Progress is one progress report.
+// Progress is one progress report. An import reports, in this order:
+// "read" for each file (first with BytesDone 0, last with BytesDone =
+// BytesTotal), "check" for each of its steps, "repair" when --repair
+// changes geometries, "load" for each of its steps, then "done".
 type Progress struct {
-	// Phase is "read" (streaming a file into the staging table), "check",
-	// "repair", "load" or "done".
+	// Phase is "read" (streaming a file into the staging table), "check"
+	// (building and checking the geometries in PostGIS), "repair",
+	// "load" (writing the layer and committing) or "done".
 	Phase string
 	// File is the file being read.
 	File string
 	// BytesDone and BytesTotal are the position in the file being read.
 	BytesDone, BytesTotal int64
+	// Step names the step of a check or load phase (StepBuild…StepCommit);
+	// StepNo counts from 1 to Steps, the number of steps of the phase.
+	Step          string
+	StepNo, Steps int
 	// Features is the number of features read so far (all files).
 	Features int
+	// Loaded is the number of features inserted ("done" only).
+	Loaded int
 }
 
 // Problem is one feature that cannot be loaded, or one repair.

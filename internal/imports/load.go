@@ -113,13 +113,15 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	}
 
 	// Build, check and (with --repair) repair in PostGIS.
-	ld.progress(Progress{Phase: "check", Features: ld.sum.Read})
+	ld.step("check", StepBuild)
 	if err := ld.build(ctx, tx); err != nil {
 		return err
 	}
+	ld.step("check", StepCheck)
 	if err := ld.check(ctx, tx); err != nil {
 		return err
 	}
+	ld.step("check", StepAreas)
 	if err := ld.areaChecks(ctx, tx); err != nil {
 		return err
 	}
@@ -128,8 +130,8 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 		return &Error{Layer: ld.layer.ID, Problems: ld.problems, Total: ld.total, Hint: ld.hint()}
 	}
 
-	ld.progress(Progress{Phase: "load", Features: ld.sum.Read})
 	if ld.opts.Mode == Replace {
+		ld.step("load", StepDelete)
 		tag, err := tx.Exec(ctx, `DELETE FROM `+ld.layer.QualifiedTable())
 		if err != nil {
 			return fmt.Errorf("replace: delete the old features: %w", err)
@@ -144,24 +146,28 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	if fc != "" {
 		fc += ", "
 	}
+	ld.step("load", StepInsert)
 	tag, err := tx.Exec(ctx, `INSERT INTO `+ld.layer.QualifiedTable()+` (`+fc+`geom) SELECT `+fc+`g FROM `+featTable+` ORDER BY idx`)
 	if err != nil {
 		return fmt.Errorf("insert into %s: %w", ld.layer.ID, err)
 	}
 	ld.sum.Loaded = int(tag.RowsAffected())
+	ld.step("load", StepRecord)
 	if err := ld.recordMetadata(ctx, tx); err != nil {
 		return err
 	}
 	if ld.opts.DryRun {
-		ld.progress(Progress{Phase: "done", Features: ld.sum.Read})
+		ld.step("load", StepRollBack)
+		ld.done()
 		return nil // rolled back by the deferred Rollback
 	}
+	ld.step("load", StepCommit)
 	if err := tx.Commit(ctx); err != nil {
 		ld.sum.Loaded = 0
 		return err
 	}
 	committed = true
-	ld.progress(Progress{Phase: "done", Features: ld.sum.Read})
+	ld.done()
 	return nil
 }
 
@@ -194,6 +200,7 @@ func (ld *loader) stageFile(ctx context.Context, tx pgx.Tx, no int, path string,
 	}
 	defer src.Close()
 	info := src.Info()
+	ld.progress(Progress{Phase: "read", File: info.Path, BytesTotal: src.Size(), Features: ld.sum.Read})
 	// The CRS must be known before GCJ-02 conversion; GeoJSON may declare
 	// it late, which is checked again after reading.
 	if ld.opts.FromGCJ02 && ld.overrideEPSG != 0 {
@@ -211,7 +218,7 @@ func (ld *loader) stageFile(ctx context.Context, tx pgx.Tx, no int, path string,
 	if cs.err != nil {
 		return cs.err
 	}
-	ld.progress(Progress{Phase: "read", File: path, BytesDone: src.Size(), BytesTotal: src.Size(), Features: ld.sum.Read})
+	ld.progress(Progress{Phase: "read", File: info.Path, BytesDone: src.Size(), BytesTotal: src.Size(), Features: ld.sum.Read})
 
 	// Decide the file's CRS.
 	epsg, from := info.EPSG, info.CRSFrom

@@ -29,7 +29,18 @@ type mapper struct {
 	used     map[int]string   // field index → source name (for the summary)
 	ignored  map[string]bool
 	jzd      map[string]int // 界址点 parcel-line role → field index
+	// idNames are the --map sources that name the feature's own id
+	// (Feature.ID: the GeoJSON Feature "id" member, GeoPackage fid, 界址点
+	// 地块编号): "@id" always, "id" where the feature has no property of
+	// that name.
+	idNames []string
 }
+
+// Source names of the feature's own identifier in --map.
+const (
+	idSource       = "id"
+	idSourceAlways = "@id"
+)
 
 func newMapper(l *layers.Layer, maps, sets []string) (*mapper, error) {
 	m := &mapper{layer: l, explicit: map[string]int{}, sources: map[int][]string{}, mapped: map[int]bool{},
@@ -48,6 +59,9 @@ func newMapper(l *layers.Layer, maps, sets []string) (*mapper, error) {
 			name = strings.TrimSpace(name)
 			m.explicit[strings.ToLower(name)] = fi
 			m.sources[fi] = append(m.sources[fi], name)
+			if ln := strings.ToLower(name); ln == idSource || ln == idSourceAlways {
+				m.idNames = append(m.idNames, ln)
+			}
 		}
 	}
 	for _, s := range sets {
@@ -136,7 +150,7 @@ func (m *mapper) featureValues(f *Feature, jzdFile bool) ([]any, []string) {
 	}
 	var problems []string
 	failed := map[int]bool{}
-	for src, raw := range f.Props {
+	for src, raw := range m.props(f) {
 		fi := m.target(src, jzdFile)
 		if fi < 0 || raw == nil {
 			continue
@@ -179,6 +193,42 @@ func (m *mapper) featureValues(f *Feature, jzdFile bool) ([]any, []string) {
 	}
 	sort.Strings(problems)
 	return vals, problems
+}
+
+// props returns the feature's properties, with its own id added under the
+// --map names that ask for it: "@id" always, "id" only where no property
+// is called id (in any case), so that a file's own "id" attribute keeps
+// its meaning.
+func (m *mapper) props(f *Feature) map[string]any {
+	if f.ID == "" || len(m.idNames) == 0 {
+		return f.Props
+	}
+	var out map[string]any
+	for _, name := range m.idNames {
+		if name == idSource {
+			clash := false
+			for k := range f.Props {
+				if strings.EqualFold(k, idSource) {
+					clash = true
+					break
+				}
+			}
+			if clash {
+				continue
+			}
+		}
+		if out == nil {
+			out = make(map[string]any, len(f.Props)+2)
+			for k, v := range f.Props {
+				out[k] = v
+			}
+		}
+		out[name] = f.ID
+	}
+	if out == nil {
+		return f.Props
+	}
+	return out
 }
 
 // convertValue converts a source value to the Go value stored in a field

@@ -59,7 +59,8 @@ type Feature struct {
 type FileInfo struct {
 	Path   string `json:"path"`
 	Format string `json:"format"`
-	// Layer is the layer name inside a GeoPackage.
+	// Layer is the layer name inside a GeoPackage, or the shapefile
+	// (folder/name) inside a .zip.
 	Layer string `json:"layer,omitempty"`
 	// Encoding is the text encoding used to read attribute text and
 	// EncodingFrom says where it came from (".cpg", "DBF language driver
@@ -98,19 +99,19 @@ type source interface {
 // readerOptions are the options that readers need.
 type readerOptions struct {
 	encoding    string // normalised --encoding, "" when not given
-	sourceLayer string // GeoPackage layer
+	sourceLayer string // GeoPackage layer, shapefile in a .zip
 	csvWKT      string
 	csvX, csvY  string
 }
 
-// openSource picks the reader by file extension (and content for .json
-// and .txt).
+// openSource picks the reader by file extension, in any case (.SHP as
+// .shp), and content for .json and .txt.
 func openSource(path string, ro readerOptions) (source, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	switch ext {
 	case ".geojson", ".json":
 		return openGeoJSON(path)
-	case ".shp", ".dbf":
+	case ".shp", ".dbf", ".zip":
 		return openShapefile(path, ro)
 	case ".gpkg":
 		return openGeoPackage(path, ro)
@@ -119,7 +120,7 @@ func openSource(path string, ro readerOptions) (source, error) {
 	case ".csv", ".tsv":
 		return openCSV(path, ro)
 	}
-	return nil, fmt.Errorf("%s: unknown file type %q: villageplan imports GeoJSON (.geojson/.json), Shapefile (.shp), GeoPackage (.gpkg), 界址点坐标 txt (.txt) and CSV (.csv)", path, ext)
+	return nil, fmt.Errorf("%s: unknown file type %q: villageplan imports GeoJSON (.geojson/.json), Shapefile (.shp, or zipped: .zip), GeoPackage (.gpkg), 界址点坐标 txt (.txt) and CSV (.csv)", path, ext)
 }
 
 // countingReader counts bytes for progress reporting.

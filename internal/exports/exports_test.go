@@ -106,7 +106,7 @@ func ogrinfo(t *testing.T, args ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("ogrinfo")
 	if err != nil {
-		t.Skip("ogrinfo (GDAL) not installed")
+		t.Fatal("ogrinfo (GDAL) not installed: apt-get install gdal-bin (make test installs it)")
 	}
 	out, err := exec.Command(bin, append([]string{"-ro"}, args...)...).CombinedOutput()
 	if err != nil {

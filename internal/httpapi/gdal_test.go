@@ -18,7 +18,7 @@ import (
 func ogr(t *testing.T, tool string, args ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath(tool); err != nil {
-		t.Skipf("%s not installed (apt-get install gdal-bin)", tool)
+		t.Fatalf("%s not installed: apt-get install gdal-bin (make test installs it)", tool)
 	}
 	cmd := exec.Command(tool, args...)
 	cmd.Env = append(cmd.Environ(), "GDAL_HTTP_TIMEOUT=30", "CPL_DEBUG=OFF")

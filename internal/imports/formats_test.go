@@ -144,7 +144,7 @@ func TestGaussKrugerInputs(t *testing.T) {
 func TestGeoPackageByGDAL(t *testing.T) {
 	bin, err := exec.LookPath("ogr2ogr")
 	if err != nil {
-		t.Skip("ogr2ogr (GDAL) not installed")
+		t.Fatal("ogr2ogr (GDAL) not installed: apt-get install gdal-bin (make test installs it)")
 	}
 	ctx := context.Background()
 	pool := testpg.New(t)

@@ -158,11 +158,24 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 	err = e.query(ctx, []string{"ST_AsBinary(" + g + ", 'NDR')", "ST_XMin(" + g + ")", "ST_XMax(" + g + ")", "ST_YMin(" + g + ")", "ST_YMax(" + g + ")"},
 		func(id int64, extra, vals []any) error {
 			wkb, _ := extra[0].([]byte)
-			env := [4]float64{extra[1].(float64), extra[2].(float64), extra[3].(float64), extra[4].(float64)}
-			minx, maxx = math.Min(minx, env[0]), math.Max(maxx, env[1])
-			miny, maxy = math.Min(miny, env[2]), math.Max(maxy, env[3])
+			var env [4]float64
+			hasEnv := wkb != nil
+			for i := range env {
+				v, ok := extra[1+i].(float64)
+				hasEnv = hasEnv && ok
+				env[i] = v
+			}
 			args[0] = id
-			args[1] = gpkgBlob(int32(srid), env, l.Geometry != layers.Point, wkb)
+			if hasEnv {
+				minx, maxx = math.Min(minx, env[0]), math.Max(maxx, env[1])
+				miny, maxy = math.Min(miny, env[2]), math.Max(maxy, env[3])
+				args[1] = gpkgBlob(int32(srid), env, l.Geometry != layers.Point, wkb)
+			} else {
+				// A NULL or EMPTY geometry (stored by SQL before the
+				// database refused them) is written as NULL, with no
+				// spatial-index entry, instead of failing the download.
+				args[1] = nil
+			}
 			for i, v := range vals {
 				switch t := v.(type) {
 				case time.Time:
@@ -179,6 +192,9 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 			}
 			if _, err := ins.ExecContext(ctx, args...); err != nil {
 				return err
+			}
+			if !hasEnv {
+				return nil
 			}
 			_, err := insIdx.ExecContext(ctx, id, env[0], env[1], env[2], env[3])
 			return err

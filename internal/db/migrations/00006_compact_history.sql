@@ -80,6 +80,7 @@ DECLARE
     v_count bigint;
     v_ids int8multirange;
     v_ref bigint;
+    v_statements integer;
     v_new text;
     v_old text;
     v_attrs text;
@@ -109,15 +110,19 @@ BEGIN
                 deleted = b.deleted + EXCLUDED.deleted,
                 statements = b.statements + 1,
                 last_at = clock_timestamp()
-            RETURNING id INTO v_ref;
+            RETURNING id, statements INTO v_ref, v_statements;
             IF TG_OP <> 'INSERT' THEN
                 SELECT 'jsonb_build_object(' || string_agg(format('%L, o.%I', attname, attname), ', ' ORDER BY attnum) || ')'
                   INTO v_attrs
                   FROM pg_attribute
                  WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
                    AND attname NOT IN ('id', 'geom');
+                -- The first statement of the batch on this layer cannot
+                -- meet a recorded feature: a plain INSERT, cheaper than
+                -- ON CONFLICT; later ones keep the first (pre-batch) state.
                 EXECUTE format('INSERT INTO villageplan.edit_batch_prior (batch_ref, feature_id, attrs, geom)
-                    SELECT $1, o.id, %s, o.geom FROM old_rows o ON CONFLICT DO NOTHING', coalesce(v_attrs, '''{}''::jsonb'))
+                    SELECT $1, o.id, %s, o.geom FROM old_rows o %s', coalesce(v_attrs, '''{}''::jsonb'),
+                    CASE WHEN v_statements > 1 THEN 'ON CONFLICT DO NOTHING' ELSE '' END)
                     USING v_ref;
             END IF;
         END IF;

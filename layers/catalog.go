@@ -16,7 +16,9 @@
 //   - column "geom_3857" is a stored generated Web-Mercator (EPSG:3857) copy
 //     with its own GiST index, so that tile queries never reproject;
 //   - every INSERT, UPDATE and DELETE is written to edit_history by a
-//     statement trigger, and bumps the layer's row in layer_version.
+//     statement trigger (to edit_batch, compactly, when the session sets
+//     villageplan.history = 'batch' and a batch id), and bumps the layer's
+//     row in layer_version.
 package layers
 
 import (

@@ -154,7 +154,7 @@ func TestServeEmbeddedLifecycle(t *testing.T) {
 	if got := psql(t, bin, data, "SELECT count(*) FROM villageplan.layer_metadata WHERE is_sample AND source LIKE '示例数据%'"); got != strconv.Itoa(len(counts)) {
 		t.Errorf("layers labelled as sample data: %s, want %d", got, len(counts))
 	}
-	history := psql(t, bin, data, "SELECT count(*) FROM villageplan.edit_history")
+	history := psql(t, bin, data, "SELECT count(*) FROM villageplan.edit_history_all")
 
 	s.stop(t)
 	st, _ := exec.Command(bin, "db", "status", "--data", data).CombinedOutput()
@@ -174,7 +174,7 @@ func TestServeEmbeddedLifecycle(t *testing.T) {
 			t.Errorf("layer %s: %s features after restart, want %d (data reused, not reloaded)", id, got, n)
 		}
 	}
-	if got := psql(t, bin, data, "SELECT count(*) FROM villageplan.edit_history"); got != history {
+	if got := psql(t, bin, data, "SELECT count(*) FROM villageplan.edit_history_all"); got != history {
 		t.Errorf("edit history grew on restart: %s → %s", history, got)
 	}
 	s2.stop(t)

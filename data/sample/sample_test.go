@@ -589,12 +589,28 @@ func checkTownship(t *testing.T, seed int64) {
 		between(t, "coverage area − township rectangle m²", scalar[float64](t, pool, `SELECT max(ST_Area(ST_Transform(geom, 4551)))
 			FROM villageplan.layer_coverage`)-8000*6000, -1, 1)
 		var n, batches int64
-		if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT batch_id) FROM villageplan.edit_history
+		if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT batch_id) FROM villageplan.edit_history_all
 			WHERE actor = $1 AND action = 'insert'`, Actor).Scan(&n, &batches); err != nil {
 			t.Fatal(err)
 		}
 		if n != total || batches != 1 {
-			t.Errorf("edit_history: %d inserts in %d batches, want %d in 1", n, batches, total)
+			t.Errorf("edit_history_all: %d inserts in %d batches, want %d in 1", n, batches, total)
+		}
+		// The load is recorded compactly: one edit_batch row per layer with
+		// data, holding exactly the layer's ids, and no per-row history.
+		zero(t, pool, "per-row history of the sample load", `SELECT count(*) FROM villageplan.edit_history`)
+		var layersWithData int64
+		for _, l := range cat.Layers() {
+			if counts[l.ID] > 0 {
+				layersWithData++
+			}
+			zero(t, pool, l.ID+" ids not matching its edit_batch record", `SELECT count(*) FROM (
+				SELECT id FROM `+l.QualifiedTable()+`
+				EXCEPT SELECT generate_series(lower(r), upper(r) - 1) FROM villageplan.edit_batch b, unnest(b.inserted_ids) r
+				WHERE b.layer = $1 AND b.actor = $2 AND b.inserted = $3) x`, l.ID, Actor, counts[l.ID])
+		}
+		if got := scalar[int64](t, pool, `SELECT count(*) FROM villageplan.edit_batch WHERE actor = $1`, Actor); got != layersWithData {
+			t.Errorf("edit_batch: %d rows for the sample load, want one per layer with data (%d)", got, layersWithData)
 		}
 	})
 
@@ -640,8 +656,12 @@ func TestCounty(t *testing.T) {
 	}
 	pool, counts, took := loadFresh(t, Options{Seed: 1, Scale: ScaleCounty})
 	size := scalar[int64](t, pool, `SELECT pg_database_size(current_database())`)
-	history := scalar[int64](t, pool, `SELECT pg_total_relation_size('villageplan.edit_history')`)
-	t.Logf("county load: %v, database %d MB (edit_history %d MB), counts %v", took.Round(time.Second), size>>20, history>>20, counts)
+	history := scalar[int64](t, pool, `SELECT pg_total_relation_size('villageplan.edit_history') + pg_total_relation_size('villageplan.edit_batch')
+		+ pg_total_relation_size('villageplan.edit_batch_prior')`)
+	t.Logf("county load: %v, database %d MB (edit history %d MB), counts %v", took.Round(time.Second), size>>20, history>>20, counts)
+	if history*100 > size*15 {
+		t.Errorf("edit history %d MB is more than 15 %% of the database (%d MB)", history>>20, size>>20)
+	}
 	if counts["villages"] < 150 || counts["homesteads"] < 200000 || counts["land_use"] < 500000 {
 		t.Errorf("county counts %v: want ≥ 150 villages, ≥ 200 000 homesteads, ≥ 500 000 land-use polygons", counts)
 	}

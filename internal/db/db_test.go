@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -233,5 +234,137 @@ func TestEditHistory(t *testing.T) {
 	_, err = pool.Exec(ctx, `TRUNCATE `+l.QualifiedTable())
 	if err == nil || !strings.Contains(err.Error(), "not allowed") {
 		t.Errorf("TRUNCATE: err = %v, want refusal", err)
+	}
+}
+
+// TestCompactHistory: with villageplan.history = 'batch' and a batch id,
+// the statements of a transaction are recorded as one edit_batch row per
+// layer (ids as ranges, counts summed, prior state = the state before the
+// batch first touched the feature), layer_version still moves per
+// statement, and without a batch id the edits fall back to full rows.
+func TestCompactHistory(t *testing.T) {
+	ctx := context.Background()
+	pool := testpg.New(t)
+	l := layers.PowerLines
+	var ids []int64
+	rows, err := pool.Query(ctx, `INSERT INTO `+l.QualifiedTable()+` (name, voltage_kv, laying, geom)
+		SELECT '线' || i, 10, '架空', ST_GeomFromText(format('MULTILINESTRING((125.7 43.%s, 125.71 43.61))', i), 4490)
+		FROM generate_series(1, 3) i ORDER BY i RETURNING id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("insert: %v %v", ids, err)
+	}
+	var v0 int64
+	if err := pool.QueryRow(ctx, `SELECT version FROM villageplan.layer_version WHERE layer = $1`, l.ID).Scan(&v0); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('villageplan.actor', 'loader', true), set_config('villageplan.batch_id', 'b-2', true),
+		set_config('villageplan.history', 'batch', true)`); err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	for _, st := range []struct {
+		sql string
+		arg []any
+	}{
+		{`UPDATE ` + l.QualifiedTable() + ` SET voltage_kv = 35`, nil},
+		{`UPDATE ` + l.QualifiedTable() + ` SET voltage_kv = 66 WHERE id = $1`, []any{ids[0]}},
+		{`DELETE FROM ` + l.QualifiedTable() + ` WHERE id = $1`, []any{ids[2]}},
+		{`INSERT INTO ` + l.QualifiedTable() + ` (name, voltage_kv, laying, geom) SELECT name || '新', 220, laying, geom FROM ` +
+			l.QualifiedTable() + ` WHERE id = $1`, []any{ids[0]}},
+	} {
+		if _, err := tx.Exec(ctx, st.sql, st.arg...); err != nil {
+			t.Fatalf("%s: %v", st.sql, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var actor, updatedIDs, deletedIDs string
+	var inserted, updated, deleted, statements, perRow int64
+	if err := pool.QueryRow(ctx, `SELECT actor, updated_ids::text, deleted_ids::text, inserted, updated, deleted, statements,
+			(SELECT count(*) FROM villageplan.edit_history WHERE batch_id = 'b-2')
+		FROM villageplan.edit_batch WHERE batch_id = 'b-2' AND layer = $1`, l.ID).Scan(&actor, &updatedIDs, &deletedIDs,
+		&inserted, &updated, &deleted, &statements, &perRow); err != nil {
+		t.Fatal(err)
+	}
+	wantUpdated := fmt.Sprintf("{[%d,%d)}", ids[0], ids[2]+1)
+	wantDeleted := fmt.Sprintf("{[%d,%d)}", ids[2], ids[2]+1)
+	if actor != "loader" || updatedIDs != wantUpdated || deletedIDs != wantDeleted || inserted != 1 || updated != 4 || deleted != 1 ||
+		statements != 4 || perRow != 0 {
+		t.Errorf("edit_batch = %s %s %s ins %d upd %d del %d stmts %d, per-row %d; want loader %s %s 1 4 1 4 0",
+			actor, updatedIDs, deletedIDs, inserted, updated, deleted, statements, perRow, wantUpdated, wantDeleted)
+	}
+	// Prior state: the state before the batch (10 kV), not 35 kV after its
+	// first statement; geometry exact.
+	prior, err := pool.Query(ctx, `SELECT p.feature_id, p.attrs ->> 'voltage_kv', p.attrs ->> 'name',
+			ST_Equals(p.geom, ST_GeomFromText(format('MULTILINESTRING((125.7 43.%s, 125.71 43.61))', substr(p.attrs ->> 'name', 2)), 4490))
+		FROM villageplan.edit_batch_prior p JOIN villageplan.edit_batch b ON b.id = p.batch_ref
+		WHERE b.batch_id = 'b-2' ORDER BY p.feature_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pr struct {
+		id       int64
+		kv, name string
+		sameGeom bool
+	}
+	prs, err := pgx.CollectRows(prior, func(r pgx.CollectableRow) (pr, error) {
+		var x pr
+		return x, r.Scan(&x.id, &x.kv, &x.name, &x.sameGeom)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prs) != 3 {
+		t.Fatalf("prior states %+v, want 3", prs)
+	}
+	for i, p := range prs {
+		if p.id != ids[i] || p.kv != "10" || p.name != fmt.Sprintf("线%d", i+1) || !p.sameGeom {
+			t.Errorf("prior state %d = %+v, want id %d, 10 kV, 线%d, same geometry", i, p, ids[i], i+1)
+		}
+	}
+	// Expanded for auditors: one row per feature and action.
+	var viewRows int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM villageplan.edit_history_all WHERE batch_id = 'b-2' AND recorded = 'batch'
+		AND (action = 'insert' AND before IS NULL OR action <> 'insert' AND (before ->> 'voltage_kv') = '10')`).Scan(&viewRows); err != nil {
+		t.Fatal(err)
+	}
+	if viewRows != 5 {
+		t.Errorf("edit_history_all: %d rows for batch b-2, want 5 (3 updates, 1 delete, 1 insert)", viewRows)
+	}
+	var v1 int64
+	if err := pool.QueryRow(ctx, `SELECT version FROM villageplan.layer_version WHERE layer = $1`, l.ID).Scan(&v1); err != nil {
+		t.Fatal(err)
+	}
+	if v1 != v0+4 {
+		t.Errorf("layer version %d → %d, want +4 (one per statement)", v0, v1)
+	}
+
+	// 'batch' without a batch id: full rows, nothing lost.
+	tx, err = pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('villageplan.history', 'batch', true)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE `+l.QualifiedTable()+` SET voltage_kv = 110 WHERE id = $1`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var before, after string
+	if err := pool.QueryRow(ctx, `SELECT before ->> 'voltage_kv', after ->> 'voltage_kv' FROM villageplan.edit_history
+		WHERE layer = $1 AND feature_id = $2 AND action = 'update'`, l.ID, ids[1]).Scan(&before, &after); err != nil || before != "35" || after != "110" {
+		t.Errorf("update without batch id: before %q after %q (%v), want a full row 35 → 110", before, after, err)
 	}
 }

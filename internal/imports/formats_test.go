@@ -90,7 +90,8 @@ func TestRejections(t *testing.T) {
 		t.Errorf("%d features after failed imports", n)
 	}
 	var hist int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM villageplan.edit_history`).Scan(&hist); err != nil || hist != 0 {
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM villageplan.edit_history) + (SELECT count(*) FROM villageplan.edit_batch)
+		+ (SELECT count(*) FROM villageplan.edit_batch_prior)`).Scan(&hist); err != nil || hist != 0 {
 		t.Errorf("edit history after failed imports: %d %v", hist, err)
 	}
 }

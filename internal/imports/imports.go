@@ -16,8 +16,10 @@
 // temporary staging table, built and checked there, and only then inserted
 // into the layer table with INSERT … SELECT (after DELETE in replace mode).
 // A failed, cancelled or dry-run import leaves the layer exactly as before.
-// The layer's statement triggers write every inserted and deleted row to
-// villageplan.edit_history with the import's batch id, and
+// The layer's statement triggers record the import as one compact
+// villageplan.edit_batch row (actor, batch id, the inserted and deleted
+// feature ids; the prior state of each deleted feature in
+// villageplan.edit_batch_prior), and
 // villageplan.layer_metadata records the files the content came from.
 package imports
 

@@ -64,7 +64,7 @@ func TestOSMDerivedLayers(t *testing.T) {
 				t.Errorf("layer_metadata: source %q is_sample %v", src, sample)
 			}
 			var hist int
-			if err := pool.QueryRow(ctx, `SELECT count(*) FROM villageplan.edit_history WHERE batch_id = $1 AND action = 'insert'`, sum.BatchID).Scan(&hist); err != nil {
+			if err := pool.QueryRow(ctx, `SELECT count(*) FROM villageplan.edit_history_all WHERE batch_id = $1 AND action = 'insert'`, sum.BatchID).Scan(&hist); err != nil {
 				t.Fatal(err)
 			}
 			if hist != c.want {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"villageplan/internal/coverage"
 	"villageplan/internal/imports"
 	"villageplan/layers"
 )
@@ -23,9 +24,10 @@ import (
 func newImportCommand(g *globalFlags) *cobra.Command {
 	var (
 		opts    imports.Options
-		layerID string
-		mode    string
-		asJSON  bool
+		layerID  string
+		mode     string
+		asJSON   bool
+		coverArg string
 	)
 	cmd := &cobra.Command{
 		Use:   "import --layer ID FILE…",
@@ -52,7 +54,19 @@ Attributes map to layer fields by field name, standard code (DLBM, ZDDM…),
 Chinese title (地类编码), or --map SOURCE=FIELD (SOURCE may be "a,b": the first
 non-empty); --set FIELD=VALUE gives a default where a feature has no value.
 
+Coverage (where the layer's data is complete; siting rules answer REVIEW
+"无数据" outside it, never PASS) is recorded in the same transaction:
+--coverage township (the union of the villages layer), villages:CODE,…
+(those villages), FILE (a polygon file in any format and CRS read here),
+extent (the convex hull of the data), features, or none. Replace mode
+replaces the layer's coverage, append extends it. Without --coverage a
+polygon layer's coverage is the imported features themselves, and a line or
+point layer gets none (replace removes the old one): a site off the data
+gets REVIEW, never PASS. The summary says what was recorded, with its area
+in km² and the villages it spans; villageplan coverage changes it later.
+
 Examples:
+  villageplan import --layer permanent_farmland --mode replace --coverage township YJJBNTBHTB.shp
   villageplan import --layer homesteads --set xzqdm=220112203300 --set status=已登记 宗地.txt
   villageplan import --layer villages --from-gcj02 --map adcode=xzqdm --map name=xzqmc --set czlx=暂不分类 220112.json
   villageplan import --layer land_use --mode replace --crs EPSG:4530 DLTB.shp`,
@@ -63,6 +77,11 @@ Examples:
 				return unknownLayerError(layerID)
 			}
 			opts.Mode = imports.Mode(mode)
+			spec, err := coverage.ParseSpec(coverArg)
+			if err != nil {
+				return err
+			}
+			opts.Coverage = spec
 			if opts.Actor == "" {
 				opts.Actor = "villageplan import (" + currentUser() + ")"
 			}
@@ -119,6 +138,7 @@ Examples:
 	f.StringVar(&opts.Actor, "actor", "", "who is recorded in the edit history (default: villageplan import (OS user))")
 	f.StringVar(&opts.Attribution, "attribution", "", "attribution stored with the layer, e.g. \"© OpenStreetMap contributors\"")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	f.StringVar(&coverArg, "coverage", "", "where the data is complete: township | villages:CODE,… | FILE | extent | features | none (default: the features of a polygon layer, none for lines/points)")
 	_ = cmd.MarkFlagRequired("layer")
 	return cmd
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/geo/crs"
+	"villageplan/internal/coverage"
 	"villageplan/internal/exchange"
 	"villageplan/layers"
 )
@@ -98,6 +99,14 @@ type Options struct {
 	// MaxProblems bounds the problems listed in an error (default 50); the
 	// total is always given.
 	MaxProblems int
+	// Coverage says where the layer's data is complete after the import
+	// (coverage.ParseSpec: township, villages:CODE,…, extent, features,
+	// none or a polygon FILE). It is recorded in the import's transaction:
+	// replace mode replaces the layer's coverage, append extends it
+	// (ST_Union). The zero value is the safe default: the imported
+	// features themselves for a polygon layer, nothing (and, in replace
+	// mode, the old coverage removed) for lines and points.
+	Coverage coverage.Spec
 }
 
 // Progress is one progress report.
@@ -173,6 +182,10 @@ type Summary struct {
 	Ignored  []string      `json:"ignored,omitempty"`
 	Warnings []string      `json:"warnings,omitempty"`
 	Duration time.Duration `json:"duration"`
+	// Coverage is the coverage recorded (or, in a dry run, that would be):
+	// source, area in km², villages spanned; nil when the import failed
+	// before.
+	Coverage *coverage.Recorded `json:"coverage,omitempty"`
 }
 
 // Error is returned when features cannot be loaded; the layer is
@@ -304,6 +317,9 @@ func (s *Summary) Text() string {
 		}
 		fmt.Fprintf(&b, "  area %s: declared %.2f m², measured %.2f m² on EPSG:%d (%+.3f %%) %s\n", a.Label, a.DeclaredM2, a.MeasuredM2, a.EPSG,
 			100*(a.MeasuredM2-a.DeclaredM2)/a.DeclaredM2, flag)
+	}
+	if s.Coverage != nil {
+		fmt.Fprintf(&b, "  %s\n", s.Coverage.Text())
 	}
 	fmt.Fprintf(&b, "read %d, %s %d, repaired %d, rejected %d", s.Read, verb, s.Loaded, s.Repaired, s.Rejected)
 	if s.Mode == Replace {

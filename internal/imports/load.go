@@ -152,6 +152,9 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	if err := ld.recordMetadata(ctx, tx); err != nil {
 		return err
 	}
+	if err := ld.recordCoverage(ctx, tx); err != nil {
+		return err
+	}
 	if ld.opts.DryRun {
 		ld.progress(Progress{Phase: "done", Features: ld.sum.Read})
 		return nil // rolled back by the deferred Rollback

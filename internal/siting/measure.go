@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -30,7 +31,7 @@ type Measurements struct {
 	// Village is nil when the site touches no village of the data
 	// (outside the township's data extent).
 	Village   *VillageHit        `json:"village"`
-	Coverage  map[string]bool    `json:"coverage"`
+	Coverage  map[string]CoverageAt `json:"coverage"`
 	Versions  map[string]int64   `json:"versions"`
 	Farmland  []Hit              `json:"farmland"`
 	LandUse   []Hit              `json:"land_use"`
@@ -41,6 +42,40 @@ type Measurements struct {
 	Roads     []Hit              `json:"roads"`
 	Power     []Hit              `json:"power_lines"`
 	Neighbors map[string]*string `json:"neighbors"`
+}
+
+// CoverageAt is a layer's recorded coverage at the site: OutsideM2 is the
+// site area (m², on the measuring plane) outside it — the layer covers
+// the site when OutsideM2 is within the rule set's overlap tolerance —
+// and where the coverage came from. A layer without coverage has no entry.
+type CoverageAt struct {
+	OutsideM2  float64   `json:"outside_m2"`
+	Kind       string    `json:"kind"`
+	Source     string    `json:"source"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// coverageSQL measures, for every row of villageplan.layer_coverage, the
+// site area outside the coverage on the plane $3: the site minus the
+// stated area (clipped to the site's box first) and, for a coverage that
+// includes the layer's features (with_features), the features at the site.
+func coverageSQL() string {
+	feats := ""
+	for _, l := range layers.Default().Layers() {
+		if l.Geometry != layers.MultiPolygon {
+			continue
+		}
+		feats += `
+			UNION ALL SELECT f.geom FROM ` + l.QualifiedTable() + ` f WHERE c.with_features AND c.layer = ` + layers.QuoteLiteral(l.ID) +
+			` AND f.geom && s.g AND ST_Intersects(f.geom, s.g)`
+	}
+	return `coalesce((SELECT jsonb_object_agg(c.layer, jsonb_build_object(
+		'kind', c.kind, 'source', c.source, 'recorded_at', c.recorded_at,
+		'outside_m2', CASE WHEN c.geom IS NOT NULL AND c.geom && s.g AND ST_Covers(c.geom, s.g) THEN 0
+			ELSE coalesce((SELECT round(ST_Area(ST_Difference(s.p, ST_Transform(ST_Union(x.g), $3::int)))::numeric, 4) FROM (
+				SELECT ST_Intersection(c.geom, ST_Expand(ST_Envelope(s.g), 0.0001)) AS g WHERE c.geom IS NOT NULL AND c.geom && s.g` + feats + `
+			) x WHERE NOT ST_IsEmpty(x.g)), round(ST_Area(s.p)::numeric, 4)) END))
+		FROM villageplan.layer_coverage c, site s), '{}'::jsonb)`
 }
 
 // VillageHit is the village that holds most of the site.
@@ -142,7 +177,7 @@ SELECT jsonb_build_object(
 	'centroid_lat', (SELECT ST_Y(ST_Centroid(g)) FROM site),
 	'village', (SELECT jsonb_build_object('xzqdm', f.xzqdm, 'xzqmc', f.xzqmc) FROM ` + t(layers.Villages) + ` f, site s
 		WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g) ORDER BY ST_Area(ST_Intersection(f.geom, s.g)) DESC LIMIT 1),
-	'coverage', coalesce((SELECT jsonb_object_agg(c.layer, ST_Covers(c.geom, s.g)) FROM villageplan.layer_coverage c, site s), '{}'::jsonb),
+	'coverage', ` + coverageSQL() + `,
 	'versions', coalesce((SELECT jsonb_object_agg(layer, version) FROM villageplan.layer_version), '{}'::jsonb),
 	'inside_boundary_m2', coalesce((SELECT round(ST_Area(ST_Intersection(s.p, ST_Transform(ST_Union(f.geom), $3::int)))::numeric, 4)
 		FROM ` + t(layers.ControlZones) + ` f, site s WHERE f.geom && s.g AND f.gkbjlxmc = ANY($6::text[]) AND ST_Intersects(f.geom, s.g) GROUP BY s.p), 0),

@@ -23,7 +23,7 @@ import (
 
 func newImportCommand(g *globalFlags) *cobra.Command {
 	var (
-		opts    imports.Options
+		opts     imports.Options
 		layerID  string
 		mode     string
 		asJSON   bool

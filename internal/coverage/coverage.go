@@ -56,7 +56,7 @@ type Info struct {
 	AreaNote string   `json:"area_note,omitempty"`
 	// Villages are the villages with at least 0.1 % of their area inside
 	// the coverage, by code.
-	Villages []Village     `json:"villages"`
+	Villages []Village      `json:"villages"`
 	Details  map[string]any `json:"details,omitempty"`
 }
 

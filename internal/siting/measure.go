@@ -30,18 +30,18 @@ type Measurements struct {
 
 	// Village is nil when the site touches no village of the data
 	// (outside the township's data extent).
-	Village   *VillageHit        `json:"village"`
+	Village   *VillageHit           `json:"village"`
 	Coverage  map[string]CoverageAt `json:"coverage"`
-	Versions  map[string]int64   `json:"versions"`
-	Farmland  []Hit              `json:"farmland"`
-	LandUse   []Hit              `json:"land_use"`
-	Zones     []Hit              `json:"zones"`
-	Hazards   []Hit              `json:"hazards"`
-	Homestead []Hit              `json:"homesteads"`
-	Household []Hit              `json:"household_homesteads"`
-	Roads     []Hit              `json:"roads"`
-	Power     []Hit              `json:"power_lines"`
-	Neighbors map[string]*string `json:"neighbors"`
+	Versions  map[string]int64      `json:"versions"`
+	Farmland  []Hit                 `json:"farmland"`
+	LandUse   []Hit                 `json:"land_use"`
+	Zones     []Hit                 `json:"zones"`
+	Hazards   []Hit                 `json:"hazards"`
+	Homestead []Hit                 `json:"homesteads"`
+	Household []Hit                 `json:"household_homesteads"`
+	Roads     []Hit                 `json:"roads"`
+	Power     []Hit                 `json:"power_lines"`
+	Neighbors map[string]*string    `json:"neighbors"`
 }
 
 // CoverageAt is a layer's recorded coverage at the site: OutsideM2 is the

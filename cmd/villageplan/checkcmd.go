@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -77,7 +78,7 @@ status is 0 when every check passes or only needs review/another approval,
 				results = append(results, res)
 			}
 			if format == "json" {
-				enc := json.NewEncoder(os.Stdout)
+				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				enc.SetEscapeHTML(false)
 				if len(results) == 1 {
@@ -87,7 +88,7 @@ status is 0 when every check passes or only needs review/another approval,
 				}
 			} else {
 				for _, res := range results {
-					printText(res)
+					printText(cmd.OutOrStdout(), res)
 				}
 			}
 			if worst == siting.Block {
@@ -107,25 +108,28 @@ status is 0 when every check passes or only needs review/another approval,
 	return cmd
 }
 
-func printText(res *siting.Result) {
+func printText(w io.Writer, res *siting.Result) {
 	label := res.Site.Label
 	if label == "" {
 		label = "选址"
 	}
-	fmt.Printf("%s：%s（%s）\n", label, res.Verdict, res.Site.VillageName)
-	fmt.Printf("  面积 %.2f m²（EPSG:%d）  中心 %.6f, %.6f\n", res.Site.AreaM2, res.Site.MeasureEPSG, res.Site.CentroidLon, res.Site.CentroidLat)
+	fmt.Fprintf(w, "%s：%s（%s）\n", label, res.Verdict, res.Site.VillageName)
+	fmt.Fprintf(w, "  面积 %.2f m²（EPSG:%d）  中心 %.6f, %.6f\n", res.Site.AreaM2, res.Site.MeasureEPSG, res.Site.CentroidLon, res.Site.CentroidLat)
 	for _, r := range res.Rules {
 		m := ""
 		if r.Measured != nil {
 			m = fmt.Sprintf("%.2f %s", *r.Measured, r.Unit)
 		}
-		fmt.Printf("  %-11s %-28s %-14s %s\n", r.Outcome, r.TitleZH, m, r.MessageZH)
+		fmt.Fprintf(w, "  %-11s %-28s %-14s %s\n", r.Outcome, r.TitleZH, m, r.MessageZH)
+	}
+	if res.NoCoverageZH != "" {
+		fmt.Fprintf(w, "  %s\n  %s\n", res.NoCoverageZH, res.NoCoverageEN)
 	}
 	if res.Placeholders {
-		fmt.Println("  注意：使用了待本地确认的暂定数值")
+		fmt.Fprintln(w, "  注意：使用了待本地确认的暂定数值")
 	}
 	if res.ID > 0 {
-		fmt.Printf("  审查编号 %d\n", res.ID)
+		fmt.Fprintf(w, "  审查编号 %d\n", res.ID)
 	}
 }
 

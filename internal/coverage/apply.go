@@ -65,7 +65,7 @@ const (
 // Recorded reports what Apply did, for summaries.
 type Recorded struct {
 	Action Action `json:"action"`
-	// Spec is the spec applied ("(default)" for the default).
+	// Spec is the spec applied ("default" for the default).
 	Spec string `json:"spec"`
 	// Kind is the kind the spec resolved to (the default resolves to
 	// features or none).

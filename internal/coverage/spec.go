@@ -103,7 +103,7 @@ func ParseSpec(s string) (Spec, error) {
 func (s Spec) String() string {
 	switch s.Kind {
 	case Default:
-		return "(default)"
+		return "default"
 	case Villages:
 		return "villages:" + strings.Join(s.Codes, ",")
 	case File:

@@ -162,7 +162,8 @@ func collectSQL(l *layers.Layer) string {
 }
 
 func villagesSpanned(ctx context.Context, q Querier, geomSQL string, layerID string) ([]Village, error) {
-	rows, err := q.Query(ctx, `SELECT v.xzqdm, v.xzqmc, round((100 * ST_Area(ST_Intersection(v.geom, x.g)) / ST_Area(v.geom))::numeric, 1)::float8 AS share
+	rows, err := q.Query(ctx, `SELECT v.xzqdm, v.xzqmc, CASE WHEN ST_Covers(x.g, v.geom) THEN 100
+		       ELSE round((100 * ST_Area(ST_Intersection(v.geom, x.g)) / ST_Area(v.geom))::numeric, 1)::float8 END AS share
 		FROM (`+geomSQL+`) x JOIN `+layers.Villages.QualifiedTable()+` v ON v.geom && x.g AND ST_Intersects(v.geom, x.g)
 		WHERE ST_Area(v.geom) > 0 ORDER BY v.xzqdm, v.id`, layerID)
 	if err != nil {

@@ -112,7 +112,8 @@ type Options struct {
 // Progress is one progress report.
 type Progress struct {
 	// Phase is "read" (streaming a file into the staging table), "check",
-	// "repair", "load" or "done".
+	// "repair", "load", "coverage" (recording the layer's coverage) or
+	// "done".
 	Phase string
 	// File is the file being read.
 	File string
@@ -319,7 +320,12 @@ func (s *Summary) Text() string {
 			100*(a.MeasuredM2-a.DeclaredM2)/a.DeclaredM2, flag)
 	}
 	if s.Coverage != nil {
-		fmt.Fprintf(&b, "  %s\n", s.Coverage.Text())
+		if s.DryRun {
+			b.WriteString("  (dry run, rolled back) ")
+		} else {
+			b.WriteString("  ")
+		}
+		fmt.Fprintf(&b, "%s\n", s.Coverage.Text())
 	}
 	fmt.Fprintf(&b, "read %d, %s %d, repaired %d, rejected %d", s.Read, verb, s.Loaded, s.Repaired, s.Rejected)
 	if s.Mode == Replace {

@@ -110,6 +110,12 @@ func (r *Recorded) Text() string {
 // extent without area.
 func Apply(ctx context.Context, q Querier, l *layers.Layer, spec Spec, replace bool, env Env) (*Recorded, error) {
 	rec := &Recorded{Spec: spec.String(), Kind: spec.Kind}
+	// Unions are estimated above jit_above_cost, and compiling costs more
+	// than running them; JIT stays off for the rest of q's transaction
+	// (coverage is the last step of an import).
+	if _, err := q.Exec(ctx, `SELECT set_config('jit', 'off', true)`); err != nil {
+		return nil, err
+	}
 	polygonal := l.Geometry == layers.MultiPolygon
 	if spec.Kind == Default {
 		if polygonal {

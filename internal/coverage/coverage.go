@@ -20,6 +20,8 @@ type Querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	// Begin starts a transaction (a savepoint inside one).
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 // ErrNone is returned by Get for a layer without coverage.
@@ -87,58 +89,85 @@ func (i *Info) AreaText() string {
 // Get describes layer l's coverage now (area and villages computed from
 // the current data); ErrNone when it has none.
 func Get(ctx context.Context, q Querier, l *layers.Layer) (*Info, error) {
+	info, _, err := load(ctx, q, l, false)
+	return info, err
+}
+
+// load reads layer l's coverage and computes its area and villages in a
+// (sub)transaction with JIT off: the planner's cost estimate of a union
+// query crosses jit_above_cost, and compiling costs more than the query.
+// With geom it also returns the coverage as GeoJSON (CRS84, 8 decimals;
+// collected without union above ExactLimit features).
+func load(ctx context.Context, q Querier, l *layers.Layer, geojson bool) (*Info, []byte, error) {
+	tx, err := q.Begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read only
+	if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true)`); err != nil {
+		return nil, nil, err
+	}
 	var (
 		info    = &Info{Layer: l.ID}
 		details []byte
 		hasGeom bool
 		count   int64
 	)
-	err := q.QueryRow(ctx, `SELECT kind, source, with_features, recorded_at, recorded_by, details, geom IS NOT NULL,
+	err = tx.QueryRow(ctx, `SELECT kind, source, with_features, recorded_at, recorded_by, details, geom IS NOT NULL,
 			CASE WHEN with_features THEN (SELECT count(*) FROM `+l.QualifiedTable()+`) ELSE 0 END
 		FROM villageplan.layer_coverage WHERE layer = $1`, l.ID).
 		Scan(&info.Kind, &info.Source, &info.WithFeatures, &info.RecordedAt, &info.RecordedBy, &details, &hasGeom, &count)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNone
+		return nil, nil, ErrNone
 	}
 	if err != nil {
-		return nil, fmt.Errorf("coverage of %s: %w", l.ID, err)
+		return nil, nil, fmt.Errorf("coverage of %s: %w", l.ID, err)
 	}
 	_ = json.Unmarshal(details, &info.Details)
-	exact := !info.WithFeatures || count <= ExactLimit
-	if !exact {
+	if info.WithFeatures && count > ExactLimit {
 		info.AreaNote = fmt.Sprintf("覆盖范围含本图层 %d 个要素，超过 %d 个不计算并集 / the coverage includes the layer's %d features; their union is not computed above %d",
 			count, ExactLimit, count, ExactLimit)
-	}
-	geomSQL := unionSQL(l)
-	if exact {
-		var area *float64
-		if err := q.QueryRow(ctx, `SELECT round((ST_Area(g::geography) / 1e6)::numeric, 4)::float8 FROM (`+geomSQL+`) x`, l.ID).Scan(&area); err != nil {
-			return nil, fmt.Errorf("coverage of %s: area: %w", l.ID, err)
+		if info.Villages, err = villagesTouched(ctx, tx, l); err != nil {
+			return nil, nil, fmt.Errorf("coverage of %s: villages: %w", l.ID, err)
 		}
-		if area == nil {
-			zero := 0.0
-			area = &zero
+		var gj []byte
+		if geojson {
+			if err := tx.QueryRow(ctx, `SELECT ST_AsGeoJSON(g, 8, 0)::text FROM (`+collectSQL(l)+`) x`, l.ID).Scan(&gj); err != nil {
+				return nil, nil, fmt.Errorf("coverage of %s: %w", l.ID, err)
+			}
 		}
-		info.AreaKM2 = area
-		info.Villages, err = villagesSpanned(ctx, q, geomSQL, l.ID)
-	} else {
-		info.Villages, err = villagesTouched(ctx, q, l)
+		return info, gj, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("coverage of %s: villages: %w", l.ID, err)
+	var geom []byte
+	if err := tx.QueryRow(ctx, `SELECT ST_AsEWKB(g) FROM (`+unionSQL(l, info.WithFeatures, hasGeom)+`) x`, l.ID).Scan(&geom); err != nil {
+		return nil, nil, fmt.Errorf("coverage of %s: %w", l.ID, err)
 	}
-	return info, nil
+	var area float64
+	var gj []byte
+	if err := tx.QueryRow(ctx, `SELECT coalesce(round((ST_Area(g::geography) / 1e6)::numeric, 4)::float8, 0),
+			CASE WHEN $2 THEN ST_AsGeoJSON(g, 8, 0)::text END FROM (SELECT ST_GeomFromEWKB($1) AS g) x`, geom, geojson).Scan(&area, &gj); err != nil {
+		return nil, nil, fmt.Errorf("coverage of %s: area: %w", l.ID, err)
+	}
+	info.AreaKM2 = &area
+	if info.Villages, err = villagesSpanned(ctx, tx, geom); err != nil {
+		return nil, nil, fmt.Errorf("coverage of %s: villages: %w", l.ID, err)
+	}
+	return info, gj, nil
 }
 
 // unionSQL selects the coverage of the layer with id $1 as one geometry g
 // (EPSG:4490, NULL when there is none): the stated area, unioned with the
-// layer's features when with_features.
-func unionSQL(l *layers.Layer) string {
+// layer's features when withFeatures.
+func unionSQL(l *layers.Layer, withFeatures, hasGeom bool) string {
 	feats := clusterUnion(`SELECT geom AS g FROM ` + l.QualifiedTable())
-	return `SELECT CASE WHEN NOT c.with_features THEN c.geom
-	            WHEN c.geom IS NULL THEN ` + feats + `
-	            ELSE ST_Multi(ST_CollectionExtract(ST_Union(c.geom, coalesce(` + feats + `, c.geom)), 3)) END AS g
-	  FROM villageplan.layer_coverage c WHERE c.layer = $1`
+	g := `c.geom`
+	switch {
+	case withFeatures && !hasGeom:
+		g = feats
+	case withFeatures:
+		g = `ST_Multi(ST_CollectionExtract(ST_Union(c.geom, coalesce(` + feats + `, c.geom)), 3))`
+	}
+	return `SELECT ` + g + ` AS g FROM villageplan.layer_coverage c WHERE c.layer = $1`
 }
 
 // clusterUnion is an SQL expression for the union (a MultiPolygon in
@@ -161,11 +190,11 @@ func collectSQL(l *layers.Layer) string {
 	  FROM villageplan.layer_coverage c WHERE c.layer = $1`
 }
 
-func villagesSpanned(ctx context.Context, q Querier, geomSQL string, layerID string) ([]Village, error) {
+func villagesSpanned(ctx context.Context, q Querier, geom []byte) ([]Village, error) {
 	rows, err := q.Query(ctx, `SELECT v.xzqdm, v.xzqmc, CASE WHEN ST_Covers(x.g, v.geom) THEN 100
 		       ELSE round((100 * ST_Area(ST_Intersection(v.geom, x.g)) / ST_Area(v.geom))::numeric, 1)::float8 END AS share
-		FROM (`+geomSQL+`) x JOIN `+layers.Villages.QualifiedTable()+` v ON v.geom && x.g AND ST_Intersects(v.geom, x.g)
-		WHERE ST_Area(v.geom) > 0 ORDER BY v.xzqdm, v.id`, layerID)
+		FROM (SELECT ST_GeomFromEWKB($1) AS g) x JOIN `+layers.Villages.QualifiedTable()+` v ON v.geom && x.g AND ST_Intersects(v.geom, x.g)
+		WHERE ST_Area(v.geom) > 0 ORDER BY v.xzqdm, v.id`, geom)
 	if err != nil {
 		return nil, err
 	}
@@ -213,17 +242,9 @@ func villagesTouched(ctx context.Context, q Querier, l *layers.Layer) ([]Village
 // for a coverage of features in a layer with none) and the properties of
 // Info. ErrNone when the layer has none.
 func GeoJSON(ctx context.Context, q Querier, l *layers.Layer) ([]byte, error) {
-	info, err := Get(ctx, q, l)
+	info, geom, err := load(ctx, q, l, true)
 	if err != nil {
 		return nil, err
-	}
-	geomSQL := unionSQL(l)
-	if info.AreaKM2 == nil {
-		geomSQL = collectSQL(l)
-	}
-	var geom []byte
-	if err := q.QueryRow(ctx, `SELECT ST_AsGeoJSON(g, 8, 0)::text FROM (`+geomSQL+`) x`, l.ID).Scan(&geom); err != nil {
-		return nil, fmt.Errorf("coverage of %s: %w", l.ID, err)
 	}
 	if geom == nil {
 		geom = []byte("null")

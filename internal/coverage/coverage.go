@@ -173,12 +173,14 @@ func unionSQL(l *layers.Layer, withFeatures, hasGeom bool) string {
 // clusterUnion is an SQL expression for the union (a MultiPolygon in
 // EPSG:4490, NULL for no rows) of the polygons g selected by rel: groups
 // of touching polygons (ST_ClusterDBSCAN, distance 0) are unioned apart
-// and collected, which is valid because the groups are disjoint. It is
+// and their polygons collected (ST_Collect of MultiPolygons would make a
+// GeometryCollection), which is valid because the groups are disjoint. It is
 // what makes the union of many disjoint parcels affordable (50 000: 0.7 s
 // instead of 47 s for one ST_Union).
 func clusterUnion(rel string) string {
-	return `(SELECT ST_Multi(ST_Collect(u.g)) FROM (SELECT ST_CollectionExtract(ST_Union(a.g), 3) AS g FROM (
-	            SELECT r.g, ST_ClusterDBSCAN(r.g, 0, 1) OVER () AS cid FROM (` + rel + `) r WHERE r.g IS NOT NULL) a GROUP BY a.cid) u)`
+	return `(SELECT ST_Multi(ST_Collect(u.g)) FROM (SELECT (ST_Dump(ST_Union(a.g))).geom AS g FROM (
+	            SELECT r.g, ST_ClusterDBSCAN(r.g, 0, 1) OVER () AS cid FROM (` + rel + `) r WHERE r.g IS NOT NULL) a GROUP BY a.cid) u
+	          WHERE GeometryType(u.g) = 'POLYGON')`
 }
 
 // collectSQL selects the coverage as one MultiPolygon without unioning

@@ -78,7 +78,7 @@ status is 0 when every check passes or only needs review/another approval,
 				results = append(results, res)
 			}
 			if format == "json" {
-				enc := json.NewEncoder(os.Stdout)
+				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				enc.SetEscapeHTML(false)
 				if len(results) == 1 {
@@ -88,7 +88,7 @@ status is 0 when every check passes or only needs review/another approval,
 				}
 			} else {
 				for _, res := range results {
-					printText(os.Stdout, res)
+					printText(cmd.OutOrStdout(), res)
 				}
 			}
 			if worst == siting.Block {
@@ -126,6 +126,9 @@ func printText(w io.Writer, res *siting.Result) {
 		if r.Placeholder {
 			fmt.Fprintf(w, "  %-11s 暂定限值：%s\n", "", r.PlaceholderNote)
 		}
+	}
+	if res.NoCoverageZH != "" {
+		fmt.Fprintf(w, "  %s\n  %s\n", res.NoCoverageZH, res.NoCoverageEN)
 	}
 	if res.Placeholders {
 		fmt.Fprintln(w, "  注意：使用了待本地确认的暂定数值")

@@ -16,16 +16,18 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"villageplan/internal/coverage"
 	"villageplan/internal/imports"
 	"villageplan/layers"
 )
 
 func newImportCommand(g *globalFlags) *cobra.Command {
 	var (
-		opts    imports.Options
-		layerID string
-		mode    string
-		asJSON  bool
+		opts     imports.Options
+		layerID  string
+		mode     string
+		asJSON   bool
+		coverArg string
 	)
 	cmd := &cobra.Command{
 		Use:   "import --layer ID FILE…",
@@ -56,7 +58,19 @@ non-empty); --set FIELD=VALUE gives a default where a feature has no value.
 SOURCE "id" is the Feature's own id where it has no "id" property (DataV and
 ECharts files keep their 区划代码 there: --map id=xzqdm); "@id" always is.
 
+Coverage (where the layer's data is complete; siting rules answer REVIEW
+"无数据" outside it, never PASS) is recorded in the same transaction:
+--coverage township (the union of the villages layer), villages:CODE,…
+(those villages), FILE (a polygon file in any format and CRS read here),
+extent (the convex hull of the data), features, or none. Replace mode
+replaces the layer's coverage, append extends it. Without --coverage a
+polygon layer's coverage is the imported features themselves, and a line or
+point layer gets none (replace removes the old one): a site off the data
+gets REVIEW, never PASS. The summary says what was recorded, with its area
+in km² and the villages it spans; villageplan coverage changes it later.
+
 Examples:
+  villageplan import --layer permanent_farmland --mode replace --coverage township YJJBNTBHTB.shp
   villageplan import --layer homesteads --set xzqdm=220112203300 --set status=已登记 宗地.txt
   villageplan import --layer villages --from-gcj02 --map adcode=xzqdm --map name=xzqmc --set czlx=暂不分类 220112.json
   villageplan import --layer land_use --mode replace --crs EPSG:4530 DLTB.shp`,
@@ -67,6 +81,11 @@ Examples:
 				return unknownLayerError(layerID)
 			}
 			opts.Mode = imports.Mode(mode)
+			spec, err := coverage.ParseSpec(coverArg)
+			if err != nil {
+				return err
+			}
+			opts.Coverage = spec
 			if opts.Actor == "" {
 				opts.Actor = "villageplan import (" + currentUser() + ")"
 			}
@@ -123,6 +142,7 @@ Examples:
 	f.StringVar(&opts.Actor, "actor", "", "who is recorded in the edit history (default: villageplan import (OS user))")
 	f.StringVar(&opts.Attribution, "attribution", "", "attribution stored with the layer, e.g. \"© OpenStreetMap contributors\"")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	f.StringVar(&coverArg, "coverage", "", "where the data is complete: township | villages:CODE,… | FILE | extent | features | none (default: the features of a polygon layer, none for lines/points)")
 	_ = cmd.MarkFlagRequired("layer")
 	return cmd
 }

@@ -47,7 +47,7 @@ func newRootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostGIS database URL (default $DATABASE_URL); empty runs the embedded default")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.AddCommand(newServeCommand(g), newDBCommand(g), newCheckCommand(g), newImportCommand(g), newExportCommand(g))
+	root.AddCommand(newServeCommand(g), newDBCommand(g), newCheckCommand(g), newImportCommand(g), newExportCommand(g), newCoverageCommand(g))
 	return root
 }
 

@@ -585,7 +585,7 @@ func checkTownship(t *testing.T, seed int64) {
 			}
 		}
 		zero(t, pool, "layers without coverage", `SELECT count(*) FROM unnest($1::text[]) l
-			WHERE NOT EXISTS (SELECT 1 FROM villageplan.layer_coverage c WHERE c.layer = l AND c.source = $2)`, layerIDs(cat), (Options{Seed: seed}).Source())
+			WHERE NOT EXISTS (SELECT 1 FROM villageplan.layer_coverage c WHERE c.layer = l AND c.source = $2 AND c.kind = 'sample' AND c.details ? 'batch_id')`, layerIDs(cat), (Options{Seed: seed}).Source())
 		between(t, "coverage area − township rectangle m²", scalar[float64](t, pool, `SELECT max(ST_Area(ST_Transform(geom, 4551)))
 			FROM villageplan.layer_coverage`)-8000*6000, -1, 1)
 		var n, batches int64

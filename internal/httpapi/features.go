@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"villageplan/geo/crs"
+	"villageplan/internal/coverage"
 	"villageplan/internal/db"
 	"villageplan/internal/exports"
 	"villageplan/internal/features"
@@ -228,7 +229,10 @@ func (fr *featureRoutes) extent(ctx context.Context, l *layers.Layer) (features.
 	return e, nil
 }
 
-func (fr *featureRoutes) collectionDoc(ctx context.Context, base string, l *layers.Layer) (map[string]any, error) {
+// collectionDoc is a collection's document; briefs are the recorded
+// coverages by layer (coverage.Briefs): a layer with one gets a
+// "coverage" member and a link rel "coverage" to its GeoJSON.
+func (fr *featureRoutes) collectionDoc(ctx context.Context, base string, l *layers.Layer, briefs map[string]coverage.Brief) (map[string]any, error) {
 	e, err := fr.extent(ctx, l)
 	if err != nil {
 		return nil, err
@@ -251,6 +255,14 @@ func (fr *featureRoutes) collectionDoc(ctx context.Context, base string, l *laye
 			{Href: href + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: "application/schema+json", Title: "queryables"},
 		},
 	}
+	if b, ok := briefs[l.ID]; ok {
+		cs := newCoverageSummary(base, l, b)
+		doc["coverage"] = cs
+		doc["links"] = append(doc["links"].([]link), link{Href: cs.Href, Rel: relCoverage, Type: "application/geo+json",
+			Title: "覆盖范围（数据完整的区域）/ coverage: where the layer's data is complete"})
+	} else {
+		doc["coverage"] = nil
+	}
 	if !e.Empty {
 		doc["extent"] = map[string]any{"spatial": map[string]any{
 			"bbox": [][]float64{{e.MinLon, e.MinLat, e.MaxLon, e.MaxLat}},
@@ -270,9 +282,14 @@ func (fr *featureRoutes) collections(w http.ResponseWriter, r *http.Request) {
 		renderHTML(w, "collections", &pageData{Title: "图层", Base: base, JSONQuery: jsonQuery(r), Layers: fr.s.catalog.Layers()})
 		return
 	}
+	briefs, err := coverage.Briefs(r.Context(), fr.s.pool)
+	if err != nil {
+		fr.s.serverError(w, r, err)
+		return
+	}
 	var docs []map[string]any
 	for _, l := range fr.s.catalog.Layers() {
-		d, err := fr.collectionDoc(r.Context(), base, l)
+		d, err := fr.collectionDoc(r.Context(), base, l, briefs)
 		if err != nil {
 			fr.s.serverError(w, r, err)
 			return
@@ -295,16 +312,25 @@ func (fr *featureRoutes) collection(w http.ResponseWriter, r *http.Request) {
 	if f == "" {
 		return
 	}
+	briefs, err := coverage.Briefs(r.Context(), fr.s.pool)
+	if err != nil {
+		fr.s.serverError(w, r, err)
+		return
+	}
 	if f == "html" {
 		sample, err := fr.svc.IsSample(r.Context(), l)
 		if err != nil {
 			fr.s.serverError(w, r, err)
 			return
 		}
-		renderHTML(w, "collection", &pageData{Title: l.TitleZH, Base: fr.s.baseURL(r), JSONQuery: jsonQuery(r), Layer: l, Sample: sample})
+		var cs *coverageSummary
+		if b, ok := briefs[l.ID]; ok {
+			cs = newCoverageSummary(fr.s.baseURL(r), l, b)
+		}
+		renderHTML(w, "collection", &pageData{Title: l.TitleZH, Base: fr.s.baseURL(r), JSONQuery: jsonQuery(r), Layer: l, Sample: sample, Coverage: cs})
 		return
 	}
-	d, err := fr.collectionDoc(r.Context(), fr.s.baseURL(r), l)
+	d, err := fr.collectionDoc(r.Context(), fr.s.baseURL(r), l, briefs)
 	if err != nil {
 		fr.s.serverError(w, r, err)
 		return

@@ -18,6 +18,7 @@ import (
 var templateFiles embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"deref": func(p *float64) float64 { return *p },
 	// svgattr turns ST_AsSVG point output `cx="…" cy="…"` into attributes.
 	"svgattr": func(s string) template.HTMLAttr {
 		var b strings.Builder
@@ -43,6 +44,7 @@ type pageData struct {
 	JSONQuery string
 	Layer     *layers.Layer
 	Sample    bool
+	Coverage  *coverageSummary
 	Classes   []string
 	Layers    []*layers.Layer
 	// items / item pages

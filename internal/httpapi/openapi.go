@@ -47,6 +47,7 @@ func (fr *featureRoutes) openAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		paths[base] = simple(l.TitleZH + " " + l.TitleEN)
 		paths[base+"/queryables"] = simple("queryables of " + l.ID)
+		paths[base+"/coverage"] = simple("coverage of " + l.ID + ": where its data is complete (GeoJSON Feature, CRS84; 404 when none)")
 		paths[base+"/items"] = map[string]any{"get": map[string]any{
 			"summary": "features of " + l.TitleZH + " " + l.TitleEN, "operationId": "getItems_" + l.ID, "parameters": params,
 			"responses": map[string]any{"200": geojson("a page of features"), "400": errResp, "404": errResp, "406": errResp, "500": errResp}}}

@@ -36,6 +36,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/geo/crs"
+	"villageplan/internal/coverage"
 	"villageplan/internal/exchange"
 	"villageplan/layers"
 )
@@ -108,6 +109,14 @@ type Options struct {
 	// MaxProblems bounds the problems listed in an error (default 50); the
 	// total is always given.
 	MaxProblems int
+	// Coverage says where the layer's data is complete after the import
+	// (coverage.ParseSpec: township, villages:CODE,…, extent, features,
+	// none or a polygon FILE). It is recorded in the import's transaction:
+	// replace mode replaces the layer's coverage, append extends it
+	// (ST_Union). The zero value is the safe default: the imported
+	// features themselves for a polygon layer, nothing (and, in replace
+	// mode, the old coverage removed) for lines and points.
+	Coverage coverage.Spec
 }
 
 // Progress is one progress report. An import reports, in this order:
@@ -117,7 +126,8 @@ type Options struct {
 type Progress struct {
 	// Phase is "read" (streaming a file into the staging table), "check"
 	// (building and checking the geometries in PostGIS), "repair",
-	// "load" (writing the layer and committing) or "done".
+	// "load" (writing the layer and committing), "coverage" (recording
+	// the layer's coverage) or "done".
 	Phase string
 	// File is the file being read.
 	File string
@@ -193,6 +203,10 @@ type Summary struct {
 	Ignored  []string      `json:"ignored,omitempty"`
 	Warnings []string      `json:"warnings,omitempty"`
 	Duration time.Duration `json:"duration"`
+	// Coverage is the coverage recorded (or, in a dry run, that would be):
+	// source, area in km², villages spanned; nil when the import failed
+	// before.
+	Coverage *coverage.Recorded `json:"coverage,omitempty"`
 }
 
 // Error is returned when features cannot be loaded; the layer is
@@ -324,6 +338,14 @@ func (s *Summary) Text() string {
 		}
 		fmt.Fprintf(&b, "  area %s: declared %.2f m², measured %.2f m² on EPSG:%d (%+.3f %%) %s\n", a.Label, a.DeclaredM2, a.MeasuredM2, a.EPSG,
 			100*(a.MeasuredM2-a.DeclaredM2)/a.DeclaredM2, flag)
+	}
+	if s.Coverage != nil {
+		if s.DryRun {
+			b.WriteString("  (dry run, rolled back) ")
+		} else {
+			b.WriteString("  ")
+		}
+		fmt.Fprintf(&b, "%s\n", s.Coverage.Text())
 	}
 	fmt.Fprintf(&b, "read %d, %s %d, repaired %d, rejected %d", s.Read, verb, s.Loaded, s.Repaired, s.Rejected)
 	if s.Mode == Replace {

@@ -159,6 +159,10 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	if err := ld.recordMetadata(ctx, tx); err != nil {
 		return err
 	}
+	ld.progress(Progress{Phase: "coverage", Features: ld.sum.Read})
+	if err := ld.recordCoverage(ctx, tx); err != nil {
+		return err
+	}
 	if ld.opts.DryRun {
 		ld.step("load", StepRollBack)
 		ld.done()

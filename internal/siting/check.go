@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,9 +69,35 @@ type Result struct {
 	RuleSetVersion string          `json:"ruleset_version"`
 	// DataVersions is the layer_version of every layer at check time.
 	DataVersions map[string]int64 `json:"data_versions"`
+	// CoverageSources records, for every layer a rule read and trusted
+	// (its coverage holds the site), where that coverage came from.
+	CoverageSources map[string]CoverageSource `json:"coverage_sources"`
+	// NoCoverage lists the layers some rule reads that have no coverage at
+	// the site (their rules answer REVIEW "无数据"), with a message in
+	// Chinese and English; empty when every layer covers the site.
+	NoCoverage   []LayerGap `json:"no_coverage"`
+	NoCoverageZH string     `json:"no_coverage_zh,omitempty"`
+	NoCoverageEN string     `json:"no_coverage_en,omitempty"`
 	// Placeholders is true when any threshold used awaits local
 	// confirmation.
 	Placeholders bool `json:"placeholders"`
+}
+
+// CoverageSource is the recorded coverage of a layer that a check trusted.
+type CoverageSource struct {
+	Kind       string    `json:"kind"`
+	Source     string    `json:"source"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// LayerGap is a layer without coverage at the site: OutsideM2 is the site
+// area (m²) outside its coverage, nil when the layer has no coverage at
+// all.
+type LayerGap struct {
+	Layer     string   `json:"layer"`
+	TitleZH   string   `json:"title_zh"`
+	TitleEN   string   `json:"title_en"`
+	OutsideM2 *float64 `json:"outside_m2,omitempty"`
 }
 
 // Check measures the site and evaluates every rule. It returns an
@@ -120,7 +147,9 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 	if m.AreaM2 > s.rs.MaxSiteAreaM2 {
 		return nil, inputErr("选址面积 %.2f 平方米，超过上限 %.0f 平方米", "the site measures %.2f m², more than the %.0f m² allowed", m.AreaM2, s.rs.MaxSiteAreaM2)
 	}
-	res := &Result{CreatedAt: time.Now().UTC(), Input: in, RuleSetVersion: s.rs.Version, DataVersions: m.Versions, Verdict: Pass, Geometry: m.Geometry}
+	res := &Result{CreatedAt: time.Now().UTC(), Input: in, RuleSetVersion: s.rs.Version, DataVersions: m.Versions, Verdict: Pass, Geometry: m.Geometry,
+		CoverageSources: map[string]CoverageSource{}, NoCoverage: []LayerGap{}}
+	s.coverageFacts(m, res)
 	res.Site = SiteFacts{AreaM2: round2(m.AreaM2), MeasureEPSG: measureSRID, MeasureCRS: planeName(measureSRID),
 		CentroidLon: m.CentroidLon, CentroidLat: m.CentroidLat, Neighbors: map[string]string{},
 		InputEPSG: site.SRID, Format: site.Format, Label: site.Label}
@@ -135,7 +164,7 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 	for _, r := range Rules() {
 		rc := &ruleContext{m: m, cfg: s.rs.Rules[r.ID], rs: s.rs, input: &in}
 		var rr RuleResult
-		if missing := uncovered(r, m); len(missing) > 0 {
+		if missing := uncovered(r, m, s.rs.OverlapToleranceM2); len(missing) > 0 {
 			rr = rc.result(r, Review,
 				"无数据：图层 "+joinNames(missing)+" 在选址处无数据，须人工核查",
 				"no data: layer(s) "+layerIDs(missing)+" have no data at the site; check by hand")
@@ -215,14 +244,57 @@ func planeName(epsg int) string {
 	return fmt.Sprintf("EPSG:%d", epsg)
 }
 
-func uncovered(r *Rule, m *Measurements) []*layers.Layer {
+// covers reports whether layer id's coverage holds the site: the site
+// area outside it is within the overlap tolerance (m²), so a sliver
+// between two villages' polygons does not count as missing data.
+func covers(m *Measurements, id string, toleranceM2 float64) bool {
+	c, ok := m.Coverage[id]
+	return ok && c.OutsideM2 <= toleranceM2
+}
+
+func uncovered(r *Rule, m *Measurements, toleranceM2 float64) []*layers.Layer {
 	var out []*layers.Layer
 	for _, l := range r.DependsOn {
-		if !m.Coverage[l.ID] {
+		if !covers(m, l.ID, toleranceM2) {
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// coverageFacts fills the result's CoverageSources (layers read by some
+// rule and trusted) and NoCoverage (layers read by some rule without
+// coverage at the site), in rule order.
+func (s *Service) coverageFacts(m *Measurements, res *Result) {
+	seen := map[string]bool{}
+	var zh, en []string
+	for _, r := range Rules() {
+		for _, l := range r.DependsOn {
+			if seen[l.ID] {
+				continue
+			}
+			seen[l.ID] = true
+			c, ok := m.Coverage[l.ID]
+			if covers(m, l.ID, s.rs.OverlapToleranceM2) {
+				res.CoverageSources[l.ID] = CoverageSource{Kind: c.Kind, Source: c.Source, RecordedAt: c.RecordedAt}
+				continue
+			}
+			gap := LayerGap{Layer: l.ID, TitleZH: l.TitleZH, TitleEN: l.TitleEN}
+			if ok {
+				gap.OutsideM2 = ptr(c.OutsideM2)
+				zh = append(zh, fmt.Sprintf("%s（选址有 %.2f 平方米在覆盖范围外）", l.TitleZH, round2(c.OutsideM2)))
+				en = append(en, fmt.Sprintf("%s (%s: %.2f m² of the site outside its coverage)", l.ID, l.TitleEN, round2(c.OutsideM2)))
+			} else {
+				zh = append(zh, l.TitleZH+"（未记录覆盖范围）")
+				en = append(en, l.ID+" ("+l.TitleEN+": no coverage recorded)")
+			}
+			res.NoCoverage = append(res.NoCoverage, gap)
+		}
+	}
+	if len(zh) > 0 {
+		res.NoCoverageZH = "以下图层在选址处无数据，相关规则须人工核查：" + strings.Join(zh, "、")
+		res.NoCoverageEN = "these layers have no data at the site, so the rules reading them need a check by hand: " + strings.Join(en, "; ")
+	}
 }
 
 func layerIDs(ls []*layers.Layer) string {

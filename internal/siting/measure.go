@@ -30,7 +30,6 @@ type Measurements struct {
 	// Village is nil when the site touches no village of the data
 	// (outside the township's data extent).
 	Village   *VillageHit        `json:"village"`
-	Coverage  map[string]bool    `json:"coverage"`
 	Versions  map[string]int64   `json:"versions"`
 	Farmland  []Hit              `json:"farmland"`
 	LandUse   []Hit              `json:"land_use"`
@@ -45,6 +44,9 @@ type Measurements struct {
 	// Pipes are the water-supply pipes within the search radius, with the
 	// distance (m) from the site to the stored centreline.
 	Pipes []Hit `json:"water_pipelines"`
+
+	// Coverage is each layer's recorded coverage at the site, by layer id.
+	Coverage map[string]CoverageAt `json:"coverage"`
 }
 
 // VillageHit is the village that holds most of the site.
@@ -146,7 +148,7 @@ SELECT jsonb_build_object(
 	'centroid_lat', (SELECT ST_Y(ST_Centroid(g)) FROM site),
 	'village', (SELECT jsonb_build_object('xzqdm', f.xzqdm, 'xzqmc', f.xzqmc) FROM ` + t(layers.Villages) + ` f, site s
 		WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g) ORDER BY ST_Area(ST_Intersection(f.geom, s.g)) DESC LIMIT 1),
-	'coverage', coalesce((SELECT jsonb_object_agg(c.layer, ST_Covers(c.geom, s.g)) FROM villageplan.layer_coverage c, site s), '{}'::jsonb),
+	'coverage', ` + coverageSQL() + `,
 	'versions', coalesce((SELECT jsonb_object_agg(layer, version) FROM villageplan.layer_version), '{}'::jsonb),
 	'inside_boundary_m2', coalesce((SELECT round(ST_Area(ST_Intersection(s.p, ST_Transform(ST_Union(f.geom), $3::int)))::numeric, 4)
 		FROM ` + t(layers.ControlZones) + ` f, site s WHERE f.geom && s.g AND f.gkbjlxmc = ANY($6::text[]) AND ST_Intersects(f.geom, s.g) GROUP BY s.p), 0),

@@ -43,7 +43,8 @@ func TestChecksOnRealOSMData(t *testing.T) {
 				UNION ALL SELECT geom FROM villageplan.roads) g`,
 		`INSERT INTO villageplan.control_zones (gkbjlxmc, geom) SELECT '村庄集中建设区', geom FROM villageplan.villages`,
 		`INSERT INTO villageplan.layer_coverage (layer, geom, source)
-			SELECT l, v.geom, 'OSM extract' FROM villageplan.villages v, unnest(ARRAY['villages','control_zones','permanent_farmland','homesteads','roads']) l`,
+			SELECT l, v.geom, 'OSM extract' FROM villageplan.villages v, unnest(ARRAY['villages','control_zones','permanent_farmland','homesteads','roads']) l
+			ON CONFLICT (layer) DO UPDATE SET geom = EXCLUDED.geom, with_features = false, source = EXCLUDED.source`, // the polygon imports recorded their features
 	} {
 		if _, err := pool.Exec(ctx, s); err != nil {
 			t.Fatal(err)

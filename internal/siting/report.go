@@ -76,8 +76,18 @@ func (s *Service) Report(ctx context.Context, w io.Writer, res *Result) error {
 	for _, k := range keys {
 		versions = append(versions, fmt.Sprintf("%s v%d", k, res.DataVersions[k]))
 	}
+	covKeys := make([]string, 0, len(res.CoverageSources))
+	for k := range res.CoverageSources {
+		covKeys = append(covKeys, k)
+	}
+	sort.Strings(covKeys)
+	var cov []string
+	for _, k := range covKeys {
+		c := res.CoverageSources[k]
+		cov = append(cov, fmt.Sprintf("%s：%s（%s 记录）", k, c.Source, c.RecordedAt.Format("2006-01-02")))
+	}
 	return reportTmpl.Execute(w, map[string]any{
-		"R": res, "Map": m, "Versions": strings.Join(versions, "，"),
+		"R": res, "Map": m, "Versions": strings.Join(versions, "，"), "Coverage": strings.Join(cov, "；"),
 		"Neighbors": []string{"east", "south", "west", "north"},
 	})
 }

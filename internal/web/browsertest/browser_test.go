@@ -377,6 +377,22 @@ func testMap(t *testing.T, bin string, pool *pgxpool.Pool) {
 	}
 	b.screenshot(t, "map-start.png")
 
+	// The coverage outline of a layer: drawn from
+	// /collections/{id}/coverage, removed by a second click.
+	do(t, b, chromedp.Click(chromedp.CSS(`button[data-coverage="permanent_farmland"]`)))
+	do(t, b, chromedp.WaitVisible(chromedp.CSS(`button[data-coverage="permanent_farmland"].on`)))
+	if n := js[float64](t, b, `new Promise((r) => { const f = () => { const n = vp.map.getSource('vp-coverage-permanent_farmland') && vp.map.querySourceFeatures('vp-coverage-permanent_farmland').length; n ? r(n) : setTimeout(f, 50); }; f(); })`); n == 0 {
+		t.Errorf("the coverage outline has no feature")
+	}
+	if svc.count("/collections/permanent_farmland/coverage") != 1 {
+		t.Errorf("the coverage toggle did not request /collections/permanent_farmland/coverage")
+	}
+	b.screenshot(t, "map-coverage-outline.png")
+	do(t, b, chromedp.Click(chromedp.CSS(`button[data-coverage="permanent_farmland"]`)))
+	if js[bool](t, b, `!!vp.map.getLayer('vp-coverage-permanent_farmland')`) {
+		t.Errorf("a second click left the coverage outline on the map")
+	}
+
 	// Search a village by name and fly there.
 	do(t, b, chromedp.SetValue(chromedp.CSS(`#search input`), "鲁家"), chromedp.Click(chromedp.CSS(`#search button`)))
 	js[bool](t, b, `new Promise((r) => vp.map.once('moveend', () => r(true)))`)

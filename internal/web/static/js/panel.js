@@ -9,6 +9,8 @@ import {
 // layerPanel renders the groups into container and keeps the toggles and
 // the map in step.
 export function layerPanel(container, map, meta, layers, state) {
+  const covOn = new Set(); // layers whose coverage outline is drawn
+  const covNone = new Set(); // layers found to have no coverage
   const render = () => {
     container.replaceChildren(...meta.groups.map((g) => {
       const rows = g.layers.map((l) => {
@@ -17,10 +19,16 @@ export function layerPanel(container, map, meta, layers, state) {
           type: 'checkbox', id: `layer-${l.id}`, checked: state.isOn(l.id), dataset: { layer: l.id },
           onchange: (e) => state.set(l.id, e.target.checked),
         });
+        const cov = el('button', {
+          type: 'button', class: `coverage-toggle${covOn.has(l.id) ? ' on' : ''}${covNone.has(l.id) ? ' none' : ''}`,
+          title: covNone.has(l.id) ? t('noCoverage') : t('coverageOutline'), 'aria-pressed': String(covOn.has(l.id)),
+          dataset: { coverage: l.id },
+          onclick: (e) => { e.preventDefault(); toggleCoverage(l.id); },
+        }, '⬚');
         const head = el('label', { class: 'row', for: `layer-${l.id}` }, box,
           entries.length === 1 ? swatch(entries[0]) : null,
           el('span', { class: 'title' }, pick(l)),
-          el('span', { class: 'zoomhint muted', dataset: { minzoom: l.minzoom } }, t('zoomIn', { z: l.minzoom })));
+          el('span', { class: 'zoomhint muted', dataset: { minzoom: l.minzoom } }, t('zoomIn', { z: l.minzoom })), cov);
         const legend = entries.length > 1
           ? el('details', { class: 'legend-box', open: entries.length <= 6 }, el('summary', null, t('legend')), legendList(entries))
           : null;
@@ -36,6 +44,33 @@ export function layerPanel(container, map, meta, layers, state) {
         el('summary', null, groupBox, el('span', null, pick(g))), rows);
     }));
     zoomHints();
+  };
+  // toggleCoverage draws or removes the outline of a layer's coverage
+  // (GET collections/{id}/coverage: where its data is complete; siting
+  // answers REVIEW 无数据 outside it). A layer without one says so.
+  const toggleCoverage = async (id) => {
+    const lid = `vp-coverage-${id}`;
+    if (covOn.has(id)) {
+      covOn.delete(id);
+      if (map.getLayer(lid)) map.removeLayer(lid);
+      if (map.getSource(lid)) map.removeSource(lid);
+      render();
+      return;
+    }
+    try {
+      const f = await getJSON(`collections/${encodeURIComponent(id)}/coverage`);
+      if (!map.getSource(lid)) map.addSource(lid, { type: 'geojson', data: f });
+      if (!map.getLayer(lid)) {
+        map.addLayer({ id: lid, type: 'line', source: lid, metadata: { 'villageplan:coverage': id },
+          paint: { 'line-color': '#6a3d9a', 'line-width': 2, 'line-dasharray': [3, 2] } });
+      }
+      covOn.add(id);
+      covNone.delete(id);
+    } catch (err) {
+      if (err.status !== 404) throw err;
+      covNone.add(id);
+    }
+    render();
   };
   const zoomHints = () => {
     const z = map.getZoom();

@@ -40,9 +40,10 @@ var ErrNoPostGIS = errors.New("PostGIS ≥ 3 is not installed in this database")
 
 // Open connects a pool to the database at url (a postgres:// URL or a
 // key=value DSN) and pings it within 10 s. Sessions of the pool never use
-// parallel query plans (max_parallel_workers_per_gather = 0): for the small
-// index-backed queries of tiles and checks PostgreSQL's parallel plans were
-// measured to be many times slower.
+// parallel query plans (max_parallel_workers_per_gather = 0) nor JIT
+// compilation (jit = off): for the small index-backed queries of tiles and
+// checks PostgreSQL's parallel plans were measured to be many times slower,
+// and JIT added 100–500 ms to a siting check.
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -55,6 +56,11 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	// JIT compilation costs 100–500 ms per statement once a plan's cost
+	// passes jit_above_cost, which the siting check's one big statement
+	// and the coverage queries do; it never pays back on these short
+	// index-backed queries.
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "villageplan"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

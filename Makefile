@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-tiles clean browser-test maplibre
+.PHONY: all deps test-deps build run test vet bench bench-import bench-tiles clean browser-test maplibre
 
 all: build
 
@@ -44,9 +44,14 @@ test: test-deps build
 clean:
 	rm -rf bin
 
-# Performance figures of the issues on the county-scale sample (needs wrk).
+# Performance figures of the issues on the county-scale sample (needs wrk
+# and ogr2ogr); every figure goes to internal/devtools/bench/results.tsv.
 bench: build
 	internal/devtools/bench.sh
+
+# The 500k-polygon import benchmark of this checkout against BASE (a commit).
+bench-import:
+	internal/devtools/bench-import.sh $(BASE)
 
 # The headless-Chromium tests of the web map and desk page alone
 # (screenshots in internal/web/browsertest/artifacts/).

@@ -48,7 +48,7 @@ func TestImportProgressLines(t *testing.T) {
 	}
 	re := regexp.MustCompile(`(?s)read parcels\.geojson: 1500 features .*` +
 		`check 1/3: building geometries, 1500 features .*check 2/3: checking geometries.*check 3/3: comparing declared areas.*` +
-		`load 1/3: inserting, 1500 features .*load 2/3: recording the source.*load 3/3: committing`)
+		`load 1/4: inserting, 1500 features .*load 2/4: recording the source.*load 3/4: recording the coverage.*load 4/4: committing`)
 	if !re.MatchString(errOut) {
 		t.Errorf("progress lines:\n%s", errOut)
 	}

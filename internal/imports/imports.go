@@ -126,8 +126,8 @@ type Options struct {
 type Progress struct {
 	// Phase is "read" (streaming a file into the staging table), "check"
 	// (building and checking the geometries in PostGIS), "repair",
-	// "load" (writing the layer and committing), "coverage" (recording
-	// the layer's coverage) or "done".
+	// "load" (writing the layer, its source and coverage, and committing)
+	// or "done".
 	Phase string
 	// File is the file being read.
 	File string

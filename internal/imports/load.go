@@ -159,7 +159,7 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	if err := ld.recordMetadata(ctx, tx); err != nil {
 		return err
 	}
-	ld.progress(Progress{Phase: "coverage", Features: ld.sum.Read})
+	ld.step("load", StepCoverage)
 	if err := ld.recordCoverage(ctx, tx); err != nil {
 		return err
 	}

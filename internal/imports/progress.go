@@ -8,6 +8,7 @@ const (
 	StepDelete   = "deleting the old features"
 	StepInsert   = "inserting"
 	StepRecord   = "recording the source"
+	StepCoverage = "recording the coverage"
 	StepCommit   = "committing"
 	StepRollBack = "rolling back (dry run)"
 )
@@ -22,7 +23,7 @@ func (ld *loader) steps(phase string) []string {
 		if ld.opts.Mode == Replace {
 			s = append(s, StepDelete)
 		}
-		s = append(s, StepInsert, StepRecord)
+		s = append(s, StepInsert, StepRecord, StepCoverage)
 		if ld.opts.DryRun {
 			return append(s, StepRollBack)
 		}

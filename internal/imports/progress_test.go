@@ -74,7 +74,7 @@ func TestProgressEvents(t *testing.T) {
 	}
 	want := []string{
 		"check 1/3 " + StepBuild, "check 2/3 " + StepCheck, "check 3/3 " + StepAreas,
-		"load 1/3 " + StepInsert, "load 2/3 " + StepRecord, "load 3/3 " + StepCommit,
+		"load 1/4 " + StepInsert, "load 2/4 " + StepRecord, "load 3/4 " + StepCoverage, "load 4/4 " + StepCommit,
 		"done 0/0 ",
 	}
 	if got := steps(evs); !reflect.DeepEqual(got, want) {
@@ -97,7 +97,7 @@ func TestProgressEvents(t *testing.T) {
 	}
 	want = []string{
 		"check 1/3 " + StepBuild, "check 2/3 " + StepCheck, "check 3/3 " + StepAreas,
-		"load 1/4 " + StepDelete, "load 2/4 " + StepInsert, "load 3/4 " + StepRecord, "load 4/4 " + StepRollBack,
+		"load 1/5 " + StepDelete, "load 2/5 " + StepInsert, "load 3/5 " + StepRecord, "load 4/5 " + StepCoverage, "load 5/5 " + StepRollBack,
 		"done 0/0 ",
 	}
 	if got := steps(evs); !reflect.DeepEqual(got, want) {

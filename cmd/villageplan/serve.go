@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +34,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		baseURL     string
 		proxies     []string
 		limits      = httpapi.DefaultLimits
+		rateArgs    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -51,6 +55,10 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				return err
 			}
 			trusted, err := parseTrustedProxies(proxies)
+			if err != nil {
+				return err
+			}
+			rates, err := parseRateLimits(rateArgs)
 			if err != nil {
 				return err
 			}
@@ -106,7 +114,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 			}
 
 			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
-				TrustedProxies: trusted, Limits: limits})
+				TrustedProxies: trusted, Limits: limits, RateLimits: rates})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -148,6 +156,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().DurationVar(&limits.Download, "limit-download", limits.Download, "deadline of a whole file download (f=gpkg|shp|geojson|csv|kml|jzd)")
 	cmd.Flags().IntVar(&limits.DownloadSlots, "download-slots", limits.DownloadSlots, "downloads at once; more get 503 with Retry-After (each holds a database connection)")
 	cmd.Flags().DurationVar(&limits.WriteStall, "write-stall", limits.WriteStall, "drop a download client that reads nothing for this long")
+	cmd.Flags().StringArrayVar(&rateArgs, "rate-limit", nil, "per-client limit CLASS=RATE[/BURST] for siting, download or write requests, e.g. siting=5/20; siting=0 turns it off (defaults: siting=5/20, download=0.5/12, write=5/20)")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
 }
@@ -166,6 +175,32 @@ func parseTrustedProxies(vals []string) ([]netip.Prefix, error) {
 			return nil, fmt.Errorf("--trusted-proxy %q: not an address or CIDR (e.g. 127.0.0.1 or 10.1.0.0/16)", v)
 		}
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// parseRateLimits reads --rate-limit CLASS=RATE[/BURST] values.
+func parseRateLimits(vals []string) (map[string]httpapi.RateLimit, error) {
+	out := map[string]httpapi.RateLimit{}
+	for _, v := range vals {
+		class, spec, ok := strings.Cut(v, "=")
+		if _, known := httpapi.DefaultRateLimits[class]; !ok || !known {
+			return nil, fmt.Errorf("--rate-limit %q: want CLASS=RATE[/BURST] with CLASS siting, download or write", v)
+		}
+		rateS, burstS, hasBurst := strings.Cut(spec, "/")
+		r, err := strconv.ParseFloat(rateS, 64)
+		if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+			return nil, fmt.Errorf("--rate-limit %q: the rate is requests per second, a number ≥ 0", v)
+		}
+		lim := httpapi.RateLimit{Rate: r, Burst: httpapi.DefaultRateLimits[class].Burst}
+		if hasBurst {
+			b, err := strconv.Atoi(burstS)
+			if err != nil || b < 1 {
+				return nil, fmt.Errorf("--rate-limit %q: the burst is a whole number ≥ 1", v)
+			}
+			lim.Burst = b
+		}
+		out[class] = lim
 	}
 	return out, nil
 }

@@ -24,7 +24,9 @@ mkdir -p "$DATA" && chmod 755 "$DATA"
 
 BUILT=0; [ -e "$DATA/pg" ] || BUILT=1
 start=$(date +%s)
-"$BIN" serve --data "$DATA" --addr "$ADDR" --sample-scale county --log-level warn &
+# Per-client rate limits off: wrk is one client measuring throughput.
+"$BIN" serve --data "$DATA" --addr "$ADDR" --sample-scale county --log-level warn \
+  --rate-limit siting=0 --rate-limit download=0 --rate-limit write=0 &
 SERVE_PID=$!
 until curl -sf "$URL/readyz" >/dev/null; do
   kill -0 $SERVE_PID 2>/dev/null || { echo "bench: serve exited" >&2; exit 1; }

@@ -44,7 +44,8 @@ func bigHomesteads(t *testing.T, n int) *pgxpool.Pool {
 // stalled downloads are dropped after WriteStall, freeing their slots.
 func TestSlowDownloadersDoNotStarveInteractive(t *testing.T) {
 	pool := bigHomesteads(t, 30000)
-	srv := httpapi.New(httpapi.Options{Pool: pool, Limits: httpapi.Limits{DownloadSlots: 2, WriteStall: 700 * time.Millisecond}})
+	srv := httpapi.New(httpapi.Options{Pool: pool, Limits: httpapi.Limits{DownloadSlots: 2, WriteStall: 700 * time.Millisecond},
+		RateLimits: map[string]httpapi.RateLimit{"download": {}}}) // the slots are under test, not the rate
 	defer srv.Close()
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -212,5 +213,47 @@ func TestDatabaseGoneIs503(t *testing.T) {
 	}
 	if r, _ := fetch(t, "GET", ts.URL+cachedTile, map[string]string{"If-None-Match": before.Header.Get("ETag")}); r.StatusCode != 304 {
 		t.Errorf("revalidating the cached tile during the outage: %d, want 304", r.StatusCode)
+	}
+}
+
+// TestRateLimits: a client that sends siting checks faster than its bucket
+// allows gets 429 with Retry-After and a JSON body; reads are not limited,
+// and another client (a different address behind a trusted proxy) keeps
+// its own bucket.
+func TestRateLimits(t *testing.T) {
+	pool := testpg.New(t)
+	srv := httpapi.New(httpapi.Options{Pool: pool, TrustedProxies: loopback,
+		RateLimits: map[string]httpapi.RateLimit{"siting": {Rate: 0.5, Burst: 3}}})
+	defer srv.Close()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	post := func(client string) *http.Response {
+		req, _ := http.NewRequest("POST", ts.URL+"/siting/checks", strings.NewReader(`{"site":{"type":"Polygon","coordinates":[]}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	for i := 0; i < 3; i++ {
+		if r := post("10.0.0.1"); r.StatusCode == 429 {
+			t.Fatalf("request %d within the burst: 429", i+1)
+		}
+	}
+	r := post("10.0.0.1")
+	if r.StatusCode != 429 || r.Header.Get("Retry-After") == "" || r.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("4th request of a burst of 3: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if r := post("10.0.0.2"); r.StatusCode == 429 {
+		t.Errorf("another client is limited by the first one's bucket")
+	}
+	for i := 0; i < 20; i++ {
+		if resp, _ := fetch(t, "GET", ts.URL+"/collections/homesteads/items?limit=1", nil); resp.StatusCode != 200 {
+			t.Fatalf("read %d: %d", i, resp.StatusCode)
+		}
 	}
 }

@@ -46,6 +46,7 @@ type Server struct {
 
 	limits    Limits
 	downloads chan struct{} // download slots (Limits.DownloadSlots)
+	limiters  *limiters
 
 	readyMu     sync.Mutex
 	readyLast   readyResult
@@ -72,6 +73,9 @@ type Options struct {
 	// Limits bound what one request may cost; zero fields take the
 	// defaults of DefaultLimits.
 	Limits Limits
+	// RateLimits override DefaultRateLimits per class ("siting",
+	// "download", "write"); a zero Rate turns a class's limit off.
+	RateLimits map[string]RateLimit
 	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
 	// negative: no cache).
 	TileCacheBytes int64
@@ -128,6 +132,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, pool: opts.Pool, catalog: opts.Catalog, logger: opts.Logger, router: mux.NewRouter()}
 	s.limits = opts.Limits.withDefaults()
 	s.downloads = make(chan struct{}, s.limits.DownloadSlots)
+	s.limiters = newLimiters(opts.RateLimits)
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -146,7 +151,7 @@ func New(opts Options) *Server {
 		s.registry.MustRegister(newPoolCollector(s.pool))
 	}
 
-	s.router.Use(s.observe, s.bound)
+	s.router.Use(s.observe, s.rateLimit, s.bound)
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
 		s.router.Use(varyForwarded)
 	}

@@ -874,8 +874,8 @@ func (p *parser) function(t token, up string) (operand, error) {
 func (p *parser) spatial() (string, error) {
 	p.next()
 	p.next() // (
-	var args [2]string
-	for i := range args {
+	var lits [2][]string // nil: the geometry property
+	for i := range lits {
 		if i == 1 {
 			if _, err := p.expect(tComma, "','", "','"); err != nil {
 				return "", err
@@ -884,22 +884,40 @@ func (p *parser) spatial() (string, error) {
 		g := p.peek()
 		if g.kind == tIdent && (strings.EqualFold(g.text, p.ctx.GeometryName) || strings.EqualFold(g.text, "geom")) {
 			p.next()
-			args[i] = "t.geom"
 			continue
 		}
-		lit, err := p.geometryLiteral()
+		members, err := p.geometryLiteral()
 		if err != nil {
 			return "", err
 		}
-		args[i] = lit
+		lits[i] = append([]string{}, members...)
 	}
 	if _, err := p.expect(tRParen, "结束 S_INTERSECTS 的 ')'", "')' closing S_INTERSECTS"); err != nil {
 		return "", err
 	}
-	if args[1] == "t.geom" {
-		args[0], args[1] = args[1], args[0]
+	if lits[0] == nil {
+		lits[0], lits[1] = lits[1], lits[0]
 	}
-	return "(" + args[0] + " && " + args[1] + " AND ST_Intersects(" + args[0] + ", " + args[1] + "))", nil
+	switch {
+	case lits[1] == nil && lits[0] == nil:
+		// A geometry intersects itself unless it is empty.
+		return "(NOT ST_IsEmpty(t.geom))", nil
+	case len(lits[0]) == 0 || lits[1] != nil && len(lits[1]) == 0:
+		return "FALSE", nil // an EMPTY literal intersects nothing
+	case lits[1] == nil:
+		// One test per member of the literal: a collection's members may
+		// overlap each other, which GEOS refuses (TopologyException).
+		terms := make([]string, len(lits[0]))
+		for i, m := range lits[0] {
+			terms[i] = "(t.geom && " + m + " AND ST_Intersects(t.geom, " + m + "))"
+		}
+		if len(terms) == 1 {
+			return terms[0], nil
+		}
+		return "(" + strings.Join(terms, " OR ") + ")", nil
+	}
+	return "EXISTS (SELECT 1 FROM ST_Dump(ST_Collect(ARRAY[" + strings.Join(lits[0], ", ") + "])) a, ST_Dump(ST_Collect(ARRAY[" +
+		strings.Join(lits[1], ", ") + "])) b WHERE ST_Intersects(a.geom, b.geom))", nil
 }
 
 // wkt accumulates a geometry literal: its normalised WKT text and the
@@ -907,25 +925,40 @@ func (p *parser) spatial() (string, error) {
 type wkt struct {
 	b   strings.Builder
 	dim int
-	z   bool // Z was written
+	z   bool      // Z was written
+	out *[]string // the SQL of each non-empty member, collections flattened
 }
 
 // geometryLiteral reads a WKT geometry or BBOX(…)/ENVELOPE(…), checks it
-// and returns SQL that builds it, valid, in EPSG:4490.
-func (p *parser) geometryLiteral() (string, error) {
+// and returns SQL that builds each of its members, valid, in EPSG:4490: a
+// geometry collection is flattened into its members, EMPTY geometries are
+// left out (an empty member in a collection crashes ST_UnaryUnion of
+// PostGIS 3.3/GEOS 3.11; none reaches PostGIS).
+func (p *parser) geometryLiteral() ([]string, error) {
 	t := p.peek()
 	if t.kind != tIdent {
-		return "", ferr(t.pos, t.end, "这里应为几何属性、WKT 几何或 BBOX(…)", "expected the geometry property, a WKT geometry or BBOX(…)")
+		return nil, ferr(t.pos, t.end, "这里应为几何属性、WKT 几何或 BBOX(…)", "expected the geometry property, a WKT geometry or BBOX(…)")
 	}
 	kind := strings.ToUpper(t.text)
 	if kind == "BBOX" || kind == "ENVELOPE" {
-		return p.bbox()
+		g, err := p.bbox()
+		return []string{g}, err
 	}
-	w := &wkt{}
+	var members []string
+	w := &wkt{out: &members}
 	if err := p.wktGeometry(w, 0); err != nil {
-		return "", err
+		return nil, err
 	}
-	return p.wktSQL(w.b.String()), nil
+	p.addMember(w)
+	return members, nil
+}
+
+// addMember adds the geometry in w to its list unless it is empty (or a
+// collection, whose members are there already).
+func (p *parser) addMember(w *wkt) {
+	if g := w.b.String(); g != "" && !strings.HasSuffix(g, " EMPTY") {
+		*w.out = append(*w.out, p.wktSQL(g))
+	}
 }
 
 func (p *parser) bbox() (string, error) {
@@ -1040,6 +1073,28 @@ func (p *parser) wktGeometry(w *wkt, depth int) error {
 		}
 		w.dim = 3
 	}
+	if kind == "GEOMETRYCOLLECTION" {
+		if p.keyword("EMPTY") {
+			return nil
+		}
+		if _, err := p.expect(tLParen, "'('", "'('"); err != nil {
+			return err
+		}
+		for {
+			sub := &wkt{dim: w.dim, out: w.out}
+			if err := p.wktGeometry(sub, depth+1); err != nil {
+				return err
+			}
+			p.addMember(sub)
+			w.dim = sub.dim
+			if p.peek().kind != tComma {
+				break
+			}
+			p.next()
+		}
+		_, err := p.expect(tRParen, "结束 GEOMETRYCOLLECTION 的 ')'", "')' closing the GEOMETRYCOLLECTION")
+		return err
+	}
 	w.b.WriteString(kind)
 	if p.keyword("EMPTY") {
 		w.b.WriteString(" EMPTY")
@@ -1089,8 +1144,6 @@ func (p *parser) wktGeometry(w *wkt, depth int) error {
 			err = p.wktPositions(w, 2, false)
 		case "MULTIPOLYGON":
 			err = p.wktPolygon(w)
-		case "GEOMETRYCOLLECTION":
-			err = p.wktGeometry(w, depth+1)
 		}
 		if err != nil {
 			return err

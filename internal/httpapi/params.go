@@ -56,6 +56,9 @@ func paramProblem(r *http.Request) *paramError {
 			return pe
 		}
 	}
+	if pe := checkValue("path", r.URL.Path, MaxParamBytes); pe != nil {
+		return pe
+	}
 	values, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return &paramError{param: "query string",

@@ -873,7 +873,7 @@ func (p *parser) function(t token, up string) (operand, error) {
 // property or a geometry literal.
 func (p *parser) spatial() (string, error) {
 	p.next()
-	p.next() // (
+	p.next()             // (
 	var lits [2][]string // nil: the geometry property
 	for i := range lits {
 		if i == 1 {

@@ -50,7 +50,7 @@ type filterGen struct {
 	srid   int
 }
 
-func (g *filterGen) pick(n int) int { return g.r.Intn(n) }
+func (g *filterGen) pick(n int) int        { return g.r.Intn(n) }
 func (g *filterGen) chance(p float64) bool { return g.r.Float64() < p }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

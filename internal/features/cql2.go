@@ -495,7 +495,7 @@ func (p *parser) typed(o operand, want layers.FieldType, ref operand) (string, e
 		if !compatible(o.typ, want) {
 			zh, en := p.describe(o)
 			rzh, ren := p.describe(ref)
-			return "", ferr(o.pos, o.end, fmt.Sprintf("%s不能与%s比较：类型不同", zh, rzh), fmt.Sprintf("%s cannot be compared with %s: the types differ", en, ren))
+			return "", ferr(o.pos, o.end, fmt.Sprintf("%s 不能与%s 比较：类型不同", zh, rzh), fmt.Sprintf("%s cannot be compared with %s: the types differ", en, ren))
 		}
 		return o.sql, nil
 	}
@@ -528,8 +528,8 @@ func (p *parser) typed(o operand, want layers.FieldType, ref operand) (string, e
 		hintZH, hintEN = "；布尔值写作 TRUE 或 FALSE", "; write TRUE or FALSE"
 	}
 	return "", ferr(o.pos, o.end,
-		fmt.Sprintf("%s值 %s 不能与%s比较（需要%s）%s", ozh, src, rzh, wzh, hintZH),
-		fmt.Sprintf("the %s value %s cannot be compared with %s (a %s is needed)%s", oen, src, ren, wen, hintEN))
+		fmt.Sprintf("%s值 %s 不能与%s 比较（需要%s）%s", ozh, src, rzh, wzh, hintZH),
+		fmt.Sprintf("the %s value %s cannot be compared with %s (it needs a %s)%s", oen, src, ren, wen, hintEN))
 }
 
 // unify types a list of operands that are compared with each other
@@ -573,7 +573,13 @@ func (p *parser) checkCode(o operand, f *layers.Field) error {
 			return nil
 		}
 	}
-	if v, ok := cl.Lookup(s); ok {
+	v, ok := cl.Lookup(s)
+	for _, c := range cl.Values {
+		if !ok && strings.EqualFold(c.NameEN, s) {
+			v, ok = c, true
+		}
+	}
+	if ok {
 		return ferr(o.pos, o.end, fmt.Sprintf("%s 在代码表 %s（%s）中存作 '%s'", s, cl.ID, cl.TitleZH, v.Value),
 			fmt.Sprintf("%s is stored as '%s' in code list %s (%s)", s, v.Value, cl.ID, cl.TitleEN))
 	}
@@ -1039,7 +1045,7 @@ func (p *parser) inDomain(a1, a2 float64, pos, end int) error {
 		r = g
 	}
 	return ferr(pos, end,
-		fmt.Sprintf("位置 (%s %s) 不在过滤坐标系 %s 的有效范围内（第一轴%s %s…%s%s，第二轴%s %s…%s%s）", g(a1), g(a2), p.crs, first, r(lo1), r(hi1), d.Unit, second, r(lo2), r(hi2), d.Unit),
+		fmt.Sprintf("位置 (%s %s) 不在过滤坐标系 %s 的有效范围内（第一轴%s %s…%s %s，第二轴%s %s…%s %s）", g(a1), g(a2), p.crs, first, r(lo1), r(hi1), d.Unit, second, r(lo2), r(hi2), d.Unit),
 		fmt.Sprintf("position (%s %s) is outside the domain of the filter CRS %s (first axis, %s: %s…%s %s; second axis, %s: %s…%s %s)", g(a1), g(a2), p.crs, firstEN, r(lo1), r(hi1), d.Unit, secondEN, r(lo2), r(hi2), d.Unit))
 }
 

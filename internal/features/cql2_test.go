@@ -150,6 +150,22 @@ func TestCQL2SQL(t *testing.T) {
 	if err == nil {
 		t.Errorf("degrees in EPSG:4551 accepted: %s", sql)
 	}
+	// Collections are flattened, EMPTY members dropped, one test each.
+	sql, args, err = TranslateCQL2("S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT EMPTY, GEOMETRYCOLLECTION(POINT(125 43), GEOMETRYCOLLECTION EMPTY), LINESTRING(125 43, 126 44)))", ctx)
+	if err != nil || len(args) != 2 || args[0] != "POINT(125 43)" || args[1] != "LINESTRING(125 43,126 44)" || strings.Count(sql, "ST_Intersects(t.geom,") != 2 || !strings.Contains(sql, " OR ") {
+		t.Errorf("collection: %s %#v %v", sql, args, err)
+	}
+	for _, f := range []string{"S_INTERSECTS(geometry, POINT EMPTY)", "S_INTERSECTS(GEOMETRYCOLLECTION(POINT EMPTY), geometry)"} {
+		if sql, args, err := TranslateCQL2(f, ctx); err != nil || sql != "FALSE" || len(args) != 0 {
+			t.Errorf("%s: %s %#v %v", f, sql, args, err)
+		}
+	}
+	if sql, _, err := TranslateCQL2("S_INTERSECTS(geometry, geom)", ctx); err != nil || sql != "(NOT ST_IsEmpty(t.geom))" {
+		t.Errorf("geometry with itself: %s %v", sql, err)
+	}
+	if sql, args, err := TranslateCQL2("S_INTERSECTS(POINT(125 43), BBOX(124, 42, 126, 44))", ctx); err != nil || !strings.HasPrefix(sql, "EXISTS (SELECT 1 FROM ST_Dump(") || len(args) != 2 {
+		t.Errorf("literal with literal: %s %#v %v", sql, args, err)
+	}
 	sql, args, err = TranslateCQL2("S_INTERSECTS(geometry,POLYGON ( ( 125 43 ,126 43,126 44 , 125 43 ) ) )", ctx)
 	if err != nil || args[0] != "POLYGON((125 43,126 43,126 44,125 43))" || !strings.Contains(sql, "ST_MakeValid(ST_GeomFromText($W1::text, 4490))") {
 		t.Errorf("polygon: %s %#v %v", sql, args, err)

@@ -37,7 +37,9 @@ import (
 //     rings of ≥ 4, and every position inside the filter CRS's domain
 //     (crs.CRS.Domain: the Gauss-Krüger zone's plane area, ±180°/±90°, the
 //     Web-Mercator square). PostGIS makes the literal valid (ST_MakeValid)
-//     before the intersection test.
+//     before the intersection test; a GEOMETRYCOLLECTION is tested member by
+//     member (GEOS refuses collections whose members overlap) and EMPTY
+//     members are left out.
 //
 // Property names become catalog identifiers (only the caller-visible fields
 // of the layer); every literal becomes a typed bind parameter. No text of the

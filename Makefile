@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-import bench-tiles clean browser-test maplibre
+.PHONY: all deps test-deps build run test vet bench bench-import bench-tiles clean browser-test maplibre fuzz
 
 all: build
 
@@ -43,6 +43,25 @@ test: test-deps build
 
 clean:
 	rm -rf bin
+
+# Runs every Go fuzz target of the repository (each `func FuzzXxx` in a
+# _test.go file) for FUZZTIME each, one after the other, against a
+# throwaway PostGIS like `make test` (targets that execute SQL use it).
+# FUZZFLAGS adds go test flags, e.g. FUZZFLAGS=-parallel=1 on a small
+# machine. Their seed corpora already run in `make test`.
+FUZZTIME  ?= 30s
+FUZZFLAGS ?=
+FUZZDATA  ?= /var/tmp/villageplan-make-fuzz-$(shell id -u)
+fuzz: test-deps build
+	@rm -rf $(FUZZDATA)
+	@$(BIN) db start --data $(FUZZDATA) --log-level warn
+	@url=$$($(BIN) db url --data $(FUZZDATA) --database postgres); rc=0; \
+	for t in $$(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . | sed -E 's#^(.*)/[^/]+:func (Fuzz[A-Za-z0-9_]+)$$#\1:\2#' | sort -u); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name in $$pkg for $(FUZZTIME)"; \
+		VILLAGEPLAN_TEST_DATABASE_URL="$$url" $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || rc=1; \
+	done; \
+	$(BIN) db stop --data $(FUZZDATA) --log-level warn; rm -rf $(FUZZDATA); exit $$rc
 
 # Performance figures of the issues on the county-scale sample (needs wrk
 # and ogr2ogr); every figure goes to internal/devtools/bench/results.tsv.

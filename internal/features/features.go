@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"villageplan/geo/crs"
 	"villageplan/layers"
 )
 
@@ -63,6 +64,51 @@ func (s *Service) Catalog() *layers.Catalog { return s.catalog }
 type BBox struct {
 	MinA1, MinA2, MaxA1, MaxA2 float64
 	SRID                       int
+}
+
+// BBoxError is a bounding box that cannot be used: corners in the wrong
+// order or outside the domain of its CRS. ZH and EN say which.
+type BBoxError struct{ ZH, EN string }
+
+func (e *BBoxError) Error() string { return e.ZH + "；" + e.EN }
+
+// Check refuses a box whose lower corner lies above or right of its upper
+// corner (no layer of a township crosses the antimeridian, so a CRS84 box
+// that would is refused rather than guessed), or whose corners lie outside
+// the domain of its CRS (crs.CRS.Domain: ±180°/±90°, the Web-Mercator
+// square, the plane area of a Gauss-Krüger zone), where PostGIS could not
+// transform it. Errors are *BBoxError.
+func (bb *BBox) Check() error {
+	g := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	if bb.MinA1 > bb.MaxA1 || bb.MinA2 > bb.MaxA2 {
+		return &BBoxError{
+			ZH: fmt.Sprintf("左下角 (%s, %s) 不在右上角 (%s, %s) 的左下方", g(bb.MinA1), g(bb.MinA2), g(bb.MaxA1), g(bb.MaxA2)),
+			EN: fmt.Sprintf("the lower corner (%s, %s) is not below and left of the upper corner (%s, %s)", g(bb.MinA1), g(bb.MinA2), g(bb.MaxA1), g(bb.MaxA2)),
+		}
+	}
+	c := crs.CRS84()
+	if bb.SRID != 0 {
+		var ok bool
+		if c, ok = crs.Lookup(bb.SRID); !ok {
+			return &BBoxError{ZH: fmt.Sprintf("不支持坐标系 EPSG:%d", bb.SRID), EN: fmt.Sprintf("CRS EPSG:%d is not supported", bb.SRID)}
+		}
+	}
+	d := c.Domain()
+	for _, p := range [][2]float64{{bb.MinA1, bb.MinA2}, {bb.MaxA1, bb.MaxA2}} {
+		east, north := p[0], p[1]
+		if c.Axis == crs.NorthEast {
+			east, north = north, east
+		}
+		if !d.Contains(east, north) {
+			return &BBoxError{
+				ZH: fmt.Sprintf("角点 (%s, %s) 不在 %s 的有效范围内（东 %s…%s %s，北 %s…%s %s；坐标轴顺序 %s）", g(p[0]), g(p[1]), c,
+					g(math.Round(d.MinEast)), g(math.Round(d.MaxEast)), d.Unit, g(math.Round(d.MinNorth)), g(math.Round(d.MaxNorth)), d.Unit, c.Axis),
+				EN: fmt.Sprintf("corner (%s, %s) is outside the domain of %s (east %s…%s %s, north %s…%s %s; axis order %s)", g(p[0]), g(p[1]), c,
+					g(math.Round(d.MinEast)), g(math.Round(d.MaxEast)), d.Unit, g(math.Round(d.MinNorth)), g(math.Round(d.MaxNorth)), d.Unit, c.Axis),
+			}
+		}
+	}
+	return nil
 }
 
 // Equal is an attribute equality filter (?dlbm=0103): Value is already

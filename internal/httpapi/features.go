@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -46,6 +47,7 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
 	"http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+	"http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 }
 
@@ -56,6 +58,30 @@ type featureRoutes struct {
 
 	mu      sync.Mutex
 	extents map[string]cachedExtent
+	// unaccent is 1 when the database has no unaccent(text), 2 when it
+	// has, 0 until known (see accentI).
+	unaccent atomic.Int32
+}
+
+// accentI reports whether the database has unaccent(text), which CQL2
+// ACCENTI needs. The answer is cached once the database has given it.
+func (fr *featureRoutes) accentI(ctx context.Context) bool {
+	switch fr.unaccent.Load() {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	var ok bool
+	if err := fr.s.pool.QueryRow(ctx, `SELECT to_regprocedure('unaccent(text)') IS NOT NULL`).Scan(&ok); err != nil {
+		return false
+	}
+	if ok {
+		fr.unaccent.Store(2)
+	} else {
+		fr.unaccent.Store(1)
+	}
+	return ok
 }
 
 type cachedExtent struct {
@@ -402,10 +428,16 @@ func fieldSchema(f layers.Field) map[string]any {
 	return p
 }
 
-// paramError is a 400 naming the offending parameter.
-type paramError struct{ param, msg string }
+// paramError is a 400 naming the offending parameter; zh, when set, is
+// the message in Chinese, given before the English one.
+type paramError struct{ param, msg, zh string }
 
-func (e *paramError) Error() string { return "parameter " + e.param + ": " + e.msg }
+func (e *paramError) Error() string {
+	if e.zh != "" {
+		return "参数 " + e.param + "：" + e.zh + "；parameter " + e.param + ": " + e.msg
+	}
+	return "parameter " + e.param + ": " + e.msg
+}
 
 func badParam(param, format string, a ...any) error {
 	return &paramError{param: param, msg: fmt.Sprintf(format, a...)}
@@ -517,16 +549,9 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 			}
 			bb.SRID = srid
 		}
-		if bb.MinA2 > bb.MaxA2 {
-			return nil, badParam("bbox", "the lower corner's second coordinate %v is above the upper corner's %v", bb.MinA2, bb.MaxA2)
-		}
-		if bb.MinA1 > bb.MaxA1 {
-			// Only CRS84 boxes may cross the antimeridian, which no layer
-			// of a township does: refuse rather than guess.
-			return nil, badParam("bbox", "the lower corner's first coordinate %v is above the upper corner's %v", bb.MinA1, bb.MaxA1)
-		}
-		if bb.SRID == 0 && (bb.MinA1 < -180 || bb.MaxA1 > 180 || bb.MinA2 < -90 || bb.MaxA2 > 90) {
-			return nil, badParam("bbox", "CRS84 boxes are longitude -180…180, latitude -90…90")
+		if err := bb.Check(); err != nil {
+			be := err.(*features.BBoxError)
+			return nil, &paramError{param: "bbox", zh: be.ZH, msg: be.EN}
 		}
 		q.BBox = bb
 	} else if v.Get("bbox-crs") != "" {
@@ -569,8 +594,10 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 				return nil, err
 			}
 		}
-		where, wargs, err := features.TranslateCQL2(s, features.FilterContext{Fields: visible, FilterSRID: fsrid})
-		if err != nil {
+		where, wargs, err := features.TranslateCQL2(s, features.FilterContext{Fields: visible, FilterSRID: fsrid, AccentI: fr.accentI(ctx)})
+		if fe, ok := err.(*features.FilterError); ok {
+			return nil, &paramError{param: "filter", zh: fe.Chinese(), msg: fe.English()}
+		} else if err != nil {
 			return nil, badParam("filter", "%v", err)
 		}
 		q.Where, q.WhereArgs = where, wargs

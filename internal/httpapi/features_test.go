@@ -20,7 +20,7 @@ import (
 
 // homesteadFixture inserts three homestead parcels (20 m × 28 m squares
 // near 125.76°E 43.60°N) with personal data, and returns the server.
-func homesteadFixture(t *testing.T) (*httptest.Server, *pgxpool.Pool) {
+func homesteadFixture(t testing.TB) (*httptest.Server, *pgxpool.Pool) {
 	t.Helper()
 	pool := testpg.New(t)
 	_, err := pool.Exec(context.Background(), `

@@ -151,7 +151,9 @@ func New(opts Options) *Server {
 		s.registry.MustRegister(newPoolCollector(s.pool))
 	}
 
-	s.router.Use(s.observe, s.rateLimit, s.bound)
+	s.router.Use(s.observe)
+	s.router.Use(checkParams) // NUL, invalid UTF-8, over-long values → 400 (params.go)
+	s.router.Use(s.rateLimit, s.bound)
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
 		s.router.Use(varyForwarded)
 	}

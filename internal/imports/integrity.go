@@ -19,7 +19,7 @@ import (
 // --allow-outside. 1 km absorbs boundary surveys that differ from the
 // village polygons and features that straddle the boundary (roads, power
 // lines leaving the township), while data of another place — a Hangzhou
-// parcel loaded into 双营子's homesteads lies about 1,900 km away — is
+// parcel loaded into 双营子's homesteads lies about 1,540 km away — is
 // caught.
 const OutsideToleranceKm = 1.0
 

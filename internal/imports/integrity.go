@@ -251,6 +251,12 @@ func (ld *loader) insert(ctx context.Context, tx pgx.Tx) (inserted, updated int,
 	if !ok || !strings.HasPrefix(pg.Code, "23") {
 		return 0, 0, fmt.Errorf("insert into %s: %s", ld.layer.ID, pg.Message)
 	}
+	if rule.Kind == layers.RuleGeomValid {
+		// The expected case: validity is left to this CHECK (one
+		// ST_IsValid per feature instead of two); fail lists every
+		// invalid feature with its reason and location.
+		return 0, 0, ld.fail(ctx, tx, nil, true)
+	}
 	// Find the features that break the rule.
 	var cond string
 	switch rule.Kind {
@@ -284,6 +290,25 @@ func (ld *loader) insert(ctx context.Context, tx pgx.Tx) (inserted, updated int,
 			Reason: "违反数据库规则 " + rule.Name + "：" + rule.ZH + " / breaks database rule " + rule.Name + ": " + rule.EN,
 			Lon:    math.NaN(), Lat: math.NaN()})
 	}
+	return 0, 0, ld.fail(ctx, tx, nil, true)
+}
+
+// fail completes the report of an import that cannot land, so that every
+// problem of the files comes back in one pass: the validity of the
+// geometries (when validity is set: it was left to the database's CHECK)
+// and the township check of the features whose geometry is usable (bad:
+// those already found broken). It returns the *Error.
+func (ld *loader) fail(ctx context.Context, tx pgx.Tx, bad []int32, validity bool) error {
+	if validity {
+		more, err := ld.check(ctx, tx, checkValidity)
+		if err != nil {
+			return err
+		}
+		bad = append(bad, more...)
+	}
+	if err := ld.checkOutside(ctx, tx, bad); err != nil {
+		return err
+	}
 	ld.sum.Rejected = len(ld.rejected)
-	return 0, 0, &Error{Layer: ld.layer.ID, Problems: ld.problems, Total: ld.total, Hint: ld.hint()}
+	return &Error{Layer: ld.layer.ID, Problems: ld.problems, Total: ld.total, Hint: ld.hint()}
 }

@@ -101,6 +101,31 @@ func TestOnePassReporting(t *testing.T) {
 			t.Errorf("feature #%d: rule %q", p.Index, p.Rule)
 		}
 	}
+
+	// Only invalid geometries: validity is left to the database's CHECK
+	// during the INSERT (ST_IsValid once per feature, not twice); when it
+	// refuses, every invalid feature is listed all the same, in replace
+	// mode too, and the old content stays.
+	if _, err := pool.Exec(ctx, `INSERT INTO villageplan.land_use (dlbm, geom) VALUES ('0101', ST_Multi(ST_MakeEnvelope(125.5, 43.5, 125.501, 43.501, 4490)))`); err != nil {
+		t.Fatal(err)
+	}
+	path = writeFC(t, "bowties.geojson",
+		feature(map[string]any{"DLBM": "0103"}, 125.60, 43.50, 0.001, true),
+		feature(map[string]any{"DLBM": "0103"}, 125.61, 43.50, 0.001, false),
+		feature(map[string]any{"DLBM": "0103"}, 125.62, 43.50, 0.001, true))
+	sum, err = Import(ctx, pool, l, []string{path}, Options{Mode: Replace})
+	ie = problemsOf(t, err)
+	if ie.Total != 2 || sum.Rejected != 2 || ie.Problems[0].Index != 1 || ie.Problems[1].Index != 3 ||
+		ie.Problems[1].Rule != "vp_land_use_geom_valid" || !strings.Contains(ie.Problems[1].Reason, "几何图形无效 / invalid geometry: Self-intersection") ||
+		math.IsNaN(ie.Problems[1].Lon) || !strings.Contains(err.Error(), "--repair") {
+		t.Errorf("invalid geometries only: %v (rejected %d)", err, sum.Rejected)
+	}
+	if n := count(t, pool, l); n != 1 {
+		t.Errorf("%d features after the failed replace, want the 1 from before", n)
+	}
+	if sum, err = Import(ctx, pool, l, []string{path}, Options{Mode: Replace, Repair: true}); err != nil || sum.Loaded != 3 || sum.Repaired != 2 {
+		t.Errorf("with --repair: %v, loaded %d repaired %d", err, sum.Loaded, sum.Repaired)
+	}
 }
 
 func insertVillage(t *testing.T, pool *pgxpool.Pool) {
@@ -261,8 +286,13 @@ func TestInsertBackstop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+filesTable+` ON COMMIT DROP AS
+			SELECT 1 AS file_no, 4490 AS srid, true AS same_datum, NULL::float8 AS minlon, NULL::float8 AS minlat, NULL::float8 AS maxlon, NULL::float8 AS maxlat`); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+featTable+` ON COMMIT DROP AS
-			SELECT 1 AS idx, 1 AS file_no, 4 AS rec, '#4 test' AS label, s.*, ST_Multi(ST_MakeEnvelope(125.61, 43.5, 125.611, 43.501, 4490)) AS g
+			SELECT 1 AS idx, 1 AS file_no, 4 AS rec, '#4 test' AS label, s.*, NULL::geometry AS raw, true AS rings_ok,
+			       ST_Multi(ST_MakeEnvelope(125.61, 43.5, 125.611, 43.501, 4490)) AS g
 			FROM (SELECT $1::varchar AS zddm, NULL::varchar AS bdcdyh, '220112203300'::varchar AS xzqdm, NULL::text AS zl, NULL::float8 AS zdmj,
 			             NULL::text AS approval_number, NULL::date AS approved_on, $2::text AS status, NULL::text AS household_id,
 			             NULL::text AS holder_name, NULL::varchar AS holder_id_number) s`, c.zddm, c.status); err != nil {

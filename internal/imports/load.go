@@ -123,7 +123,13 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	if err := ld.build(ctx, tx); err != nil {
 		return err
 	}
-	geomBad, err := ld.check(ctx, tx)
+	// Validity (ST_IsValid) is checked here only with --repair; otherwise
+	// the database's CHECK does it during the INSERT, once (see insert).
+	what := checkCheap
+	if ld.opts.Repair {
+		what |= checkValidity
+	}
+	geomBad, err := ld.check(ctx, tx, what)
 	if err != nil {
 		return err
 	}
@@ -133,12 +139,8 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	if err := ld.checkUnique(ctx, tx); err != nil {
 		return err
 	}
-	if err := ld.checkOutside(ctx, tx, geomBad); err != nil {
-		return err
-	}
-	ld.sum.Rejected = len(ld.rejected)
 	if ld.total > 0 {
-		return &Error{Layer: ld.layer.ID, Problems: ld.problems, Total: ld.total, Hint: ld.hint()}
+		return ld.fail(ctx, tx, geomBad, !ld.opts.Repair)
 	}
 
 	ld.progress(Progress{Phase: "load", Features: ld.sum.Read})
@@ -152,6 +154,13 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	inserted, updated, err := ld.insert(ctx, tx)
 	if err != nil {
 		return err
+	}
+	if err := ld.checkOutside(ctx, tx, nil); err != nil { // the geometries are valid now
+		return err
+	}
+	if ld.total > 0 {
+		ld.sum.Rejected = len(ld.rejected)
+		return &Error{Layer: ld.layer.ID, Problems: ld.problems, Total: ld.total, Hint: ld.hint()}
 	}
 	ld.sum.Loaded, ld.sum.Updated = inserted+updated, updated
 	if err := ld.recordMetadata(ctx, tx); err != nil {
@@ -335,10 +344,11 @@ func (cs *copySource) prepare(f *Feature) ([]any, bool) {
 		return nil, false
 	}
 	vals, probs := ld.mapper.featureValues(f, cs.jzd)
-	ok := true
+	// A feature with attribute problems is still staged (the bad fields
+	// empty) so that its geometry is checked in the same pass: a user fixes
+	// a file once. The import fails before the INSERT.
 	for _, p := range probs {
 		bad(p)
-		ok = false
 	}
 	if f.HasZ {
 		cs.warnOnce("Z/M coordinates dropped (layers are 2D)")
@@ -395,10 +405,6 @@ func (cs *copySource) prepare(f *Feature) ([]any, bool) {
 		bad("has no geometry")
 		return nil, false
 	}
-	// A feature with attribute problems (already reported) is staged
-	// anyway, the bad fields empty, so that its geometry is checked in the
-	// same pass; the import fails before the INSERT.
-	_ = ok
 	ld.nextIdx++
 	var decl any
 	if !math.IsNaN(f.DeclaredAreaM2) {
@@ -546,6 +552,14 @@ func (ld *loader) build(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
+// checkWhat selects the checks of check.
+type checkWhat int
+
+const (
+	checkCheap    checkWhat = 1 << iota // empty, crossing rings, CRS area, CGCS2000 domain
+	checkValidity                       // ST_IsValid (and --repair)
+)
+
 type checkRow struct {
 	idx, fileNo, rec int32
 	label, kind      string
@@ -558,7 +572,7 @@ type checkRow struct {
 // the file's CRS, or invalid (ST_IsValidDetail). With --repair, invalid
 // features are made valid (ST_MakeValid, keeping parts of the layer's
 // dimension) and each repair is reported.
-func (ld *loader) check(ctx context.Context, tx pgx.Tx) (bad []int32, err error) {
+func (ld *loader) check(ctx context.Context, tx pgx.Tx, what checkWhat) (bad []int32, err error) {
 	rows, err := tx.Query(ctx, `
 		SELECT c.idx, c.file_no, c.rec, c.label, c.key, c.kind,
 		       CASE c.kind WHEN 'invalid' THEN (ST_IsValidDetail(c.g)).reason
@@ -573,15 +587,15 @@ func (ld *loader) check(ctx context.Context, tx pgx.Tx) (bad []int32, err error)
 		         CASE WHEN t.g IS NULL OR ST_IsEmpty(t.g) THEN 'empty'
 		              WHEN NOT t.rings_ok THEN 'rings'
 		              WHEN f.minlon IS NOT NULL AND NOT (t.g @ ST_MakeEnvelope(f.minlon, f.minlat, f.maxlon, f.maxlat, `+strconv.Itoa(layers.StorageSRID)+`)) THEN 'area'
-		              WHEN NOT (ST_XMin(t.g) >= -180 AND ST_XMax(t.g) <= 180 AND ST_YMin(t.g) >= -90 AND ST_YMax(t.g) <= 90) THEN 'domain'
-		              WHEN NOT ST_IsValid(t.g) THEN 'invalid' END AS kind
+		              WHEN NOT (t.g @ ST_MakeEnvelope(-180, -90, 180, 90, `+strconv.Itoa(layers.StorageSRID)+`)) THEN 'domain'
+		              WHEN $1 AND NOT ST_IsValid(t.g) THEN 'invalid' END AS kind
 		  FROM `+featTable+` t JOIN `+filesTable+` f USING (file_no)) c
 		CROSS JOIN LATERAL (SELECT CASE c.kind
 		    WHEN 'invalid' THEN (ST_IsValidDetail(c.g)).location
 		    WHEN 'rings' THEN ST_Transform((ST_IsValidDetail(ST_CollectionExtract(c.raw, 3))).location, `+strconv.Itoa(layers.StorageSRID)+`)
 		    WHEN 'area' THEN ST_Centroid(ST_Envelope(c.g)) END AS loc) l
-		WHERE c.kind IS NOT NULL
-		ORDER BY c.idx`)
+		WHERE c.kind IS NOT NULL AND ($2 OR c.kind = 'invalid')
+		ORDER BY c.idx`, what&checkValidity != 0, what&checkCheap != 0)
 	if err != nil {
 		return nil, fmt.Errorf("checking geometries: %w", err)
 	}
@@ -749,7 +763,7 @@ func (ld *loader) recordMetadata(ctx context.Context, tx pgx.Tx) error {
 		  attribution = coalesce(EXCLUDED.attribution, CASE WHEN $5 THEN m.attribution END),
 		  loaded_at = now(),
 		  details = EXCLUDED.details || jsonb_build_object('previous_source', m.source)`,
-		ld.layer.ID, source, attribution, details, ld.opts.Mode == Append)
+		ld.layer.ID, source, attribution, details, ld.opts.Mode != Replace)
 	if err != nil {
 		return fmt.Errorf("layer_metadata: %w", err)
 	}

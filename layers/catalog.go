@@ -23,6 +23,7 @@ package layers
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -114,6 +115,26 @@ type Field struct {
 	// Required fields are NOT NULL in the table and must be present on
 	// import.
 	Required bool
+	// Pattern, when set, is a regular expression (anchored, and written in
+	// the subset that PostgreSQL's ARE and Go's RE2 read alike) that every
+	// non-NULL value of a Text field must match; the database holds it as
+	// the CHECK constraint vp_<table>_<field>_pattern (see [Layer.Rules]).
+	// PatternZH and PatternEN say the rule in words ("12 位数字",
+	// "exactly 12 digits").
+	Pattern              string
+	PatternZH, PatternEN string
+	// AdminCode marks a 12-digit 统计用区划代码 (XZQDM). On import a 6-digit
+	// GB/T 2260 county code or a 9-digit township code is completed with
+	// zeros to the 12-digit form of the same unit (220112 → 220112000000,
+	// as the 国家统计局 tables write county rows), and the import says so.
+	AdminCode bool
+	// Unique fields hold no value twice in the layer (NULLs aside); the
+	// database holds it as the UNIQUE constraint vp_<table>_<field>_unique.
+	Unique bool
+	// Min, when set, is the smallest value allowed in a numeric field
+	// (CHECK constraint vp_<table>_<field>_min): areas, widths, lengths
+	// and counts are never negative.
+	Min *float64
 	// Personal marks personal data (household names, ID numbers). Such
 	// fields are never served to anonymous requests, never put in tiles, and
 	// left out of exports unless asked for explicitly.
@@ -171,6 +192,12 @@ type Layer struct {
 	Group string
 	// Style gives cartographic hints.
 	Style Style
+	// Key names the field that identifies a feature of the layer across
+	// loads (宗地代码 for homesteads, 永久基本农田图斑编号 for farmland,
+	// XZQDM for villages); it must be a Required, Unique field. Imports
+	// refuse to append a feature whose key already exists and merge by it
+	// in upsert mode. "" when the layer has no key.
+	Key string
 }
 
 // QualifiedTable returns the schema-qualified, SQL-quoted table name,
@@ -283,6 +310,34 @@ func validateLayer(l *Layer) error {
 		if f.TitleZH == "" || f.TitleEN == "" {
 			return fmt.Errorf("layers: layer %q: field %q needs Chinese and English titles", l.ID, f.Name)
 		}
+		if f.Pattern != "" {
+			if f.Type != Text {
+				return fmt.Errorf("layers: layer %q: field %q: a pattern needs a text field", l.ID, f.Name)
+			}
+			if _, err := regexp.Compile(f.Pattern); err != nil || !strings.HasPrefix(f.Pattern, "^") || !strings.HasSuffix(f.Pattern, "$") {
+				return fmt.Errorf("layers: layer %q: field %q: pattern %q must be an anchored regular expression (^…$)", l.ID, f.Name, f.Pattern)
+			}
+			if f.PatternZH == "" || f.PatternEN == "" {
+				return fmt.Errorf("layers: layer %q: field %q: pattern needs its rule in Chinese and English", l.ID, f.Name)
+			}
+		}
+		if f.Min != nil && f.Type != Integer && f.Type != Real {
+			return fmt.Errorf("layers: layer %q: field %q: Min needs a numeric field", l.ID, f.Name)
+		}
+		if f.AdminCode && (f.Type != Text || f.MaxLength != 12) {
+			return fmt.Errorf("layers: layer %q: field %q: an administrative code is varchar(12)", l.ID, f.Name)
+		}
+		for _, suffix := range []string{f.Name, f.Name + "_codelist", f.Name + "_pattern", f.Name + "_unique", f.Name + "_min", f.Name + "_notnull"} {
+			if len("vp_"+l.Table+"_"+suffix) > 63 {
+				return fmt.Errorf("layers: layer %q: field %q: constraint names would exceed 63 bytes", l.ID, f.Name)
+			}
+		}
+	}
+	if l.Key != "" {
+		f, ok := l.Field(l.Key)
+		if !ok || !f.Required || !f.Unique {
+			return fmt.Errorf("layers: layer %q: key %q must be a required, unique field", l.ID, l.Key)
+		}
 	}
 	if l.Style.ColorBy != "" {
 		if _, ok := l.Field(l.Style.ColorBy); !ok {
@@ -337,3 +392,25 @@ func QuoteIdent(s string) string {
 // standard_conforming_strings on (the default since PostgreSQL 9.1).
 // Values from requests are bind parameters, never literals.
 func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Patterns shared by several layers (DOMAIN.md §4.4, "Code formats").
+const (
+	// PatternXZQDM: XZQDM, the 统计用区划代码 down to village level, is
+	// exactly 12 digits (6 county + 3 township + 3 village, C9 [V]).
+	PatternXZQDM = `^[0-9]{12}$`
+	// PatternTownship: a township (乡镇) code is the first 9 digits.
+	PatternTownship = `^[0-9]{9}$`
+	// PatternBDCDYH: 不动产单元号, 28 characters: 12 digits, 2 letters, 5
+	// digits (= the 19-character 宗地代码), a 定着物 letter and 8 digits
+	// (C13 [V]).
+	PatternBDCDYH = `^[0-9]{12}[A-Z]{2}[0-9]{5}[A-Z][0-9]{8}$`
+)
+
+// xzqdmField completes a declaration of an XZQDM field with its pattern.
+func xzqdmField(f Field) Field {
+	f.Pattern, f.PatternZH, f.PatternEN, f.AdminCode = PatternXZQDM, "12 位数字（统计用区划代码）", "exactly 12 digits (statistical division code)", true
+	return f
+}
+
+// nonNegative is the Min of areas, widths, lengths, powers and counts.
+var nonNegative = func() *float64 { v := 0.0; return &v }()

@@ -35,6 +35,14 @@ func TestCatalogRejectsBrokenDeclarations(t *testing.T) {
 		"reserved field": {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "geom", TitleZH: "a", TitleEN: "a"}}},
 		"unknown list":   {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "a", TitleZH: "a", TitleEN: "a", CodeList: "nope"}}},
 		"sql in field":   {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "a; drop table x", TitleZH: "a", TitleEN: "a"}}},
+		"unanchored pattern": {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "a", TitleZH: "a", TitleEN: "a", Type: Text,
+			Pattern: "[0-9]{12}", PatternZH: "a", PatternEN: "a"}}},
+		"pattern on a number": {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "a", TitleZH: "a", TitleEN: "a", Type: Integer,
+			Pattern: "^1$", PatternZH: "a", PatternEN: "a"}}},
+		"min on text":    {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: "a", TitleZH: "a", TitleEN: "a", Type: Text, Min: nonNegative}}},
+		"key not unique": {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Key: "a", Fields: []Field{{Name: "a", TitleZH: "a", TitleEN: "a", Type: Text, Required: true}}},
+		"unknown key":    {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Key: "b"},
+		"long rule name": {ID: "x", Table: "x", Geometry: Point, MaxZoom: 22, Fields: []Field{{Name: strings.Repeat("a", 55), TitleZH: "a", TitleEN: "a"}}},
 	}
 	for name, l := range cases {
 		if _, err := NewCatalog([]*Layer{l}); err == nil {
@@ -99,5 +107,35 @@ func TestQuoteIdent(t *testing.T) {
 func TestQuoteLiteral(t *testing.T) {
 	if got := QuoteLiteral(`o'brien`); got != `'o''brien'` {
 		t.Errorf("QuoteLiteral = %s", got)
+	}
+}
+
+// TestRulesFromCatalog: every rule has a unique constraint name of at most
+// 63 bytes, words in both languages, and every XZQDM field carries the
+// 12-digit pattern.
+func TestRulesFromCatalog(t *testing.T) {
+	c := Default()
+	seen := map[string]bool{}
+	for _, r := range c.Rules() {
+		if seen[r.Name] || len(r.Name) > 63 || r.ZH == "" || r.EN == "" || r.Digest() == "" {
+			t.Errorf("rule %+v: duplicate, too long or without words", r)
+		}
+		seen[r.Name] = true
+		if got, ok := c.RuleByName(r.Name); !ok || got.Definition() != r.Definition() {
+			t.Errorf("RuleByName(%s) = %+v, %v", r.Name, got, ok)
+		}
+	}
+	for _, l := range c.Layers() {
+		for _, f := range l.Fields {
+			if f.Code == "XZQDM" && (f.Pattern != PatternXZQDM || !f.AdminCode) {
+				t.Errorf("%s.%s: XZQDM without the 12-digit pattern", l.ID, f.Name)
+			}
+		}
+	}
+	if r, _ := c.RuleByName("vp_villages_xzqdm_pattern"); r.Expr != `"xzqdm" ~ '^[0-9]{12}$'` {
+		t.Errorf("villages xzqdm pattern rule: %q", r.Expr)
+	}
+	if _, ok := c.RuleByName("homesteads"); ok {
+		t.Error("RuleByName accepted a name that is not a rule")
 	}
 }

@@ -14,7 +14,7 @@ var ControlZones = &Layer{
 		{Name: "name", TitleZH: "名称", TitleEN: "name", Type: Text},
 		{Name: "legal_basis", TitleZH: "法律依据", TitleEN: "legal basis", Type: Text},
 		{Name: "approval", TitleZH: "批准文号", TitleEN: "approval document", Type: Text},
-		{Name: "xzqdm", Code: "XZQDM", TitleZH: "行政区代码", TitleEN: "administrative code", Type: Text, MaxLength: 12},
+		xzqdmField(Field{Name: "xzqdm", Code: "XZQDM", TitleZH: "行政区代码", TitleEN: "administrative code", Type: Text, MaxLength: 12}),
 	},
 	MinZoom: 10, MaxZoom: 22, Group: "规划管控",
 	Style: Style{Kind: "fill", Color: "#7570b3", Opacity: 0.25, ColorBy: "gkbjlxmc", Colors: map[string]string{

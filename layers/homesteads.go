@@ -9,11 +9,12 @@ var Homesteads = &Layer{
 	StandardName: "ZD",
 	Table:        "homesteads", Geometry: MultiPolygon,
 	Fields: []Field{
-		{Name: "zddm", Code: "ZDDM", TitleZH: "宗地代码", TitleEN: "parcel code", Type: Text, MaxLength: 19, Required: true},
-		{Name: "bdcdyh", Code: "BDCDYH", TitleZH: "不动产单元号", TitleEN: "real-estate unit number", Type: Text, MaxLength: 28},
-		{Name: "xzqdm", Code: "XZQDM", TitleZH: "行政区代码", TitleEN: "village code", Type: Text, MaxLength: 12, Required: true},
+		{Name: "zddm", Code: "ZDDM", TitleZH: "宗地代码", TitleEN: "parcel code", Type: Text, MaxLength: 19, Required: true, Unique: true},
+		{Name: "bdcdyh", Code: "BDCDYH", TitleZH: "不动产单元号", TitleEN: "real-estate unit number", Type: Text, MaxLength: 28, Unique: true,
+			Pattern: PatternBDCDYH, PatternZH: "28 位：12 位数字、2 位字母、5 位数字、1 位字母、8 位数字", PatternEN: "28 characters: 12 digits, 2 letters, 5 digits, 1 letter, 8 digits"},
+		xzqdmField(Field{Name: "xzqdm", Code: "XZQDM", TitleZH: "行政区代码", TitleEN: "village code", Type: Text, MaxLength: 12, Required: true}),
 		{Name: "zl", Code: "ZL", TitleZH: "坐落", TitleEN: "location", Type: Text},
-		{Name: "zdmj", Code: "ZDMJ", TitleZH: "宗地面积", TitleEN: "declared area", Type: Real, Unit: "m²"},
+		{Name: "zdmj", Code: "ZDMJ", TitleZH: "宗地面积", TitleEN: "declared area", Type: Real, Unit: "m²", Min: nonNegative},
 		{Name: "approval_number", TitleZH: "批准书号", TitleEN: "approval number", Type: Text},
 		{Name: "approved_on", TitleZH: "批准日期", TitleEN: "approved on", Type: Date},
 		{Name: "status", TitleZH: "状态", TitleEN: "status", Type: Text, CodeList: CLHomesteadStatus, Required: true},
@@ -21,6 +22,7 @@ var Homesteads = &Layer{
 		{Name: "holder_name", TitleZH: "户主姓名", TitleEN: "holder name", Type: Text, Personal: true, TileMinZoom: -1},
 		{Name: "holder_id_number", TitleZH: "户主身份证号", TitleEN: "holder ID number", Type: Text, MaxLength: 18, Personal: true, TileMinZoom: -1},
 	},
+	Key:     "zddm",
 	MinZoom: 14, MaxZoom: 22, Group: "宅基地",
 	// Browns, not pinks: the parcels sit inside the pink 村庄集中建设区.
 	Style: Style{Kind: "fill", Color: "#c98b4a", Opacity: 0.8, ColorBy: "status", Colors: map[string]string{

@@ -9,7 +9,7 @@ var PowerLines = &Layer{
 	Table:       "power_lines", Geometry: MultiLineString,
 	Fields: []Field{
 		{Name: "name", TitleZH: "线路名称", TitleEN: "line name", Type: Text},
-		{Name: "voltage_kv", TitleZH: "电压等级", TitleEN: "voltage", Type: Real, Unit: "kV", Required: true},
+		{Name: "voltage_kv", TitleZH: "电压等级", TitleEN: "voltage", Type: Real, Unit: "kV", Required: true, Min: nonNegative},
 		{Name: "laying", TitleZH: "敷设方式", TitleEN: "laying", Type: Text, CodeList: CLPowerLaying, Required: true},
 		{Name: "operator", TitleZH: "运维单位", TitleEN: "operator", Type: Text},
 	},

@@ -9,7 +9,7 @@ var WaterPipelines = &Layer{
 	Fields: []Field{
 		{Name: "name", TitleZH: "管线名称", TitleEN: "name", Type: Text},
 		{Name: "kind", TitleZH: "管道类型", TitleEN: "pipe kind", Type: Text, CodeList: CLPipeKind, Required: true},
-		{Name: "diameter_mm", TitleZH: "管径", TitleEN: "diameter", Type: Integer, Unit: "mm"},
+		{Name: "diameter_mm", TitleZH: "管径", TitleEN: "diameter", Type: Integer, Unit: "mm", Min: nonNegative},
 		{Name: "material", TitleZH: "管材", TitleEN: "material", Type: Text, CodeList: CLPipeMaterial},
 		{Name: "built_year", TitleZH: "建成年份", TitleEN: "year built", Type: Integer},
 		{Name: "facility", TitleZH: "所属供水工程", TitleEN: "supplying facility", Type: Text},

@@ -69,6 +69,17 @@ point layer gets none (replace removes the old one): a site off the data
 gets REVIEW, never PASS. The summary says what was recorded, with its area
 in km² and the villages it spans; villageplan coverage changes it later.
 
+Integrity: every feature is checked against the rules the database holds
+(code lists, required fields, 12-digit XZQDM — 6- and 9-digit codes are
+completed with zeros and reported — unique keys, valid non-empty geometry
+inside the CGCS2000 domain) and every problem of every file is reported in
+one pass, in Chinese and English, before anything is written. Appending a
+feature whose key (宗地代码, 永久基本农田图斑编号, XZQDM) already exists is
+refused with the keys listed; --mode upsert updates such features instead.
+Features more than 1 km outside the township (the union of the villages
+layer) are refused with their distance unless --allow-outside; with an
+empty villages layer that check cannot run and the summary says so.
+
 Examples:
   villageplan import --layer permanent_farmland --mode replace --coverage township YJJBNTBHTB.shp
   villageplan import --layer homesteads --set xzqdm=220112203300 --set status=已登记 宗地.txt
@@ -131,7 +142,8 @@ Examples:
 	f.StringVar(&opts.Encoding, "encoding", "", "text encoding where the file does not say: UTF-8 or GBK")
 	f.BoolVar(&opts.FromGCJ02, "from-gcj02", false, "coordinates are GCJ-02 (高德/DataV): convert to WGS 84/CGCS2000")
 	f.BoolVar(&opts.Repair, "repair", false, "repair invalid geometries with ST_MakeValid (each repair is reported)")
-	f.StringVar(&mode, "mode", "append", "append or replace (replace swaps the layer's content atomically)")
+	f.StringVar(&mode, "mode", "append", "append, replace or upsert (append refuses features whose key exists; replace swaps the layer's content atomically; upsert merges by the layer's key: homesteads zddm, permanent_farmland yjjbnttbbh, villages xzqdm)")
+	f.BoolVar(&opts.AllowOutside, "allow-outside", false, "load features lying more than 1 km outside the township (the union of the villages layer), which are otherwise refused")
 	f.StringArrayVar(&opts.Map, "map", nil, "map a source attribute to a field: SOURCE=FIELD or A,B=FIELD (repeatable)")
 	f.StringArrayVar(&opts.Set, "set", nil, "default value where a feature has none: FIELD=VALUE (repeatable)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "check and load, then roll back")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,5 +96,36 @@ func TestImportExportCommands(t *testing.T) {
 	// Unknown layer and format are refused with the choices.
 	if _, _, err := run(t, append(db, "export", "--layer", "nope", "--format", "shp", "-o", filepath.Join(dir, "x.zip"))...); err == nil || !strings.Contains(err.Error(), "homesteads") {
 		t.Errorf("unknown layer: %v", err)
+	}
+}
+
+// TestImportJSONCountsRejectedFeatures: the --json summary of a failed
+// import counts rejected features once each (feature #1 has a bad code and
+// a self-intersection, #2 a 4-digit XZQDM), the error is bilingual and has
+// no raw SQLSTATE; --mode upsert is accepted on a keyed layer.
+func TestImportJSONCountsRejectedFeatures(t *testing.T) {
+	url := testpg.NewDatabase(t)
+	db := []string{"--database-url", url}
+	path := filepath.Join(t.TempDir(), "dltb.geojson")
+	if err := os.WriteFile(path, []byte(`{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"DLBM":"9999"},"geometry":{"type":"Polygon","coordinates":[[[125.6,43.5],[125.601,43.501],[125.601,43.5],[125.6,43.501],[125.6,43.5]]]}},
+{"type":"Feature","properties":{"DLBM":"0103","XZQDM":"2201"},"geometry":{"type":"Polygon","coordinates":[[[125.61,43.5],[125.611,43.5],[125.611,43.501],[125.61,43.5]]]}},
+{"type":"Feature","properties":{"DLBM":"0103"},"geometry":{"type":"Polygon","coordinates":[[[125.62,43.5],[125.621,43.5],[125.621,43.501],[125.62,43.5]]]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, append(db, "import", "--layer", "land_use", "--json", path)...)
+	if err == nil || strings.Contains(err.Error(), "SQLSTATE") || !strings.Contains(err.Error(), "几何图形无效") || !strings.Contains(err.Error(), "exactly 12 digits") {
+		t.Fatalf("import error: %v", err)
+	}
+	var sum struct{ Read, Loaded, Rejected int }
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	if sum.Read != 3 || sum.Loaded != 0 || sum.Rejected != 2 {
+		t.Errorf("--json summary %+v, want read 3, loaded 0, rejected 2", sum)
+	}
+	out, _, err = run(t, append(db, "import", "--layer", "land_use", "--mode", "upsert", path)...)
+	if err == nil || !strings.Contains(err.Error(), "has no key field") {
+		t.Errorf("upsert into land_use: %v %s", err, out)
 	}
 }

@@ -631,24 +631,24 @@ UNION ALL
 SELECT 3, r.br, '生态保护红线',
     CASE WHEN p.scale = 'township' THEN '双营子回族乡南部山林生态保护红线' ELSE '样例县第' || (r.br + 1) || '片区山林生态保护红线' END,
     '自然资发〔2022〕142号; 土地管理法实施条例 第二十二条', '吉林省“三区三线”划定成果（示例）',
-    CASE WHEN p.scale = 'township' THEN (SELECT min(town_code) FROM s_village) END, r.geom
+    CASE WHEN p.scale = 'township' THEN (SELECT min(town_code) || '000' FROM s_village) END, r.geom
 FROM s_redline r CROSS JOIN s_params p
 UNION ALL
 SELECT 4, r.rid, '河道管理范围', r.name || '河道管理范围', '河道管理条例 第二十条、第二十四条', NULL,
-    CASE WHEN p.scale = 'township' THEN (SELECT min(town_code) FROM s_village) END, r.band
+    CASE WHEN p.scale = 'township' THEN (SELECT min(town_code) || '000' FROM s_village) END, r.band
 FROM s_river r CROSS JOIN s_params p
 UNION ALL
 SELECT 5, b.block, '饮用水水源一级保护区', b.town_name || '集中供水厂饮用水水源一级保护区', '水污染防治法 第六十五条', NULL,
-    b.town_code, ST_Buffer(ST_Point(b.plant_x, b.plant_y + 60, 4551), 100, 'quad_segs=8')
+    b.town_code || '000', ST_Buffer(ST_Point(b.plant_x, b.plant_y + 60, 4551), 100, 'quad_segs=8')
 FROM s_block b
 UNION ALL
 SELECT 6, b.block, '饮用水水源二级保护区', b.town_name || '集中供水厂饮用水水源二级保护区', '水污染防治法 第六十六条', NULL,
-    b.town_code, ST_Difference(ST_Buffer(ST_Point(b.plant_x, b.plant_y + 60, 4551), 300, 'quad_segs=8'),
+    b.town_code || '000', ST_Difference(ST_Buffer(ST_Point(b.plant_x, b.plant_y + 60, 4551), 300, 'quad_segs=8'),
                                ST_Buffer(ST_Point(b.plant_x, b.plant_y + 60, 4551), 100, 'quad_segs=8'))
 FROM s_block b
 UNION ALL
 SELECT 7, b.block, '城镇开发边界', b.town_name || '集镇城镇开发边界', '土地管理法 第十八条', NULL,
-    b.town_code,
+    b.town_code || '000',
     ST_Intersection(ST_Difference(ST_MakeEnvelope(v.sx - v.w / 2 - 400, v.sy + v.h / 2 - 100, v.sx - v.w / 2 + 200, v.sy + v.h / 2 + 350, 4551), v.core), p.ext)
 FROM s_block b JOIN s_village v ON v.vid = b.seat_vid CROSS JOIN s_params p;
 

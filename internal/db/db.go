@@ -29,6 +29,8 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
 	"github.com/pressly/goose/v3/lock"
+
+	"villageplan/layers"
 )
 
 //go:embed migrations/*.sql
@@ -111,9 +113,10 @@ func migrationsFS() fs.FS {
 }
 
 // Migrate applies every embedded migration that the database lacks, in
-// order, each in its own transaction. Running it again is a no-op. Several
-// processes may call it at once: goose serialises them with an advisory
-// lock.
+// order, each in its own transaction, and then the integrity constraints
+// of the layer catalog ([ApplyRules]). Running it again is a no-op.
+// Several processes may call it at once: goose and ApplyRules serialise
+// them with advisory locks.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()
@@ -129,6 +132,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 		if logger != nil {
 			logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 		}
+	}
+	// The integrity constraints are rendered from the layer catalog, not
+	// written in a migration (see rules.go); rows that break a new rule
+	// are logged, and the database still starts.
+	if _, err := ApplyRules(ctx, pool, layers.Default(), logger); err != nil {
+		return fmt.Errorf("apply the catalog's integrity rules: %w", err)
 	}
 	return nil
 }
@@ -219,7 +228,8 @@ func Ready(ctx context.Context, pool *pgxpool.Pool) (applied int64, err error) {
 }
 
 // MigrationsDigest returns a hex SHA-256 over the names and contents of the
-// embedded migrations; it changes whenever the schema does.
+// embedded migrations and the digests of the catalog's integrity rules; it
+// changes whenever the schema does.
 func MigrationsDigest() string {
 	h := sha256.New()
 	_ = fs.WalkDir(migrationsFS(), ".", func(path string, d fs.DirEntry, err error) error {
@@ -234,6 +244,9 @@ func MigrationsDigest() string {
 		h.Write(b)
 		return nil
 	})
+	for _, r := range layers.Default().Rules() {
+		h.Write([]byte(r.Digest()))
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

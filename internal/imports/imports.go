@@ -16,10 +16,16 @@
 // temporary staging table, built and checked there, and only then inserted
 // into the layer table with INSERT … SELECT (after DELETE in replace mode).
 // A failed, cancelled or dry-run import leaves the layer exactly as before.
+// Before the INSERT every feature is checked against the integrity rules
+// that the database holds (layers.Layer.Rules: code lists, required fields,
+// patterns, bounds, unique keys, valid non-empty geometry in the CGCS2000
+// domain) and against the township (OutsideToleranceKm), and every problem
+// of every file is reported at once, in Chinese and English; a constraint
+// error that still reaches the INSERT is translated back into its rule.
 // The layer's statement triggers record the import as one compact
-// villageplan.edit_batch row (actor, batch id, the inserted and deleted
-// feature ids; the prior state of each deleted feature in
-// villageplan.edit_batch_prior), and
+// villageplan.edit_batch row (actor, batch id, the inserted, updated and
+// deleted feature ids; the prior state of each changed or deleted feature
+// in villageplan.edit_batch_prior), and
 // villageplan.layer_metadata records the files the content came from.
 package imports
 
@@ -52,13 +58,25 @@ const (
 	// features, in one transaction (readers see the old or the new content,
 	// never a mix; the deletions are in the edit history).
 	Replace Mode = "replace"
+	// Upsert merges the file's features into the layer by the layer's key
+	// (layers.Layer.Key: 宗地代码, 永久基本农田图斑编号, XZQDM): a feature
+	// whose key exists updates that feature (its geometry and the fields the
+	// files fill; recorded as an update in the edit history), the others
+	// are inserted. A layer without a key refuses upsert.
+	Upsert Mode = "upsert"
 )
 
 // Options control an import. The zero value appends, reads the CRS and
 // encoding from the files and refuses invalid geometry.
 type Options struct {
-	// Mode is Append (default) or Replace.
+	// Mode is Append (default), Replace or Upsert. Append refuses
+	// features whose key (or other unique field) already exists in the
+	// layer, listing them.
 	Mode Mode
+	// AllowOutside loads features lying more than OutsideToleranceKm
+	// outside the township (the union of the villages layer), which are
+	// otherwise refused with their distance in km.
+	AllowOutside bool
 	// CRS overrides the coordinate system of every file ("EPSG:4530",
 	// an OGC URI or "CRS84"); it is required for files that do not say
 	// theirs (shapefile without .prj, CSV).
@@ -150,6 +168,13 @@ type Problem struct {
 	Index int `json:"index"`
 	// Label names the feature: its id and name where the file has them.
 	Label string `json:"label"`
+	// Key is the feature's layer key ("zddm=…") when the layer has one and
+	// the feature carries it.
+	Key string `json:"key,omitempty"`
+	// Rule names the broken integrity rule: the database constraint
+	// (vp_<table>_<field>_<kind>, see layers.Rule) or "outside_township";
+	// "" for problems of reading and geometry building.
+	Rule string `json:"rule,omitempty"`
 	// Reason says what is wrong (for invalid geometry, PostGIS's
 	// ST_IsValidReason).
 	Reason string `json:"reason"`
@@ -161,7 +186,11 @@ type Problem struct {
 
 func (p Problem) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: feature %s: %s", p.File, p.Label, p.Reason)
+	fmt.Fprintf(&b, "%s: feature %s", p.File, p.Label)
+	if p.Key != "" {
+		fmt.Fprintf(&b, " [%s]", p.Key)
+	}
+	fmt.Fprintf(&b, ": %s", p.Reason)
 	if !math.IsNaN(p.Lon) && !math.IsNaN(p.Lat) {
 		fmt.Fprintf(&b, " (near %.6f, %.6f)", p.Lon, p.Lat)
 	}
@@ -188,11 +217,13 @@ type Summary struct {
 	Mode    Mode       `json:"mode"`
 	DryRun  bool       `json:"dry_run"`
 	Files   []FileInfo `json:"files"`
-	// Read counts the features in the files; Loaded those inserted (0 in
-	// a dry run or a failed import); Repaired those changed by --repair;
-	// Rejected those with a problem; Deleted the features removed by
-	// replace mode.
-	Read, Loaded, Repaired, Rejected, Deleted int
+	// Read counts the features in the files; Loaded those inserted or
+	// updated (0 in a failed import; in a dry run what would have been);
+	// Updated those of Loaded that upsert merged into an existing feature;
+	// Repaired those changed by --repair; Rejected the features with at
+	// least one problem (a feature with two problems counts once); Deleted
+	// the features removed by replace mode.
+	Read, Loaded, Updated, Repaired, Rejected, Deleted int
 	// Repairs lists each repair (reason before the repair).
 	Repairs []Problem `json:"repairs,omitempty"`
 	// Areas lists the 界址点 area cross-checks.
@@ -222,7 +253,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "import into %s failed, the layer is unchanged: %d problem(s)", e.Layer, e.Total)
+	fmt.Fprintf(&b, "导入图层 %s 失败，图层未改变：%d 个问题 / import into %s failed, the layer is unchanged: %d problem(s)", e.Layer, e.Total, e.Layer, e.Total)
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
 		b.WriteString(p.String())
@@ -251,8 +282,12 @@ func Import(ctx context.Context, pool *pgxpool.Pool, l *layers.Layer, files []st
 	if opts.Mode == "" {
 		opts.Mode = Append
 	}
-	if opts.Mode != Append && opts.Mode != Replace {
-		return nil, fmt.Errorf("--mode %q: use append or replace", opts.Mode)
+	if opts.Mode != Append && opts.Mode != Replace && opts.Mode != Upsert {
+		return nil, fmt.Errorf("--mode %q: use append, replace or upsert", opts.Mode)
+	}
+	if opts.Mode == Upsert && l.Key == "" {
+		return nil, fmt.Errorf("图层 %s 没有要素键，不能按键合并（upsert）；请用 append 或 replace / layer %s has no key field, so --mode upsert cannot merge features; use --mode append or --mode replace (layers with a key: %s)",
+			l.ID, l.ID, keyedLayers())
 	}
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 50
@@ -287,7 +322,18 @@ func Import(ctx context.Context, pool *pgxpool.Pool, l *layers.Layer, files []st
 			sum.Warnings = append(sum.Warnings, f.Path+": "+w)
 		}
 	}
+	sum.Warnings = append(sum.Warnings, m.warnings()...)
 	return sum, err
+}
+
+func keyedLayers() string {
+	var ks []string
+	for _, l := range layers.Default().Layers() {
+		if l.Key != "" {
+			ks = append(ks, l.ID+" ("+l.Key+")")
+		}
+	}
+	return strings.Join(ks, ", ")
 }
 
 func newBatchID() string {
@@ -348,6 +394,9 @@ func (s *Summary) Text() string {
 		fmt.Fprintf(&b, "%s\n", s.Coverage.Text())
 	}
 	fmt.Fprintf(&b, "read %d, %s %d, repaired %d, rejected %d", s.Read, verb, s.Loaded, s.Repaired, s.Rejected)
+	if s.Mode == Upsert {
+		fmt.Fprintf(&b, " (%d updated by key, %d inserted)", s.Updated, s.Loaded-s.Updated)
+	}
 	if s.Mode == Replace {
 		fmt.Fprintf(&b, ", deleted %d", s.Deleted)
 	}

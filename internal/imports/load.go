@@ -38,7 +38,9 @@ type loader struct {
 	ro           readerOptions
 
 	problems []Problem
-	total    int // problems found
+	total    int             // problems found
+	rejected map[string]bool // features with a problem (file, index)
+	dupKeys  []string        // unique values that already exist in the layer
 	nextIdx  int32
 	files    []fileCRS
 }
@@ -51,6 +53,10 @@ type fileCRS struct {
 
 func (ld *loader) problem(p Problem) {
 	ld.total++
+	if ld.rejected == nil {
+		ld.rejected = map[string]bool{}
+	}
+	ld.rejected[p.File+"\x00"+strconv.Itoa(p.Index)] = true
 	if len(ld.problems) < ld.opts.MaxProblems {
 		ld.problems = append(ld.problems, p)
 	}
@@ -121,16 +127,25 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 		return err
 	}
 	ld.step("check", StepCheck)
-	if err := ld.check(ctx, tx); err != nil {
+	// Validity (ST_IsValid) is checked here only with --repair; otherwise
+	// the database's CHECK does it during the INSERT, once (see insert).
+	what := checkCheap
+	if ld.opts.Repair {
+		what |= checkValidity
+	}
+	geomBad, err := ld.check(ctx, tx, what)
+	if err != nil {
 		return err
 	}
 	ld.step("check", StepAreas)
 	if err := ld.areaChecks(ctx, tx); err != nil {
 		return err
 	}
-	ld.sum.Rejected = ld.total
+	if err := ld.checkUnique(ctx, tx); err != nil {
+		return err
+	}
 	if ld.total > 0 {
-		return &Error{Layer: ld.layer.ID, Problems: ld.problems, Total: ld.total, Hint: ld.hint()}
+		return ld.fail(ctx, tx, geomBad, !ld.opts.Repair)
 	}
 
 	if ld.opts.Mode == Replace {
@@ -141,20 +156,19 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 		}
 		ld.sum.Deleted = int(tag.RowsAffected())
 	}
-	var fieldCols []string
-	for _, f := range ld.layer.Fields {
-		fieldCols = append(fieldCols, layers.QuoteIdent(f.Name))
-	}
-	fc := strings.Join(fieldCols, ", ")
-	if fc != "" {
-		fc += ", "
-	}
 	ld.step("load", StepInsert)
-	tag, err := tx.Exec(ctx, `INSERT INTO `+ld.layer.QualifiedTable()+` (`+fc+`geom) SELECT `+fc+`g FROM `+featTable+` ORDER BY idx`)
+	inserted, updated, err := ld.insert(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("insert into %s: %w", ld.layer.ID, err)
+		return err
 	}
-	ld.sum.Loaded = int(tag.RowsAffected())
+	if err := ld.checkOutside(ctx, tx, nil); err != nil { // the geometries are valid now
+		return err
+	}
+	if ld.total > 0 {
+		ld.sum.Rejected = len(ld.rejected)
+		return &Error{Layer: ld.layer.ID, Problems: ld.problems, Total: ld.total, Hint: ld.hint()}
+	}
+	ld.sum.Loaded, ld.sum.Updated = inserted+updated, updated
 	ld.step("load", StepRecord)
 	if err := ld.recordMetadata(ctx, tx); err != nil {
 		return err
@@ -184,11 +198,15 @@ func (ld *loader) hint() string {
 	for _, p := range ld.problems {
 		var h string
 		switch {
+		case strings.Contains(p.Reason, "already exists in the layer"):
+			h = "Keys that already exist in the layer: " + strings.Join(ld.dupKeys, ", ") + ". Use --mode upsert to update those features, or leave them out of the file."
+		case p.Rule == "outside_township":
+			h = "Check that the file belongs to this township and its coordinate system is right; pass --allow-outside to load it anyway."
 		case strings.Contains(p.Reason, "invalid geometry"):
 			h = "Fix the geometries in the source, or re-run with --repair to apply ST_MakeValid (each repair is reported)."
 		case strings.Contains(p.Reason, "field "):
 			h = "Correct the values, map another source attribute with --map SOURCE=FIELD, or give a default with --set FIELD=VALUE."
-		case strings.Contains(p.Reason, "outside the valid area"):
+		case strings.Contains(p.Reason, "outside the valid area"), strings.Contains(p.Reason, "longitude/latitude domain"):
 			h = "Check the coordinate system: pass the right one with --crs EPSG:N (GCJ-02 web-map data: --from-gcj02)."
 		}
 		if h != "" && !seen[h] {
@@ -340,10 +358,11 @@ func (cs *copySource) prepare(f *Feature) ([]any, bool) {
 		return nil, false
 	}
 	vals, probs := ld.mapper.featureValues(f, cs.jzd)
-	ok := true
+	// A feature with attribute problems is still staged (the bad fields
+	// empty) so that its geometry is checked in the same pass: a user fixes
+	// a file once. The import fails before the INSERT.
 	for _, p := range probs {
 		bad(p)
-		ok = false
 	}
 	if f.HasZ {
 		cs.warnOnce("Z/M coordinates dropped (layers are 2D)")
@@ -398,9 +417,6 @@ func (cs *copySource) prepare(f *Feature) ([]any, bool) {
 		}
 	default:
 		bad("has no geometry")
-		return nil, false
-	}
-	if !ok {
 		return nil, false
 	}
 	ld.nextIdx++
@@ -550,10 +566,18 @@ func (ld *loader) build(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
+// checkWhat selects the checks of check.
+type checkWhat int
+
+const (
+	checkCheap    checkWhat = 1 << iota // empty, crossing rings, CRS area, CGCS2000 domain
+	checkValidity                       // ST_IsValid (and --repair)
+)
+
 type checkRow struct {
 	idx, fileNo, rec int32
 	label, kind      string
-	reason           *string
+	key, reason      *string
 	lon, lat         *float64
 }
 
@@ -562,9 +586,9 @@ type checkRow struct {
 // the file's CRS, or invalid (ST_IsValidDetail). With --repair, invalid
 // features are made valid (ST_MakeValid, keeping parts of the layer's
 // dimension) and each repair is reported.
-func (ld *loader) check(ctx context.Context, tx pgx.Tx) error {
+func (ld *loader) check(ctx context.Context, tx pgx.Tx, what checkWhat) (bad []int32, err error) {
 	rows, err := tx.Query(ctx, `
-		SELECT c.idx, c.file_no, c.rec, c.label, c.kind,
+		SELECT c.idx, c.file_no, c.rec, c.label, c.key, c.kind,
 		       CASE c.kind WHEN 'invalid' THEN (ST_IsValidDetail(c.g)).reason
 		                   WHEN 'rings' THEN coalesce((ST_IsValidDetail(ST_CollectionExtract(c.raw, 3))).reason, 'rings cross')
 		                   WHEN 'area' THEN format('lies outside the valid area of EPSG:%s (%s–%s°E, %s–%s°N): its extent is %s–%s°E, %s–%s°N after conversion to EPSG:4490',
@@ -573,37 +597,38 @@ func (ld *loader) check(ctx context.Context, tx pgx.Tx) error {
 		       END,
 		       ST_X(l.loc), ST_Y(l.loc)
 		FROM (
-		  SELECT t.idx, t.file_no, t.rec, t.label, t.g, t.raw, f.srid, f.minlon, f.minlat, f.maxlon, f.maxlat,
+		  SELECT t.idx, t.file_no, t.rec, t.label, `+keySQL(ld.layer, "t")+` AS key, t.g, t.raw, f.srid, f.minlon, f.minlat, f.maxlon, f.maxlat,
 		         CASE WHEN t.g IS NULL OR ST_IsEmpty(t.g) THEN 'empty'
 		              WHEN NOT t.rings_ok THEN 'rings'
 		              WHEN f.minlon IS NOT NULL AND NOT (t.g @ ST_MakeEnvelope(f.minlon, f.minlat, f.maxlon, f.maxlat, `+strconv.Itoa(layers.StorageSRID)+`)) THEN 'area'
-		              WHEN NOT ST_IsValid(t.g) THEN 'invalid' END AS kind
+		              WHEN NOT (t.g @ ST_MakeEnvelope(-180, -90, 180, 90, `+strconv.Itoa(layers.StorageSRID)+`)) THEN 'domain'
+		              WHEN $1 AND NOT ST_IsValid(t.g) THEN 'invalid' END AS kind
 		  FROM `+featTable+` t JOIN `+filesTable+` f USING (file_no)) c
 		CROSS JOIN LATERAL (SELECT CASE c.kind
 		    WHEN 'invalid' THEN (ST_IsValidDetail(c.g)).location
 		    WHEN 'rings' THEN ST_Transform((ST_IsValidDetail(ST_CollectionExtract(c.raw, 3))).location, `+strconv.Itoa(layers.StorageSRID)+`)
 		    WHEN 'area' THEN ST_Centroid(ST_Envelope(c.g)) END AS loc) l
-		WHERE c.kind IS NOT NULL
-		ORDER BY c.idx`)
+		WHERE c.kind IS NOT NULL AND ($2 OR c.kind = 'invalid')
+		ORDER BY c.idx`, what&checkValidity != 0, what&checkCheap != 0)
 	if err != nil {
-		return fmt.Errorf("checking geometries: %w", err)
+		return nil, fmt.Errorf("checking geometries: %w", err)
 	}
 	var found []checkRow
 	for rows.Next() {
 		var r checkRow
-		if err := rows.Scan(&r.idx, &r.fileNo, &r.rec, &r.label, &r.kind, &r.reason, &r.lon, &r.lat); err != nil {
+		if err := rows.Scan(&r.idx, &r.fileNo, &r.rec, &r.label, &r.key, &r.kind, &r.reason, &r.lon, &r.lat); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		found = append(found, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("checking geometries: %w", err)
+		return nil, fmt.Errorf("checking geometries: %w", err)
 	}
 	var repair []int32
 	for _, r := range found {
-		p := Problem{File: ld.filePath(int(r.fileNo)), Index: int(r.rec), Label: r.label, Lon: math.NaN(), Lat: math.NaN()}
+		p := Problem{File: ld.filePath(int(r.fileNo)), Index: int(r.rec), Label: r.label, Key: keyLabel(ld.layer, r.key), Lon: math.NaN(), Lat: math.NaN()}
 		if r.lon != nil && r.lat != nil {
 			p.Lon, p.Lat = *r.lon, *r.lat
 		}
@@ -613,23 +638,29 @@ func (ld *loader) check(ctx context.Context, tx pgx.Tx) error {
 		}
 		switch r.kind {
 		case "empty":
-			p.Reason = "geometry is empty (its rings enclose no area)"
+			p.Rule = "vp_" + ld.layer.Table + "_geom_nonempty"
+			p.Reason = "几何图形为空（环未围成面积） / geometry is empty (its rings enclose no area)"
 		case "rings":
-			p.Reason = "its rings cross one another (" + reason + "), so holes cannot be told from further parts"
+			p.Reason = "各环相互交叉，无法区分洞与其他部分 / its rings cross one another (" + reason + "), so holes cannot be told from further parts"
 		case "area":
-			p.Reason = reason
+			p.Reason = "超出所声明坐标系的有效范围 / " + reason
+		case "domain":
+			p.Rule = "vp_" + ld.layer.Table + "_geom_domain"
+			p.Reason = "坐标超出 CGCS2000 经纬度范围（经度 −180°～180°，纬度 −90°～90°） / the coordinates leave the CGCS2000 longitude/latitude domain (−180° to 180° E, −90° to 90° N)"
 		case "invalid":
-			p.Reason = "invalid geometry: " + reason
+			p.Rule = "vp_" + ld.layer.Table + "_geom_valid"
+			p.Reason = "几何图形无效 / invalid geometry: " + reason
 			if ld.opts.Repair {
 				repair = append(repair, r.idx)
 				ld.sum.Repairs = append(ld.sum.Repairs, p)
 				continue
 			}
 		}
+		bad = append(bad, r.idx)
 		ld.problem(p)
 	}
 	if len(repair) == 0 {
-		return nil
+		return bad, nil
 	}
 	ld.progress(Progress{Phase: "repair", Features: ld.sum.Read})
 	rrows, err := tx.Query(ctx, `
@@ -639,30 +670,31 @@ func (ld *loader) check(ctx context.Context, tx pgx.Tx) error {
 		RETURNING t.idx, ST_IsEmpty(t.g) OR NOT ST_IsValid(t.g), ST_NumGeometries(o.old), ST_NumGeometries(t.g),
 		          ST_Area(o.old::geography), ST_Area(t.g::geography)`, repair)
 	if err != nil {
-		return fmt.Errorf("repairing geometries: %w", err)
+		return nil, fmt.Errorf("repairing geometries: %w", err)
 	}
 	after := map[int32]string{}
 	failed := map[int32]bool{}
 	for rrows.Next() {
 		var idx int32
-		var bad bool
+		var broken bool
 		var n0, n1 int
 		var a0, a1 float64
-		if err := rrows.Scan(&idx, &bad, &n0, &n1, &a0, &a1); err != nil {
+		if err := rrows.Scan(&idx, &broken, &n0, &n1, &a0, &a1); err != nil {
 			rrows.Close()
-			return err
+			return nil, err
 		}
-		failed[idx] = bad
+		failed[idx] = broken
 		after[idx] = fmt.Sprintf("; repaired with ST_MakeValid: %d → %d part(s), geodesic area %.0f → %.0f m²", n0, n1, a0, a1)
 	}
 	rrows.Close()
 	if err := rrows.Err(); err != nil {
-		return fmt.Errorf("repairing geometries: %w", err)
+		return nil, fmt.Errorf("repairing geometries: %w", err)
 	}
 	start := len(ld.sum.Repairs) - len(repair)
 	for i := start; i < len(ld.sum.Repairs); i++ {
 		idx := repair[i-start]
 		if failed[idx] {
+			bad = append(bad, idx)
 			p := ld.sum.Repairs[i]
 			p.Reason += "; ST_MakeValid left nothing of the layer's geometry type"
 			ld.problem(p)
@@ -671,7 +703,7 @@ func (ld *loader) check(ctx context.Context, tx pgx.Tx) error {
 		ld.sum.Repairs[i].Reason += after[idx]
 		ld.sum.Repaired++
 	}
-	return nil
+	return bad, nil
 }
 
 func (ld *loader) filePath(no int) string {
@@ -745,7 +777,7 @@ func (ld *loader) recordMetadata(ctx context.Context, tx pgx.Tx) error {
 		  attribution = coalesce(EXCLUDED.attribution, CASE WHEN $5 THEN m.attribution END),
 		  loaded_at = now(),
 		  details = EXCLUDED.details || jsonb_build_object('previous_source', m.source)`,
-		ld.layer.ID, source, attribution, details, ld.opts.Mode == Append)
+		ld.layer.ID, source, attribution, details, ld.opts.Mode != Replace)
 	if err != nil {
 		return fmt.Errorf("layer_metadata: %w", err)
 	}

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -34,6 +36,10 @@ type mapper struct {
 	// 地块编号): "@id" always, "id" where the feature has no property of
 	// that name.
 	idNames []string
+	// completed counts, per AdminCode field, the 6- or 9-digit codes
+	// completed to 12 digits, with one example.
+	completed map[int]int
+	example   map[int]string
 }
 
 // Source names of the feature's own identifier in --map.
@@ -44,7 +50,8 @@ const (
 
 func newMapper(l *layers.Layer, maps, sets []string) (*mapper, error) {
 	m := &mapper{layer: l, explicit: map[string]int{}, sources: map[int][]string{}, mapped: map[int]bool{},
-		set: map[int]any{}, cache: map[string]int{}, used: map[int]string{}, ignored: map[string]bool{}, jzd: map[string]int{}}
+		set: map[int]any{}, cache: map[string]int{}, used: map[int]string{}, ignored: map[string]bool{}, jzd: map[string]int{},
+		completed: map[int]int{}, example: map[int]string{}}
 	for _, s := range maps {
 		src, dst, ok := strings.Cut(s, "=")
 		if !ok || strings.TrimSpace(src) == "" || strings.TrimSpace(dst) == "" {
@@ -167,12 +174,25 @@ func (m *mapper) featureValues(f *Feature, jzdFile bool) ([]any, []string) {
 		fld := m.layer.Fields[fi]
 		v, err := convertValue(fld, raw)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("field %s (%s) from %q: %v", fld.Name, fld.TitleZH, src, err))
+			zh := err.Error()
+			if ve, ok := err.(*valueError); ok {
+				zh = ve.zh
+			}
+			problems = append(problems, fmt.Sprintf("字段 %s（%s，来源 %q）：%s / field %s (%s) from %q: %v",
+				fld.Name, fld.TitleZH, src, zh, fld.Name, fld.TitleZH, src, err))
 			failed[fi] = true
 			continue
 		}
 		if v == nil {
 			continue
+		}
+		if fld.AdminCode {
+			if in := strings.TrimSpace(fmt.Sprint(raw)); in != v {
+				m.completed[fi]++
+				if m.example[fi] == "" {
+					m.example[fi] = in + " → " + v.(string)
+				}
+			}
 		}
 		vals[fi] = v
 		from[fi] = rank
@@ -187,8 +207,8 @@ func (m *mapper) featureValues(f *Feature, jzdFile bool) ([]any, []string) {
 	}
 	for i, fld := range m.layer.Fields {
 		if fld.Required && vals[i] == nil && !failed[i] {
-			problems = append(problems, fmt.Sprintf("required field %s (%s) has no value: map a source field to it with --map SOURCE=%s or give a default with --set %s=VALUE",
-				fld.Name, fld.TitleZH, fld.Name, fld.Name))
+			problems = append(problems, fmt.Sprintf("必填字段 %s（%s）没有值 / required field %s (%s) has no value: map a source field to it with --map SOURCE=%s or give a default with --set %s=VALUE",
+				fld.Name, fld.TitleZH, fld.Name, fld.TitleZH, fld.Name, fld.Name))
 		}
 	}
 	sort.Strings(problems)
@@ -231,10 +251,49 @@ func (m *mapper) props(f *Feature) map[string]any {
 	return out
 }
 
+// valueError is a value that a field cannot hold, in Chinese (zh) and
+// English (Error).
+type valueError struct{ zh, en string }
+
+func (e *valueError) Error() string { return e.en }
+
+func valueErrorf(zh, en string, args ...any) error {
+	return &valueError{zh: fmt.Sprintf(zh, args...), en: fmt.Sprintf(en, args...)}
+}
+
+var patterns sync.Map // pattern → *regexp.Regexp
+
+func patternRE(p string) *regexp.Regexp {
+	if re, ok := patterns.Load(p); ok {
+		return re.(*regexp.Regexp)
+	}
+	re := regexp.MustCompile(p) // validated by layers.NewCatalog
+	patterns.Store(p, re)
+	return re
+}
+
+// completeAdminCode completes a 6-digit GB/T 2260 county code or a 9-digit
+// township code with zeros to the 12-digit 统计用区划代码 of the same unit
+// (220112 → 220112000000); other values are returned unchanged.
+func completeAdminCode(s string) string {
+	if len(s) != 6 && len(s) != 9 {
+		return s
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return s
+		}
+	}
+	return s + strings.Repeat("0", 12-len(s))
+}
+
 // convertValue converts a source value to the Go value stored in a field
 // of type fld.Type: string, int32, float64, time.Time (date) or bool; nil
 // for an empty value. Code-list fields accept the value, its Chinese name or
-// an alias and store the list's value.
+// an alias and store the list's value. The field's rules are checked as
+// the database checks them (layers.Layer.Rules): code list, length,
+// pattern (administrative codes of 6 or 9 digits are first completed to
+// 12) and minimum; errors are *valueError (Chinese and English).
 func convertValue(fld layers.Field, raw any) (any, error) {
 	var s string
 	switch v := raw.(type) {
@@ -276,29 +335,35 @@ func convertValue(fld layers.Field, raw any) (any, error) {
 			cl, _ := layers.CodeListByID(fld.CodeList)
 			cv, ok := cl.Lookup(s)
 			if !ok {
-				return nil, fmt.Errorf("%q is not in the code list %s (%s)%s", s, cl.ID, cl.TitleZH, codeExamples(cl))
+				return nil, valueErrorf("%q 不在代码表 %s（%s）中", "%q is not in the code list %s (%s)%s", s, cl.ID, cl.TitleZH, codeExamples(cl))
 			}
 			s = cv.Value
 		}
+		if fld.AdminCode {
+			s = completeAdminCode(s)
+		}
 		if fld.MaxLength > 0 && utf8.RuneCountInString(s) > fld.MaxLength {
-			return nil, fmt.Errorf("%q has %d characters; the field holds at most %d", s, utf8.RuneCountInString(s), fld.MaxLength)
+			return nil, valueErrorf("%q 有 %d 个字符，该字段最多 %d 个", "%q has %d characters; the field holds at most %d", s, utf8.RuneCountInString(s), fld.MaxLength)
+		}
+		if fld.Pattern != "" && !patternRE(fld.Pattern).MatchString(s) {
+			return nil, &valueError{zh: fmt.Sprintf("%q 不符合规则：须为%s", s, fld.PatternZH), en: fmt.Sprintf("%q breaks the rule: it must be %s", s, fld.PatternEN)}
 		}
 		return s, nil
 	case layers.Integer:
 		if n, err := strconv.ParseInt(s, 10, 32); err == nil {
-			return int32(n), nil
+			return int32(n), checkMin(fld, float64(n))
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
-			return nil, fmt.Errorf("%q is not a whole number", s)
+			return nil, valueErrorf("%q 不是整数", "%q is not a whole number", s)
 		}
-		return int32(f), nil
+		return int32(f), checkMin(fld, f)
 	case layers.Real:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("%q is not a number", s)
+			return nil, valueErrorf("%q 不是数值", "%q is not a number", s)
 		}
-		return f, nil
+		return f, checkMin(fld, f)
 	case layers.Date:
 		return parseDate(s)
 	case layers.Bool:
@@ -308,9 +373,18 @@ func convertValue(fld layers.Field, raw any) (any, error) {
 		case "false", "f", "no", "n", "0", "否":
 			return false, nil
 		}
-		return nil, fmt.Errorf("%q is not a yes/no value (true/false, 是/否, 1/0)", s)
+		return nil, valueErrorf("%q 不是是/否值", "%q is not a yes/no value (true/false, 是/否, 1/0)", s)
 	}
 	return s, nil
+}
+
+// checkMin applies the field's Min rule.
+func checkMin(fld layers.Field, v float64) error {
+	if fld.Min != nil && v < *fld.Min {
+		m := strconv.FormatFloat(*fld.Min, 'f', -1, 64)
+		return valueErrorf("%v 小于下限 %s %s", "%v is below the minimum %s %s", v, m, fld.Unit)
+	}
+	return nil
 }
 
 func codeExamples(cl *layers.CodeList) string {
@@ -338,7 +412,7 @@ func parseDate(s string) (time.Time, error) {
 			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a date (write 2024-05-31)", s)
+	return time.Time{}, valueErrorf("%q 不是日期（请写作 2024-05-31）", "%q is not a date (write 2024-05-31)", s)
 }
 
 // summary returns the mapping used ("source → field") and the source
@@ -360,4 +434,16 @@ func (m *mapper) summary() (used map[string]string, ignored []string) {
 	}
 	sort.Strings(ignored)
 	return used, ignored
+}
+
+// warnings says which administrative codes were completed to 12 digits.
+func (m *mapper) warnings() []string {
+	var ws []string
+	for i, fld := range m.layer.Fields {
+		if n := m.completed[i]; n > 0 {
+			ws = append(ws, fmt.Sprintf("字段 %s（%s）：%d 个 6 位或 9 位区划代码已补零为 12 位统计用区划代码（如 %s） / field %s: %d code(s) of 6 or 9 digits completed with zeros to the 12-digit statistical division code (e.g. %s)",
+				fld.Name, fld.TitleZH, n, m.example[i], fld.Name, n, m.example[i]))
+		}
+	}
+	return ws
 }

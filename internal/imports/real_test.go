@@ -159,7 +159,12 @@ func TestShuangyangDataVGCJ02(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if name != "双阳区" || code != "220112" || npts != 1137 {
+	// DataV's 6-digit adcode is completed to the 12-digit 统计用区划代码
+	// (XZQDM is 12 digits in the database), and the summary says so.
+	if !strings.Contains(strings.Join(sum.Warnings, "\n"), "220112 → 220112000000") {
+		t.Errorf("no warning about the completed code: %v", sum.Warnings)
+	}
+	if name != "双阳区" || code != "220112000000" || npts != 1137 {
 		t.Errorf("name %s code %s points %d", name, code, npts)
 	}
 	if math.Abs(areaKm2-1673) > 5 {
@@ -216,7 +221,9 @@ func TestShapefileEncodings(t *testing.T) {
 
 	pts := layer(t, "water_facilities")
 	sum, err = Import(ctx, pool, pts, []string{realData(t, "shp/china_res2_4m_prefecture_points_gbk.shp")},
-		Options{CRS: "EPSG:4326", Map: []string{"NAME=name"}, Set: []string{"kind=水厂"}})
+		// The villages layer now holds 长春's districts: all of China's other
+		// prefecture seats lie outside that "township", loaded on purpose.
+		Options{CRS: "EPSG:4326", Map: []string{"NAME=name"}, Set: []string{"kind=水厂"}, AllowOutside: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +241,7 @@ func TestShapefileEncodings(t *testing.T) {
 	}
 	// With --encoding GBK the same names come out, and the source is said.
 	sum, err = Import(ctx, pool, pts, []string{realData(t, "shp/china_res2_4m_prefecture_points_gbk.shp")},
-		Options{Mode: Replace, DryRun: true, CRS: "EPSG:4326", Encoding: "GBK", Map: []string{"NAME=name"}, Set: []string{"kind=水厂"}})
+		Options{Mode: Replace, DryRun: true, CRS: "EPSG:4326", Encoding: "GBK", Map: []string{"NAME=name"}, Set: []string{"kind=水厂"}, AllowOutside: true})
 	if err != nil || sum.Files[0].Encoding != "GBK" || sum.Files[0].EncodingFrom != "--encoding" {
 		t.Errorf("--encoding GBK: %v %+v", err, sum.Files)
 	}

@@ -192,7 +192,7 @@ func TestCoverageThroughTheCLI(t *testing.T) {
 	if r := ruleOf(t, siteCheck(t, db, site), "permanent_farmland"); r.Outcome != siting.Block {
 		t.Fatalf("after append: %+v", r)
 	}
-	if _, _, err := run(t, append(db, "import", "--layer", "permanent_farmland", "--coverage", "villages:220112209999", f1)...); err == nil ||
+	if _, _, err := run(t, append(db, "import", "--layer", "permanent_farmland", "--mode", "replace", "--coverage", "villages:220112209999", f1)...); err == nil ||
 		!strings.Contains(err.Error(), "220112209999") || !strings.Contains(err.Error(), "220112203300 大营村") {
 		t.Fatalf("unknown village: %v", err)
 	}

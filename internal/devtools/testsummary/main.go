@@ -27,9 +27,20 @@ type event struct {
 	Elapsed float64
 }
 
+// noise is a line of the implied -v that says nothing about a failure.
+func noise(line string) bool {
+	for _, p := range []string{"=== RUN", "=== PAUSE", "=== CONT", "=== NAME", "--- PASS", "--- SKIP"} {
+		if strings.HasPrefix(strings.TrimSpace(line), p) {
+			return true
+		}
+	}
+	return false
+}
+
 func main() {
 	type key struct{ pkg, test string }
 	out := map[key]*strings.Builder{}
+	pkgOut := map[string]*strings.Builder{}
 	var passed, failed, skipped int
 	var skips, failures []string
 	in := bufio.NewScanner(os.Stdin)
@@ -50,6 +61,13 @@ func main() {
 				// Package-level lines: "ok", "FAIL", "?", panics. The
 				// per-test "=== RUN"/"--- PASS" lines of the implied -v
 				// are dropped.
+				if strings.HasPrefix(e.Output, "FAIL") {
+					// The package failed: its test output first.
+					if pb := pkgOut[e.Package]; pb != nil {
+						w.WriteString(pb.String())
+						delete(pkgOut, e.Package)
+					}
+				}
 				if !strings.HasPrefix(e.Output, "=== ") && !strings.HasPrefix(e.Output, "PASS\n") {
 					w.WriteString(e.Output)
 				}
@@ -61,19 +79,34 @@ func main() {
 				out[k] = b
 			}
 			b.WriteString(e.Output)
+			// Also kept per package: test2json can attribute a line to
+			// another test of the package (parallel tests), so a failing
+			// package prints all of its test output.
+			pb := pkgOut[e.Package]
+			if pb == nil {
+				pb = &strings.Builder{}
+				pkgOut[e.Package] = pb
+			}
+			if !noise(e.Output) {
+				pb.WriteString(e.Output)
+			}
 		case "pass":
 			if e.Test != "" {
 				passed++
 				delete(out, k)
+			} else {
+				delete(pkgOut, e.Package)
 			}
 		case "fail":
 			if e.Test != "" {
 				failed++
 				failures = append(failures, e.Package+" "+e.Test)
-				if b := out[k]; b != nil {
-					w.WriteString(b.String())
-				}
 				delete(out, k)
+			} else if pb := pkgOut[e.Package]; pb != nil {
+				w.WriteString(pb.String())
+			}
+			if e.Test == "" {
+				delete(pkgOut, e.Package)
 			}
 		case "skip":
 			if e.Test != "" {

@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-import bench-tiles clean browser-test maplibre fuzz
+.PHONY: all deps test-deps build run test vet bench bench-import bench-storage bench-tiles clean browser-test maplibre fuzz
 
 all: build
 
@@ -67,6 +67,11 @@ fuzz: test-deps build
 # and ogr2ogr); every figure goes to internal/devtools/bench/results.tsv.
 bench: build
 	internal/devtools/bench.sh
+
+# Database size and edit-history share of the county sample built from
+# empty by each of COMMITS (default: this session's start and HEAD).
+bench-storage:
+	internal/devtools/bench-storage.sh $(COMMITS)
 
 # The 500k-polygon import benchmark of this checkout against BASE (a commit).
 bench-import:

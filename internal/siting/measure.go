@@ -124,7 +124,7 @@ func measureSQL() string {
 	agg := func(sql string) string { return `coalesce((` + sql + `), '[]'::jsonb)` }
 	overlapping := func(l *layers.Layer, attrs string, extra string) string {
 		return agg(`SELECT jsonb_agg(` + hit(l.ID, attrs, overlap) + ` ORDER BY f.id) FROM ` + t(l) +
-			` f CROSS JOIN site s`+repaired+` WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g)` + extra)
+			` f CROSS JOIN site s` + repaired + ` WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g)` + extra)
 	}
 	near := func(l *layers.Layer, attrs string) string {
 		return agg(`SELECT jsonb_agg(` + hit(l.ID, attrs, distance) + ` ORDER BY f.id) FROM ` + t(l) +

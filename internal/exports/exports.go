@@ -141,8 +141,12 @@ type Result struct {
 // default: CRS84 for GeoJSON and CSV, EPSG:4490 for GeoPackage and
 // Shapefile, EPSG:4326 for KML (the only CRS KML allows), and for 界址点 TXT
 // the CGCS2000 3-degree Gauss-Krüger zone (with zone number) of the
-// features' centre. Coordinates are written easting/longitude first in
-// every format except 界址点 TXT (X = northing, as the format requires).
+// features' median longitude (of their box centres). Coordinates are
+// written easting/longitude first in every format except 界址点 TXT (X =
+// northing, as the format requires). A feature with an EMPTY stored
+// geometry (possible only where the layer's CHECK constraints were
+// dropped) is written as an empty or NULL geometry, except in 界址点 TXT,
+// which cannot hold one: the export then fails naming the feature.
 //
 // Errors: an unsupported CRS for the format (KML other than 4326, 界址点 TXT
 // other than a Gauss-Krüger code or on a layer that is not a polygon

@@ -205,7 +205,10 @@ func TestBadStoredGeometries(t *testing.T) {
 		for z := 12; z <= 18; z += 2 {
 			paths = append(paths, "/tiles/"+l.ID+"/"+tileAddr(lon, lat, z)+".mvt", "/tiles/map/"+tileAddr(lon, lat, z)+".mvt")
 		}
-		paths = append(paths, "/tiles/"+l.ID+"/0/0/0.mvt", "/tiles/"+l.ID+"/2/3/1.mvt", "/tiles/"+l.ID+"/2/0/1.mvt")
+		// The antimeridian feature's tiles, at both ends of the world.
+		paths = append(paths, "/tiles/"+l.ID+"/0/0/0.mvt", "/tiles/"+l.ID+"/2/3/1.mvt", "/tiles/"+l.ID+"/2/0/1.mvt",
+			"/tiles/"+l.ID+"/"+tileAddr(179.99, 43.65, 16)+".mvt", "/tiles/map/"+tileAddr(179.99, 43.65, 16)+".mvt",
+			"/tiles/"+l.ID+"/"+tileAddr(-179.99, 43.65, 16)+".mvt")
 	}
 	// 界址点 TXT cannot hold an EMPTY parcel: the download says which one;
 	// without it, the stray feature across the antimeridian does not move

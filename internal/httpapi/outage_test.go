@@ -193,6 +193,9 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	stopped := time.Now()
 	outageBegun.Store(true)
 	time.Sleep(3 * time.Second)
+	if _, b, err := get(ts.URL, "/metrics"); err != nil || !strings.Contains(string(b), "\nvillageplan_tile_change_listener_up 0") {
+		t.Errorf("during the outage the tile cache's change listener is not reported down: %v", err)
+	}
 	startAt := time.Now()
 	if _, err := c.Start(ctx); err != nil {
 		close(stop)

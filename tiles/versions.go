@@ -212,7 +212,11 @@ func (ln *listener) run(ctx context.Context) {
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
+		// At most a second apart: one failed connection attempt a second
+		// costs nothing, and the listener is back within about a second
+		// of the database (tiles are right meanwhile, just validated
+		// against layer_version per request).
+		backoff = min(2*backoff, time.Second)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -67,8 +68,24 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown export format %q: use geojson, gpkg, shp, csv, kml or jzd", s)
 }
 
-// ContentType is the media type of the format for HTTP downloads.
+// ContentType is the media type of the format for HTTP downloads in the
+// format's default encoding (see ContentTypeFor).
 func (f Format) ContentType() string {
+	enc, _ := ResolveEncoding(f, "")
+	return f.ContentTypeFor(enc)
+}
+
+// ContentTypeFor is the media type of the format for HTTP downloads whose
+// text is in enc (exchange.UTF8 or exchange.GBK, as ResolveEncoding
+// returns): the text formats CSV and 界址点 TXT carry the charset
+// ("utf-8" or "GBK", the IANA names); the others are UTF-8 by definition
+// (GeoJSON, KML) or binary (GeoPackage, the Shapefile zip, whose .cpg
+// names the DBF encoding).
+func (f Format) ContentTypeFor(enc string) string {
+	charset := "utf-8"
+	if enc == exchange.GBK {
+		charset = "GBK"
+	}
 	switch f {
 	case GeoJSON:
 		return "application/geo+json"
@@ -77,13 +94,57 @@ func (f Format) ContentType() string {
 	case Shapefile:
 		return "application/zip"
 	case CSV:
-		return "text/csv; charset=utf-8"
+		return "text/csv; charset=" + charset
 	case KML:
 		return "application/vnd.google-earth.kml+xml"
 	case JZD:
-		return "text/plain"
+		return "text/plain; charset=" + charset
 	}
 	return "application/octet-stream"
+}
+
+// ResolveEncoding returns the text encoding an export in format f writes
+// when asked for enc ("" for the default): exchange.UTF8 or exchange.GBK
+// (GB18030 is written as GBK). The default is UTF-8, except 界址点 TXT
+// (GBK, as the receiving Windows tools expect); GeoJSON, GeoPackage and KML
+// are always UTF-8. Errors: an unknown encoding name.
+func ResolveEncoding(f Format, enc string) (string, error) {
+	out := exchange.UTF8
+	if f == JZD {
+		out = exchange.GBK
+	}
+	if enc != "" {
+		e, err := exchange.NormalizeEncoding(enc)
+		if err != nil {
+			return "", err
+		}
+		if e == exchange.GB18030 {
+			e = exchange.GBK
+		}
+		out = e
+	}
+	if f == GeoJSON || f == GeoPackage || f == KML {
+		out = exchange.UTF8
+	}
+	return out, nil
+}
+
+// EncodingError is returned by Write, before anything is written, when a
+// text value of the selected features cannot be written in the requested
+// encoding (GBK has no emoji, no CJK Extension B characters such as 𠀀, …).
+// It names the first such value: feature id, field and character.
+type EncodingError struct {
+	Encoding  string
+	FeatureID int64
+	Field     string
+	Value     string // the whole value, cut to 60 characters
+	Char      rune
+}
+
+func (e *EncodingError) Error() string {
+	return fmt.Sprintf("要素 %d 的字段 %s（%q）含有 %s 无法表示的字符 %q（U+%04X），请改用 UTF-8 编码导出或更正数据。 "+
+		"feature %d, field %s: %q holds the character %q (U+%04X), which %s cannot represent; export in UTF-8 or correct the data",
+		e.FeatureID, e.Field, e.Value, e.Encoding, e.Char, e.Char, e.FeatureID, e.Field, e.Value, e.Char, e.Char, e.Encoding)
 }
 
 // Extension is the file extension of the format (".zip" for Shapefile).
@@ -141,8 +202,12 @@ type Result struct {
 // default: CRS84 for GeoJSON and CSV, EPSG:4490 for GeoPackage and
 // Shapefile, EPSG:4326 for KML (the only CRS KML allows), and for 界址点 TXT
 // the CGCS2000 3-degree Gauss-Krüger zone (with zone number) of the
-// features' centre. Coordinates are written easting/longitude first in
-// every format except 界址点 TXT (X = northing, as the format requires).
+// features' median longitude (of their box centres). Coordinates are
+// written easting/longitude first in every format except 界址点 TXT (X =
+// northing, as the format requires). A feature with an EMPTY stored
+// geometry (possible only where the layer's CHECK constraints were
+// dropped) is written as an empty or NULL geometry, except in 界址点 TXT,
+// which cannot hold one: the export then fails naming the feature.
 //
 // Errors: an unsupported CRS for the format (KML other than 4326, 界址点 TXT
 // other than a Gauss-Krüger code or on a layer that is not a polygon
@@ -153,27 +218,14 @@ func Write(ctx context.Context, pool *pgxpool.Pool, format Format, q *features.Q
 	if q == nil || q.Layer == nil {
 		return nil, fmt.Errorf("export: no layer")
 	}
-	enc := exchange.UTF8
-	if format == JZD {
-		enc = exchange.GBK
-	}
-	if opts.Encoding != "" {
-		e, err := exchange.NormalizeEncoding(opts.Encoding)
-		if err != nil {
-			return nil, err
-		}
-		if e == exchange.GB18030 {
-			e = exchange.GBK
-		}
-		enc = e
+	enc, err := ResolveEncoding(format, opts.Encoding)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Name == "" {
 		opts.Name = q.Layer.ID
 	}
 	res := &Result{Format: format, Encoding: enc}
-	if format == GeoJSON || format == GeoPackage || format == KML {
-		res.Encoding = exchange.UTF8
-	}
 	for _, f := range q.Layer.Fields {
 		if f.Personal && !q.IncludePersonal {
 			res.Omitted = append(res.Omitted, f.Name)
@@ -184,7 +236,13 @@ func Write(ctx context.Context, pool *pgxpool.Pool, format Format, q *features.Q
 	if e.fields == nil {
 		e.fields = features.VisibleFields(q.Layer, q.IncludePersonal)
 	}
-	var err error
+	if enc == exchange.GBK && (format == CSV || format == Shapefile || format == JZD) {
+		// Decided before the first byte: a character GBK cannot hold is
+		// an error naming the feature, never a file cut short.
+		if err := e.checkEncodable(ctx, format); err != nil {
+			return res, err
+		}
+	}
 	switch format {
 	case GeoJSON:
 		err = e.geojson(ctx, w)
@@ -312,4 +370,50 @@ func (e *exporter) aggregate(ctx context.Context, exprs []string, dest ...any) e
 	}
 	sql += ") t"
 	return e.pool.QueryRow(ctx, sql, a...).Scan(dest...)
+}
+
+// checkEncodable reads the text fields that format writes for the selected
+// features and returns an *EncodingError for the first value (by the
+// export's order) that e.enc cannot represent. It costs one extra read of
+// those fields, paid only by GBK exports.
+func (e *exporter) checkEncodable(ctx context.Context, format Format) error {
+	fields := e.fields
+	if format == JZD {
+		fields = nil
+		for _, r := range []exchange.ParcelRole{exchange.RoleNumber, exchange.RoleName, exchange.RoleUse, exchange.RoleDLBM} {
+			if f, ok := exchange.ParcelField(e.q.Layer, r); ok {
+				fields = append(fields, f)
+			}
+		}
+	}
+	var text []layers.Field
+	for _, f := range fields {
+		if f.Type == layers.Text {
+			text = append(text, f)
+		}
+	}
+	if len(text) == 0 {
+		return nil
+	}
+	n := e.res.Features
+	defer func() { e.res.Features = n }()
+	return e.queryFields(ctx, nil, text, func(id int64, _ []any, vals []any) error {
+		for i, v := range vals {
+			s, _ := v.(string)
+			if _, err := exchange.Encode(e.enc, s); err != nil {
+				ee := &EncodingError{Encoding: e.enc, FeatureID: id, Field: text[i].Name, Value: s, Char: utf8.RuneError}
+				if r := []rune(s); len(r) > 60 {
+					ee.Value = string(r[:60]) + "…"
+				}
+				for _, r := range s {
+					if _, err := exchange.Encode(e.enc, string(r)); err != nil {
+						ee.Char = r
+						break
+					}
+				}
+				return ee
+			}
+		}
+		return nil
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -457,5 +458,57 @@ func TestExportGBKUnrepresentable(t *testing.T) {
 	_, err := Write(context.Background(), pool, Shapefile, &features.Query{Layer: layer(t, "roads"), OutputSRID: 4326}, Options{Encoding: "GBK"}, &buf)
 	if err == nil || !strings.Contains(err.Error(), "Straße") || !strings.Contains(err.Error(), "UTF-8") || !strings.Contains(err.Error(), "field lxmc") {
 		t.Fatalf("want an error naming the value, field and UTF-8, got %v", err)
+	}
+	// Every GBK format decides before writing anything, naming the
+	// feature, the field and the character, even when the value comes
+	// after many rows that fit (an emoji and 𠀀, CJK Extension B, are
+	// outside GBK; GB18030 has them).
+	ctx := context.Background()
+	var last int64
+	if err := pool.QueryRow(ctx, `UPDATE villageplan.homesteads SET zl = '大营村😀号' WHERE id = (SELECT max(id) FROM villageplan.homesteads) RETURNING id`).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{CSV, Shapefile, JZD} {
+		buf.Reset()
+		q := &features.Query{Layer: layer(t, "homesteads")}
+		_, err := Write(ctx, pool, f, q, Options{Encoding: "GBK"}, &buf)
+		var ee *EncodingError
+		if !errors.As(err, &ee) || ee.FeatureID != last || ee.Field != "zl" || ee.Char != '😀' || buf.Len() != 0 {
+			t.Errorf("%s in GBK with an emoji in feature %d: %v (%d bytes written)", f, last, err, buf.Len())
+		}
+		if res, err := Write(ctx, pool, f, q, Options{Encoding: "UTF-8"}, &bytes.Buffer{}); err != nil || res.Encoding != "UTF-8" {
+			t.Errorf("%s in UTF-8 with an emoji: %v", f, err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE villageplan.homesteads SET zl = '𠀀' WHERE id = $1`, last); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	_, err = Write(ctx, pool, CSV, &features.Query{Layer: layer(t, "homesteads")}, Options{}, &buf)
+	if err != nil {
+		t.Fatalf("CSV in the default UTF-8: %v", err)
+	}
+	buf.Reset()
+	_, err = Write(ctx, pool, JZD, &features.Query{Layer: layer(t, "homesteads")}, Options{}, &buf)
+	if ee := (*EncodingError)(nil); !errors.As(err, &ee) || ee.Char != 0x20000 || buf.Len() != 0 {
+		t.Errorf("界址点 TXT (GBK by default) with 𠀀: %v", err)
+	}
+}
+
+// TestContentTypeCharset: the text formats name the encoding they are
+// written in.
+func TestContentTypeCharset(t *testing.T) {
+	for _, c := range []struct {
+		f         Format
+		enc, want string
+	}{
+		{CSV, "", "text/csv; charset=utf-8"}, {CSV, "GBK", "text/csv; charset=GBK"}, {CSV, "cp936", "text/csv; charset=GBK"},
+		{JZD, "", "text/plain; charset=GBK"}, {JZD, "UTF-8", "text/plain; charset=utf-8"},
+		{GeoJSON, "GBK", "application/geo+json"}, {Shapefile, "GBK", "application/zip"},
+	} {
+		enc, err := ResolveEncoding(c.f, c.enc)
+		if got := c.f.ContentTypeFor(enc); err != nil || got != c.want {
+			t.Errorf("%s %q: %q %v, want %q", c.f, c.enc, got, err, c.want)
+		}
 	}
 }

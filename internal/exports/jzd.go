@@ -34,8 +34,11 @@ func (e *exporter) jzd(ctx context.Context, w io.Writer) error {
 	}
 	srid := e.q.OutputSRID
 	if srid == 0 {
+		// The median of the features' box centres, not the centre of
+		// their extent: one stray feature (a legacy row across the
+		// antimeridian) must not move the whole file to another zone.
 		var lon *float64
-		if err := e.aggregate(ctx, []string{"ST_X(ST_Centroid(ST_Extent(t.geom)))"}, &lon); err != nil {
+		if err := e.aggregate(ctx, []string{"percentile_disc(0.5) WITHIN GROUP (ORDER BY (ST_XMin(t.geom) + ST_XMax(t.geom)) / 2)"}, &lon); err != nil {
 			return fmt.Errorf("export %s: %w", l.ID, err)
 		}
 		zone := crs.GKZone3ForLongitude(126) // 双阳区 when the selection is empty
@@ -92,7 +95,12 @@ func (e *exporter) jzd(ctx context.Context, w io.Writer) error {
 				mp = orb.MultiPolygon{p}
 			}
 		}
-		p := jzd.Parcel{AreaHa: extra[1].(float64), Shape: "面", Number: strconv.FormatInt(id, 10)}
+		if len(mp) == 0 {
+			// Only where the layer's CHECK constraints were dropped.
+			return fmt.Errorf("要素 %d 的几何图形为空（EMPTY），界址点文件无法表示；请更正数据或用 filter 排除该要素。 feature %d has an EMPTY geometry, which a 界址点 file cannot hold; correct the data or leave the feature out with a filter", id, id)
+		}
+		area, _ := extra[1].(float64)
+		p := jzd.Parcel{AreaHa: area, Shape: "面", Number: strconv.FormatInt(id, 10)}
 		get := func(r exchange.ParcelRole) string {
 			if i, ok := roleIdx[r]; ok && vals[i] != nil {
 				return clean(vals[i])

@@ -453,7 +453,9 @@ type SVGMap struct {
 }
 
 // ItemsSVG draws the features of one page of q (same filters, order, limit
-// and offset as Items) as SVG.
+// and offset as Items) as SVG. A feature with an EMPTY stored geometry
+// (possible only where an administrator dropped the layer's CHECK
+// constraints) has no path; the map is drawn without it.
 func (s *Service) ItemsSVG(ctx context.Context, q *Query) (*SVGMap, error) {
 	var a args
 	w := where(q, &a)
@@ -461,7 +463,8 @@ func (s *Service) ItemsSVG(ctx context.Context, q *Query) (*SVGMap, error) {
 		" LIMIT " + a.add(max(q.Limit, 1)) + " OFFSET " + a.add(q.Offset) + `)
 		SELECT id, ST_AsSVG(ST_Translate(geom_3857, -ST_XMin(e), -ST_YMin(e)), 0, 1),
 		       0::float8, 0::float8, ST_XMax(e) - ST_XMin(e), ST_YMax(e) - ST_YMin(e)
-		FROM page, (SELECT ST_Extent(geom_3857)::geometry AS e FROM page) x`
+		FROM page, (SELECT ST_Extent(geom_3857)::geometry AS e FROM page) x
+		WHERE x.e IS NOT NULL AND NOT ST_IsEmpty(page.geom_3857)`
 	rows, err := s.pool.Query(ctx, sql, a...)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s svg: %w", q.Layer.ID, err)

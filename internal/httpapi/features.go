@@ -838,7 +838,11 @@ func isDownload(f string) bool {
 // GeoPackage, zipped Shapefile, CSV, KML or 界址点 txt) with the writers of
 // the export command. Streaming formats go out as rows arrive; GeoPackage
 // and Shapefile are built in a temporary file first (they need to seek).
-// ?encoding=GBK|UTF-8 chooses the text encoding where the format has one.
+// ?encoding=GBK|UTF-8 chooses the text encoding where the format has one
+// (CSV, Shapefile DBF, 界址点 TXT; Content-Type names the charset of the
+// text formats). A value GBK cannot represent is found before anything is
+// sent and refused with a 400 naming the feature, field and character
+// (nothing is substituted: a download never changes the data silently).
 func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *layers.Layer, q *features.Query, f exports.Format) {
 	version, updated, err := fr.svc.Version(r.Context(), l)
 	if err != nil {
@@ -864,7 +868,8 @@ func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *lay
 			fmt.Sprintf("同时进行的下载已达上限（%d 个），请稍后重试。 %d downloads are already running, the limit; try again shortly.", cap(fr.s.downloads), cap(fr.s.downloads)))
 		return
 	}
-	w.Header().Set("Content-Type", f.ContentType())
+	resolved, _ := exports.ResolveEncoding(f, enc) // enc is "", UTF-8 or GBK here
+	w.Header().Set("Content-Type", f.ContentTypeFor(resolved))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, l.ID, f.Extension()))
 	// Headers are sent with the first byte: a request error found by the
 	// writer before writing (a CRS the format cannot hold, text GBK cannot
@@ -876,6 +881,13 @@ func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *lay
 			w.Header().Del("Content-Disposition")
 			if db.IsUnavailable(err) || db.IsTimeout(err) || r.Context().Err() != nil {
 				fr.s.serverError(w, r, err)
+				return
+			}
+			var ee *exports.EncodingError
+			if errors.As(err, &ee) {
+				// Found before the first byte (exports checks every
+				// text value first): a 400 naming the feature and field.
+				fr.s.requestError(w, r, badParam("encoding", "%v", err))
 				return
 			}
 			fr.s.requestError(w, r, badParam("f", "%v", err))

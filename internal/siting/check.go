@@ -171,6 +171,7 @@ func (s *Service) Check(ctx context.Context, site Site, in Input) (*Result, erro
 			rr.NoData = true
 		} else {
 			rr = r.evaluate(rc)
+			flagInvalid(r, m, &rr)
 		}
 		if rr.Outcome.Severity() > res.Verdict.Severity() {
 			res.Verdict = rr.Outcome
@@ -354,4 +355,41 @@ func (s *Service) Get(ctx context.Context, id int64) (*Result, error) {
 		return nil, err
 	}
 	return &res, nil
+}
+
+// flagInvalid marks the result of a rule that read a feature whose stored
+// geometry is invalid (measured on its ST_MakeValid repair, see
+// measureSQL): the outcome is at least REVIEW, the message names each such
+// feature (layer, id and ST_IsValidReason) and the feature is listed, so
+// that a damaged record never silently decides a check either way.
+func flagInvalid(r *Rule, m *Measurements, rr *RuleResult) {
+	reads := map[string]bool{}
+	for _, l := range r.DependsOn {
+		reads[l.ID] = true
+	}
+	var zh, en []string
+	for _, hits := range [][]Hit{m.Farmland, m.LandUse, m.Zones, m.Hazards, m.Homestead} {
+		for _, h := range hits {
+			if h.InvalidReason == "" || !reads[h.Layer] {
+				continue
+			}
+			zh = append(zh, fmt.Sprintf("%s 要素 %d（%s）", h.Layer, h.ID, h.InvalidReason))
+			en = append(en, fmt.Sprintf("%s feature %d (%s)", h.Layer, h.ID, h.InvalidReason))
+			listed := false
+			for _, f := range rr.Features {
+				listed = listed || f.Layer == h.Layer && f.ID == h.ID
+			}
+			if !listed {
+				rr.Features = append(rr.Features, h)
+			}
+		}
+	}
+	if len(zh) == 0 {
+		return
+	}
+	if rr.Outcome.Severity() < Review.Severity() {
+		rr.Outcome = Review
+	}
+	rr.MessageZH += "；图形无效的数据：" + strings.Join(zh, "、") + "，已按修复后的图形（ST_MakeValid）量算，须人工核查并更正数据"
+	rr.MessageEN += "; invalid stored geometry: " + strings.Join(en, ", ") + ", measured on its ST_MakeValid repair; check by hand and correct the data"
 }

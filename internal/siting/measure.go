@@ -65,6 +65,12 @@ type Hit struct {
 	OverlapM2 float64        `json:"overlap_m2"`
 	DistanceM float64        `json:"distance_m"`
 	Overlap   map[string]any `json:"overlap,omitempty"`
+	// InvalidReason is set when the stored geometry is invalid
+	// (ST_IsValidReason; possible only where the layer's CHECK constraint
+	// was dropped or predates the row): the overlap was then measured on
+	// its ST_MakeValid repair, and every rule reading the layer answers at
+	// least REVIEW naming the feature.
+	InvalidReason string `json:"invalid_reason,omitempty"`
 }
 
 // Str returns a text attribute, "" when absent.
@@ -98,13 +104,27 @@ func measureSQL() string {
 	hit := func(layer, attrs, measure string) string {
 		return `jsonb_build_object('layer', '` + layer + `', 'id', f.id, 'attrs', jsonb_build_object(` + attrs + `), ` + measure + `)`
 	}
-	overlap := `'overlap_m2', round(ST_Area(ST_Intersection(ST_Transform(f.geom, $3::int), s.p))::numeric, 4),
-		'overlap', ST_AsGeoJSON(ST_CollectionExtract(ST_Intersection(f.geom, s.g), 3), 8, 0)::jsonb`
+	// Stored geometries that break the layer's rules (invalid or EMPTY;
+	// the database refuses them, but rows older than a rule or written
+	// while an administrator dropped it remain) must neither fail the
+	// check (GEOS refuses invalid input to ST_Intersection and ST_Union)
+	// nor crash the server (ST_UnaryUnion of a collection with an EMPTY
+	// member). EMPTY geometries have no box, so "f.geom && s.g" never
+	// selects them. A selected feature's validity is tested once
+	// (ST_IsValid, in a LATERAL subquery that OFFSET 0 keeps from being
+	// inlined); a valid one is measured as stored, an invalid one on its
+	// ST_MakeValid repair (the polygonal part, which may be EMPTY for a
+	// zero-area sliver), and its hit carries invalid_reason.
+	repaired := ` CROSS JOIN LATERAL (SELECT v.ok, CASE WHEN v.ok THEN f.geom ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(f.geom), 3)) END AS g
+		FROM (SELECT ST_IsValid(f.geom) AS ok OFFSET 0) v) r`
+	overlap := `'overlap_m2', round(ST_Area(ST_Intersection(ST_Transform(r.g, $3::int), s.p))::numeric, 4),
+		'overlap', ST_AsGeoJSON(ST_CollectionExtract(ST_Intersection(r.g, s.g), 3), 8, 0)::jsonb,
+		'invalid_reason', CASE WHEN r.ok THEN NULL ELSE ST_IsValidReason(f.geom) END`
 	distance := `'distance_m', round(ST_Distance(ST_Transform(f.geom, $3::int), s.p)::numeric, 4)`
 	agg := func(sql string) string { return `coalesce((` + sql + `), '[]'::jsonb)` }
 	overlapping := func(l *layers.Layer, attrs string, extra string) string {
 		return agg(`SELECT jsonb_agg(` + hit(l.ID, attrs, overlap) + ` ORDER BY f.id) FROM ` + t(l) +
-			` f, site s WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g)` + extra)
+			` f CROSS JOIN site s` + repaired + ` WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g)` + extra)
 	}
 	near := func(l *layers.Layer, attrs string) string {
 		return agg(`SELECT jsonb_agg(` + hit(l.ID, attrs, distance) + ` ORDER BY f.id) FROM ` + t(l) +
@@ -146,12 +166,13 @@ SELECT jsonb_build_object(
 	'geometry', (SELECT ST_AsGeoJSON(g, 8, 0)::jsonb FROM site),
 	'centroid_lon', (SELECT ST_X(ST_Centroid(g)) FROM site),
 	'centroid_lat', (SELECT ST_Y(ST_Centroid(g)) FROM site),
-	'village', (SELECT jsonb_build_object('xzqdm', f.xzqdm, 'xzqmc', f.xzqmc) FROM ` + t(layers.Villages) + ` f, site s
-		WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g) ORDER BY ST_Area(ST_Intersection(f.geom, s.g)) DESC LIMIT 1),
+	'village', (SELECT jsonb_build_object('xzqdm', f.xzqdm, 'xzqmc', f.xzqmc) FROM ` + t(layers.Villages) + ` f CROSS JOIN site s` + repaired + `
+		WHERE f.geom && s.g AND ST_Intersects(f.geom, s.g) ORDER BY ST_Area(ST_Intersection(r.g, s.g)) DESC LIMIT 1),
 	'coverage', ` + coverageSQL() + `,
 	'versions', coalesce((SELECT jsonb_object_agg(layer, version) FROM villageplan.layer_version), '{}'::jsonb),
-	'inside_boundary_m2', coalesce((SELECT round(ST_Area(ST_Intersection(s.p, ST_Transform(ST_Union(f.geom), $3::int)))::numeric, 4)
-		FROM ` + t(layers.ControlZones) + ` f, site s WHERE f.geom && s.g AND f.gkbjlxmc = ANY($6::text[]) AND ST_Intersects(f.geom, s.g) GROUP BY s.p), 0),
+	'inside_boundary_m2', coalesce((SELECT round(ST_Area(ST_Intersection(s.p, ST_Transform(ST_Union(r.g), $3::int)))::numeric, 4)
+		FROM ` + t(layers.ControlZones) + ` f CROSS JOIN site s` + repaired + ` WHERE f.geom && s.g AND f.gkbjlxmc = ANY($6::text[]) AND ST_Intersects(f.geom, s.g)
+		AND NOT ST_IsEmpty(r.g) GROUP BY s.p), 0),
 	'farmland', ` + overlapping(layers.PermanentFarmland, `'yjjbnttbbh', f.yjjbnttbbh, 'dlbm', f.dlbm, 'dlmc', f.dlmc`, "") + `,
 	'land_use', ` + overlapping(layers.LandUse, `'tbbh', f.tbbh, 'dlbm', f.dlbm, 'dlmc', f.dlmc`, "") + `,
 	'zones', ` + overlapping(layers.ControlZones, `'gkbjlxmc', f.gkbjlxmc, 'name', f.name, 'legal_basis', f.legal_basis`, "") + `,

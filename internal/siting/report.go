@@ -92,6 +92,20 @@ func (s *Service) Report(ctx context.Context, w io.Writer, res *Result) error {
 	})
 }
 
+// drawable is the SQL of a feature's geometry (alias f) that GEOS accepts:
+// the stored one when valid, else its ST_MakeValid repair of the layer's
+// dimension (a stored invalid polygon would make ST_Intersection throw).
+func drawable(l *layers.Layer) string {
+	dim := "3"
+	switch l.Geometry {
+	case layers.MultiLineString:
+		dim = "2"
+	case layers.Point:
+		dim = "1"
+	}
+	return "CASE WHEN ST_IsValid(f.geom) THEN f.geom ELSE ST_CollectionExtract(ST_MakeValid(f.geom), " + dim + ") END"
+}
+
 // drawMap draws the site, the conflicting features and the context within
 // 40 m of the site, all on the check's Gauss-Krüger plane.
 func (s *Service) drawMap(ctx context.Context, res *Result) (*reportMap, error) {
@@ -113,8 +127,8 @@ SELECT 'site' AS kind, '' AS layer, 0::bigint AS id, ST_AsSVG(ST_Translate(p, dx
 	args := []any{res.ID, res.Site.MeasureEPSG}
 	for _, l := range []*layers.Layer{layers.Homesteads, layers.Roads, layers.PowerLines, layers.WaterPipelines} {
 		fmt.Fprintf(&b, `
-UNION ALL SELECT 'context', '%s', f.id, ST_AsSVG(ST_Translate(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), dx, dy), 0, 2), %v, 0, 0, 0, 0
-FROM %s f, win WHERE f.geom && win.w4490`, l.ID, l.Geometry == layers.MultiLineString, l.QualifiedTable())
+UNION ALL SELECT 'context', '%s', f.id, ST_AsSVG(ST_Translate(ST_Intersection(ST_Transform(%s, $2::int), win.w), dx, dy), 0, 2), %v, 0, 0, 0, 0
+FROM %s f, win WHERE f.geom && win.w4490`, l.ID, drawable(l), l.Geometry == layers.MultiLineString, l.QualifiedTable())
 	}
 	cat := layers.Default()
 	ids := make([]string, 0, len(conflicts))
@@ -129,8 +143,8 @@ FROM %s f, win WHERE f.geom && win.w4490`, l.ID, l.Geometry == layers.MultiLineS
 		}
 		args = append(args, conflicts[id])
 		fmt.Fprintf(&b, `
-UNION ALL SELECT 'conflict', '%s', f.id, ST_AsSVG(ST_Translate(ST_Intersection(ST_Transform(f.geom, $2::int), win.w), dx, dy), 0, 2), %v, 0, 0, 0, 0
-FROM %s f, win WHERE f.id = ANY($%d::bigint[])`, l.ID, l.Geometry == layers.MultiLineString, l.QualifiedTable(), len(args))
+UNION ALL SELECT 'conflict', '%s', f.id, ST_AsSVG(ST_Translate(ST_Intersection(ST_Transform(%s, $2::int), win.w), dx, dy), 0, 2), %v, 0, 0, 0, 0
+FROM %s f, win WHERE f.id = ANY($%d::bigint[]) AND NOT ST_IsEmpty(f.geom)`, l.ID, drawable(l), l.Geometry == layers.MultiLineString, l.QualifiedTable(), len(args))
 	}
 	rows, err := s.pool.Query(ctx, b.String(), args...)
 	if err != nil {

@@ -212,6 +212,11 @@ FROM `+layers.QuoteIdent(layers.Schema)+`.layer_version WHERE layer = ANY($1)`,
 // (the radius scaled by 1/cos φ at each light; circles drawn as 32-gons,
 // so lit lengths may be up to 0.5 % short) and kept until the data
 // version of one of the three layers changes; version is that key.
+// Stored geometries that break the layers' rules (possible only where an
+// administrator dropped the CHECK constraints) never make it fail:
+// invalid built-up zones count with their ST_MakeValid repair, invalid
+// (collapsed) roads and EMPTY geometries are left out (an EMPTY member can
+// crash ST_UnaryUnion).
 func (s *Store) CoverageGeoJSON(ctx context.Context) (body []byte, version string, err error) {
 	c := s.coverage
 	if c == nil {
@@ -242,15 +247,17 @@ func (s *Store) CoverageGeoJSON(ctx context.Context) (body []byte, version strin
 		routeSQL = "r." + layers.QuoteIdent(route) + "::text"
 	}
 	sql := fmt.Sprintf(`WITH built AS MATERIALIZED (
-  SELECT ST_Union(z.geom_3857) AS g FROM %[1]s z WHERE z.%[2]s = ANY($1)
+  SELECT ST_Union(g) AS g FROM (
+    SELECT CASE WHEN ST_IsValid(z.geom_3857) THEN z.geom_3857 ELSE ST_CollectionExtract(ST_MakeValid(z.geom_3857), 3) END AS g
+    FROM %[1]s z WHERE z.%[2]s = ANY($1) AND NOT ST_IsEmpty(z.geom_3857) OFFSET 0) v WHERE NOT ST_IsEmpty(g)
 ), main AS MATERIALIZED (
   SELECT r.id, %[5]s AS route, %[6]s AS grade, ST_CollectionExtract(ST_Intersection(r.geom_3857, b.g), 2) AS g
   FROM %[3]s r, built b
-  WHERE b.g IS NOT NULL AND r.geom_3857 && b.g AND ST_Intersects(r.geom_3857, b.g)
+  WHERE b.g IS NOT NULL AND r.geom_3857 && b.g AND ST_Intersects(r.geom_3857, b.g) AND ST_IsValid(r.geom_3857)
 ), lit AS (
   SELECT m.*, (SELECT ST_Union(ST_Buffer(l.geom_3857, $3 / cos(radians(ST_Y(l.geom))), 'quad_segs=8'))
                FROM %[4]s l
-               WHERE l.%[7]s = $2 AND ST_DWithin(l.geom_3857, m.g, 2 * $3 / cos(radians(ST_Y(l.geom))))) AS lg
+               WHERE l.%[7]s = $2 AND NOT ST_IsEmpty(l.geom) AND ST_DWithin(l.geom_3857, m.g, 2 * $3 / cos(radians(ST_Y(l.geom))))) AS lg
   FROM main m WHERE NOT ST_IsEmpty(m.g)
 ), parts AS (
   SELECT id, route, grade, 'lit' AS class, ST_CollectionExtract(ST_Intersection(g, lg), 2) AS g FROM lit WHERE lg IS NOT NULL

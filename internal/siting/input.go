@@ -38,7 +38,7 @@ type Input struct {
 // The text limits are in bytes of UTF-8. MaxStoreys and MaxFloorAreaM2
 // are plausibility bounds of a declaration (a rural house), not legal
 // limits: the law that caps storeys or floor area in Jilin is not known
-// here (DOMAIN §3, §9).
+// here (DOMAIN §3, §8 item 1).
 const (
 	MaxHouseholdIDBytes = 64
 	MaxLabelBytes       = 256

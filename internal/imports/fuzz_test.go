@@ -27,6 +27,12 @@ import (
 // fuzzReadLimit is how long one fuzzed file may take to read.
 const fuzzReadLimit = 10 * time.Second
 
+// Faults of a reader itself, as opposed to the file's problems.
+var (
+	errNeither    = errors.New("Next returned neither a feature nor an error")
+	errNoProgress = errors.New("the reader returns more features than the file has bytes: it does not advance")
+)
+
 // readAllBounded opens path as the importer does and reads every feature,
 // failing the test on a hang or a reader that does not advance.
 func readAllBounded(t *testing.T, path string, ro readerOptions, size int) {
@@ -54,12 +60,12 @@ func readAllBounded(t *testing.T, path string, ro readerOptions, size int) {
 				return
 			}
 			if f == nil {
-				done <- outcome{features: n, err: errors.New("Next returned neither a feature nor an error")}
+				done <- outcome{features: n, err: errNeither}
 				return
 			}
 			n++
 			if n > size+16 {
-				done <- outcome{features: n, err: errors.New("the reader returns more features than the file has bytes: it does not advance")}
+				done <- outcome{features: n, err: errNoProgress}
 				return
 			}
 			// What the loader asks of every feature.
@@ -80,8 +86,7 @@ func readAllBounded(t *testing.T, path string, ro readerOptions, size int) {
 		if o.err != nil && o.err.Error() == "" {
 			t.Fatalf("%s: an error without a message after %d feature(s)", filepath.Base(path), o.features)
 		}
-		if o.err != nil && o.err.Error() == "Next returned neither a feature nor an error" ||
-			o.err != nil && o.err.Error() == "the reader returns more features than the file has bytes: it does not advance" {
+		if errors.Is(o.err, errNeither) || errors.Is(o.err, errNoProgress) {
 			t.Fatalf("%s: %v", filepath.Base(path), o.err)
 		}
 	case <-time.After(fuzzReadLimit):

@@ -8,15 +8,19 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
 	"villageplan/internal/siting"
 )
 
-// maxSiteBody bounds a siting request body (a 界址点 file or GeoJSON).
-const maxSiteBody = 5 << 20
+// MaxSiteBody bounds the body of a siting request (POST /siting/checks,
+// /desk/preview: a 界址点 file or a JSON request with a GeoJSON site), in
+// bytes; a larger body is refused with 413 before it is read.
+const MaxSiteBody = 5 << 20
 
 type sitingRoutes struct {
 	s   *Server
@@ -48,6 +52,7 @@ type sitingError struct {
 	Code          string  `json:"code"`
 	Description   string  `json:"description"`
 	DescriptionZH string  `json:"description_zh"`
+	Field         string  `json:"field,omitempty"`
 	Part          int     `json:"part,omitempty"`
 	Ring          int     `json:"ring,omitempty"`
 	Point         int     `json:"point,omitempty"`
@@ -63,7 +68,7 @@ func (sr *sitingRoutes) fail(w http.ResponseWriter, r *http.Request, err error) 
 		if ie == siting.ErrOutsideData {
 			status, code = http.StatusUnprocessableEntity, "OutsideData"
 		}
-		WriteJSON(w, status, sitingError{Code: code, Description: ie.EN, DescriptionZH: ie.ZH,
+		WriteJSON(w, status, sitingError{Code: code, Description: ie.EN, DescriptionZH: ie.ZH, Field: ie.Field,
 			Part: ie.Part, Ring: ie.Ring, Point: ie.Point, Line: ie.Line, Lon: ie.Lon, Lat: ie.Lat})
 		return
 	}
@@ -109,43 +114,86 @@ func (sr *sitingRoutes) create(w http.ResponseWriter, r *http.Request) {
 // readSites reads the body of a siting request: a JSON siting.Request with
 // a GeoJSON site, or a 界址点 txt file (text/plain) with the applicant in the
 // query string (household_id, village_code, returns_old_homestead,
-// rebuild_in_place). On failure it has written the error (400 naming the
-// problem, 413, 415) and ok is false. /siting/checks and /desk/preview
-// share it, so both read exactly the same requests.
+// rebuild_in_place). /siting/checks and /desk/preview share it, so both
+// read exactly the same requests.
+//
+// Refused, with the siting error body (code, description,
+// description_zh, field) and before anything is measured or stored:
+// a body over MaxSiteBody bytes (413); a Content-Type that is neither JSON
+// nor text (415) or cannot be parsed (400 naming the header); JSON that is
+// not one valid value, has data after it, holds invalid UTF-8 or a NUL
+// character in any string, or nests deeper than MaxJSONDepth (400 naming
+// the field, jsonBodyProblem); an unknown field or a value of the wrong
+// type (400 naming it); applicant fields outside siting.Input.Validate
+// (400 naming the field and its limit); a flag of the query string that is
+// not a boolean (400). On failure ok is false and the answer is written.
 func (sr *sitingRoutes) readSites(w http.ResponseWriter, r *http.Request) (sites []siting.Site, in siting.Input, ok bool) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxSiteBody+1))
+	tooLarge := func() {
+		WriteJSON(w, http.StatusRequestEntityTooLarge, sitingError{Code: "TooLarge", Field: "(the request body)",
+			Description:   fmt.Sprintf("the body is larger than the limit of %d bytes (%d MiB); a site is one household's parcel", MaxSiteBody, MaxSiteBody>>20),
+			DescriptionZH: fmt.Sprintf("请求体超过上限 %d 字节（%d MiB）；选址应为单户地块", MaxSiteBody, MaxSiteBody>>20)})
+	}
+	if r.ContentLength > MaxSiteBody {
+		tooLarge()
+		return nil, in, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxSiteBody))
 	if err != nil {
-		sr.fail(w, r, &siting.InputError{ZH: "请求读取失败", EN: "could not read the request body"})
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			tooLarge()
+			return nil, in, false
+		}
+		sr.fail(w, r, &siting.InputError{ZH: "请求体读取失败：" + err.Error(), EN: "could not read the request body: " + err.Error()})
 		return nil, in, false
 	}
-	if len(body) > maxSiteBody {
-		WriteError(w, http.StatusRequestEntityTooLarge, "TooLarge", fmt.Sprintf("the body is larger than %d bytes", maxSiteBody))
+	ctype := r.Header.Get("Content-Type")
+	mt, _, perr := mime.ParseMediaType(ctype)
+	if perr != nil && mt == "" && strings.TrimSpace(ctype) != "" {
+		sr.fail(w, r, siting.FieldError("Content-Type", fmt.Sprintf("请求头 Content-Type %q 无法解析（%v）；请用 application/json 或 text/plain", ctype, perr),
+			fmt.Sprintf("the Content-Type header %q cannot be parsed (%v); send application/json or text/plain", ctype, perr)))
 		return nil, in, false
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "text/plain", "application/octet-stream":
 		q := r.URL.Query()
 		in = siting.Input{HouseholdID: q.Get("household_id"), VillageCode: q.Get("village_code")}
-		in.ReturnsOldHomestead, _ = strconv.ParseBool(q.Get("returns_old_homestead"))
-		in.RebuildInPlace, _ = strconv.ParseBool(q.Get("rebuild_in_place"))
-		sites, err = siting.ParseJZDSites(body)
+		for _, b := range []struct {
+			name string
+			v    *bool
+		}{{"returns_old_homestead", &in.ReturnsOldHomestead}, {"rebuild_in_place", &in.RebuildInPlace}} {
+			if raw := q.Get(b.name); raw != "" {
+				if *b.v, err = strconv.ParseBool(raw); err != nil {
+					sr.fail(w, r, siting.FieldError(b.name, fmt.Sprintf("%q 不是布尔值（true/false）", raw), fmt.Sprintf("%q is not a boolean (true/false)", raw)))
+					return nil, in, false
+				}
+			}
+		}
+		if err = in.Validate(); err == nil {
+			sites, err = siting.ParseJZDSites(body)
+		}
 	case "application/json", "application/geo+json", "":
 		var req siting.Request
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
 		if len(bytes.TrimSpace(body)) == 0 {
 			err = &siting.InputError{ZH: "请求为空：请提交选址图形或界址点文件", EN: "empty request: send a site geometry or a 界址点 file"}
-		} else if derr := dec.Decode(&req); derr != nil {
-			err = &siting.InputError{ZH: "请求不是有效的 JSON：" + derr.Error(), EN: "the request is not valid JSON: " + derr.Error()}
+		} else if pe := jsonBodyProblem(body); pe != nil {
+			err = pe
 		} else {
-			in = req.Input
-			var site siting.Site
-			site, err = siting.ParseGeoJSONSite(req.Site, req.CRS)
-			sites = []siting.Site{site}
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.DisallowUnknownFields()
+			if derr := dec.Decode(&req); derr != nil {
+				err = decodeError(derr)
+			} else if err = req.Input.Validate(); err == nil {
+				in = req.Input
+				var site siting.Site
+				site, err = siting.ParseGeoJSONSite(req.Site, req.CRS)
+				sites = []siting.Site{site}
+			}
 		}
 	default:
-		WriteError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "send application/json (GeoJSON site) or text/plain (界址点 txt file)")
+		WriteJSON(w, http.StatusUnsupportedMediaType, sitingError{Code: "UnsupportedMediaType", Field: "Content-Type",
+			Description:   fmt.Sprintf("Content-Type %q is not accepted: send application/json (a GeoJSON site) or text/plain (a 界址点 txt file)", mt),
+			DescriptionZH: fmt.Sprintf("不接受 Content-Type %q：请提交 application/json（GeoJSON 选址）或 text/plain（界址点 txt 文件）", mt)})
 		return nil, in, false
 	}
 	if err != nil {
@@ -153,6 +201,34 @@ func (sr *sitingRoutes) readSites(w http.ResponseWriter, r *http.Request) (sites
 		return nil, in, false
 	}
 	return sites, in, true
+}
+
+// decodeError turns an encoding/json error of a siting request into an
+// *siting.InputError naming the field.
+func decodeError(err error) *siting.InputError {
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) && ute.Field != "" {
+		// Fields of the embedded siting.Input are reported as "Input.x".
+		field := strings.TrimPrefix(ute.Field, "Input.")
+		zh, en := ute.Type.String(), "a "+ute.Type.String()
+		switch ute.Type.Kind() {
+		case reflect.Int, reflect.Int64:
+			zh, en = "整数", "an integer"
+		case reflect.Float64:
+			zh, en = "有限数值（±1.8e308 以内）", "a finite number (within ±1.8e308)"
+		case reflect.Bool:
+			zh, en = "true 或 false", "true or false"
+		case reflect.String:
+			zh, en = "文本", "text"
+		}
+		return siting.FieldError(field, fmt.Sprintf("须为%s，收到 JSON %s", zh, ute.Value), fmt.Sprintf("must be %s, got a JSON %s", en, ute.Value))
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+		field, _ := strconv.Unquote(strings.TrimPrefix(msg, "json: unknown field "))
+		return siting.FieldError(field, "不是本接口的字段（可用：site, crs, household_id, village_code, returns_old_homestead, rebuild_in_place, storeys, floor_area_m2）",
+			"is not a field of this request (fields: site, crs, household_id, village_code, returns_old_homestead, rebuild_in_place, storeys, floor_area_m2)")
+	}
+	return &siting.InputError{ZH: "请求不是有效的 JSON：" + err.Error(), EN: "the request is not valid JSON: " + err.Error()}
 }
 
 func (sr *sitingRoutes) load(w http.ResponseWriter, r *http.Request) *siting.Result {

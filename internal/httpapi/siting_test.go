@@ -20,7 +20,13 @@ import (
 // sitingServer: a village with coverage of every layer, a 村庄集中建设区, a
 // permanent-farmland parcel and a 配水管 (y = 800, x 1500…2500), on
 // EPSG:4551 around (480000, 4829000).
-func sitingServer(t *testing.T) (*httptest.Server, func(string) int) {
+func sitingServer(t testing.TB) (*httptest.Server, func(string) int) {
+	t.Helper()
+	return sitingServerWith(t, httpapi.Options{})
+}
+
+// sitingServerWith is sitingServer with the given options (Pool is set).
+func sitingServerWith(t testing.TB, opts httpapi.Options) (*httptest.Server, func(string) int) {
 	t.Helper()
 	pool := testpg.New(t)
 	env := func(x0, y0, x1, y1 float64) string {
@@ -39,7 +45,8 @@ func sitingServer(t *testing.T) (*httptest.Server, func(string) int) {
 			t.Fatal(err)
 		}
 	}
-	ts := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool}))
+	opts.Pool = pool
+	ts := httptest.NewServer(httpapi.New(opts))
 	t.Cleanup(ts.Close)
 	count := func(table string) int {
 		var n int

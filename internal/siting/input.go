@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -31,6 +33,85 @@ type Input struct {
 	FloorAreaM2 float64 `json:"floor_area_m2,omitempty"`
 }
 
+// Limits on the applicant's fields and a parcel's label, checked by
+// Input.Validate and ParseJZDSites before anything reaches the database.
+// The text limits are in bytes of UTF-8. MaxStoreys and MaxFloorAreaM2
+// are plausibility bounds of a declaration (a rural house), not legal
+// limits: the law that caps storeys or floor area in Jilin is not known
+// here (DOMAIN §3, §8 item 1).
+const (
+	MaxHouseholdIDBytes = 64
+	MaxLabelBytes       = 256
+	MaxCRSBytes         = 256
+	MaxStoreys          = 9
+	MaxFloorAreaM2      = 10000.0
+)
+
+// villageCodeRE is the form of a 12-digit village code (GB/T 2260 county
+// code + 3-digit township + 3-digit village, 统计用区划代码).
+var villageCodeRE = regexp.MustCompile(`^[0-9]{12}$`)
+
+// FieldError is an InputError about one named field of the request
+// (household_id, storeys, site.properties.name …).
+func FieldError(field, zh, en string) *InputError {
+	return &InputError{ZH: fmt.Sprintf("字段 %s：%s", field, zh), EN: fmt.Sprintf("field %s: %s", field, en), Field: field}
+}
+
+// TextProblem checks one text value for NUL bytes, invalid UTF-8 and a
+// length over limit bytes (limit ≤ 0: no length limit), which PostgreSQL
+// would refuse or a report could not show; it returns nil when the value
+// is fine.
+func TextProblem(field, v string, limit int) *InputError {
+	if limit > 0 && len(v) > limit {
+		return FieldError(field, fmt.Sprintf("长 %d 字节，超过上限 %d 字节", len(v), limit),
+			fmt.Sprintf("is %d bytes long, more than the limit of %d bytes", len(v), limit))
+	}
+	if i := strings.IndexByte(v, 0); i >= 0 {
+		return FieldError(field, fmt.Sprintf("第 %d 个字节是 NUL 字符（\\u0000），文本中不允许", i+1),
+			fmt.Sprintf("contains a NUL character (\\u0000) at byte %d, which text may not hold", i+1))
+	}
+	if !utf8.ValidString(v) {
+		i := 0
+		for i < len(v) {
+			r, w := utf8.DecodeRuneInString(v[i:])
+			if r == utf8.RuneError && w == 1 {
+				break
+			}
+			i += w
+		}
+		return FieldError(field, fmt.Sprintf("从第 %d 个字节起不是有效的 UTF-8 文本", i+1),
+			fmt.Sprintf("is not valid UTF-8 from byte %d on", i+1))
+	}
+	return nil
+}
+
+// Validate checks the applicant's fields: household_id text (at most
+// MaxHouseholdIDBytes, no NUL, valid UTF-8), village_code empty or 12
+// digits, storeys 0 (not declared) to MaxStoreys, floor_area_m2 0 (not
+// declared) to MaxFloorAreaM2 and finite. It returns an *InputError naming
+// the field, or nil.
+func (in Input) Validate() error {
+	if e := TextProblem("household_id", in.HouseholdID, MaxHouseholdIDBytes); e != nil {
+		return e
+	}
+	if e := TextProblem("village_code", in.VillageCode, 12); e != nil {
+		return e
+	}
+	if in.VillageCode != "" && !villageCodeRE.MatchString(in.VillageCode) {
+		return FieldError("village_code", fmt.Sprintf("%q 不是 12 位村级区划代码（如 220112203301）", in.VillageCode),
+			fmt.Sprintf("%q is not a 12-digit village code (e.g. 220112203301)", in.VillageCode))
+	}
+	if in.Storeys < 0 || in.Storeys > MaxStoreys {
+		return FieldError("storeys", fmt.Sprintf("%d 不在 0（未申报）到 %d 层之间", in.Storeys, MaxStoreys),
+			fmt.Sprintf("%d is not between 0 (not declared) and %d storeys", in.Storeys, MaxStoreys))
+	}
+	if math.IsNaN(in.FloorAreaM2) || in.FloorAreaM2 < 0 || in.FloorAreaM2 > MaxFloorAreaM2 {
+		return FieldError("floor_area_m2", fmt.Sprintf("%g 不在 0（未申报）到 %g 平方米之间", in.FloorAreaM2, MaxFloorAreaM2),
+			fmt.Sprintf("%g is not between 0 (not declared) and %g m²", in.FloorAreaM2, MaxFloorAreaM2))
+	}
+	return nil
+}
+
 // Site is a proposed building site: a (Multi)Polygon whose x is the
 // easting or longitude and y the northing or latitude, in the CRS of SRID.
 type Site struct {
@@ -47,12 +128,15 @@ type Site struct {
 // and point (1-based) is wrong.
 type InputError struct {
 	ZH, EN string
-	Part   int     `json:"part,omitempty"`
-	Ring   int     `json:"ring,omitempty"`
-	Point  int     `json:"point,omitempty"`
-	Line   int     `json:"line,omitempty"`
-	Lon    float64 `json:"lon,omitempty"`
-	Lat    float64 `json:"lat,omitempty"`
+	// Field names the request field at fault (household_id, storeys,
+	// site.properties.name …), when the error is about one.
+	Field string  `json:"field,omitempty"`
+	Part  int     `json:"part,omitempty"`
+	Ring  int     `json:"ring,omitempty"`
+	Point int     `json:"point,omitempty"`
+	Line  int     `json:"line,omitempty"`
+	Lon   float64 `json:"lon,omitempty"`
+	Lat   float64 `json:"lat,omitempty"`
 }
 
 func (e *InputError) Error() string { return e.ZH + " / " + e.EN }
@@ -86,6 +170,9 @@ func ParseGeoJSONSite(raw []byte, crsName string) (Site, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return Site{}, inputErr("未提交选址图形", "no site geometry was sent")
+	}
+	if e := TextProblem("crs", crsName, MaxCRSBytes); e != nil {
+		return Site{}, e
 	}
 	srid := 4326
 	c := crs.CRS84()
@@ -159,6 +246,12 @@ func ParseJZDSites(raw []byte) ([]Site, error) {
 	var sites []Site
 	for _, p := range f.Parcels {
 		s := Site{Geometry: p.MultiPolygon(), SRID: epsg, Format: "jzd", Label: strings.TrimSpace(p.Number + " " + p.Name)}
+		if e := TextProblem("label", s.Label, MaxLabelBytes); e != nil {
+			e.Line = p.Line
+			e.ZH = fmt.Sprintf("第%d行地块编号和名称（%s）", p.Line, e.ZH)
+			e.EN = fmt.Sprintf("line %d, the parcel's number and name (%s)", p.Line, e.EN)
+			return nil, e
+		}
 		if err := checkStructure(s, c, false); err != nil {
 			var ie *InputError
 			if errors.As(err, &ie) {

@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-import bench-storage bench-tiles clean browser-test maplibre fuzz
+.PHONY: all deps test-deps build run test vet bench bench-import bench-storage bench-vs bench-tiles clean browser-test maplibre fuzz
 
 all: build
 
@@ -72,6 +72,11 @@ bench: build
 # empty by each of COMMITS (default: this session's start and HEAD).
 bench-storage:
 	internal/devtools/bench-storage.sh $(COMMITS)
+
+# The features routes of this checkout against BASE on make bench's county
+# database, alternating (tells a regression from the machine's drift).
+bench-vs: build
+	internal/devtools/bench-vs.sh $(BASE)
 
 # The 500k-polygon import benchmark of this checkout against BASE (a commit).
 bench-import:

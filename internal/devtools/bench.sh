@@ -108,7 +108,7 @@ for round in 1 2 3; do
     fresh_db
     t0=$(date +%s.%N)
     if [ "$tool" = ogr ]; then
-      PG_USE_COPY=YES ogr2ogr -f PostgreSQL "PG:$IMPORT_URL" "$WORK/homesteads.geojson" -nln ogr_homesteads -nlt MULTIPOLYGON -lco GEOMETRY_NAME=geom -a_srs EPSG:4490
+      PG_USE_COPY=YES ogr2ogr -f PostgreSQL "PG:${IMPORT_URL/postgres:\/\//postgresql://}" "$WORK/homesteads.geojson" -nln ogr_homesteads -nlt MULTIPOLYGON -lco GEOMETRY_NAME=geom -a_srs EPSG:4490
       ogr_t=$(echo "$(date +%s.%N) - $t0" | bc)
     else
       "$BIN" import --database-url "$IMPORT_URL" --layer homesteads "$WORK/homesteads.geojson" >/dev/null

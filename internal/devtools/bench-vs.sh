@@ -25,7 +25,7 @@ bin/villageplan db start --data "$DATA" --log-level warn >/dev/null
 URLDB=$(bin/villageplan db url --data "$DATA")
 "$src/vp" serve --database-url "$URLDB" --addr 127.0.0.1:18191 --log-level warn & pids+=($!)
 bin/villageplan serve --database-url "$URLDB" --addr 127.0.0.1:18192 --log-level warn --rate-limit siting=0 --rate-limit download=0 & pids+=($!)
-for port in 18191 18192; do until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.5; done; done
+for port in 18191 18192; do until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.5; done; done
 psql_() { bin/villageplan db psql --data "$DATA" -At -c "$1"; }
 psql_ "SELECT format('/collections/homesteads/items?limit=100&bbox=%s,%s,%s,%s', ST_X(c)-0.0025, ST_Y(c)-0.0018, ST_X(c)+0.0025, ST_Y(c)+0.0018)
        FROM (SELECT ST_Centroid(geom) c FROM villageplan.homesteads TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT 200) s" > "$WORK/bbox.txt"

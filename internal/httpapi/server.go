@@ -47,6 +47,8 @@ type Server struct {
 	limits    Limits
 	downloads chan struct{} // download slots (Limits.DownloadSlots)
 	limiters  *limiters
+	// permissions indexes PermissionTable by "METHOD path-template".
+	permissions map[string]*RoutePermission
 
 	readyMu     sync.Mutex
 	readyLast   readyResult
@@ -133,6 +135,7 @@ func New(opts Options) *Server {
 	s.limits = opts.Limits.withDefaults()
 	s.downloads = make(chan struct{}, s.limits.DownloadSlots)
 	s.limiters = newLimiters(opts.RateLimits)
+	s.permissions = indexPermissions(PermissionTable)
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -151,7 +154,7 @@ func New(opts Options) *Server {
 		s.registry.MustRegister(newPoolCollector(s.pool))
 	}
 
-	s.router.Use(s.observe)
+	s.router.Use(s.observe, s.authorize)
 	s.router.Use(checkParams) // NUL, invalid UTF-8, over-long values → 400 (params.go)
 	s.router.Use(s.rateLimit, s.bound)
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
@@ -254,18 +257,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		s.requests.WithLabelValues(routeTemplate(r), strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
 	})
-}
-
-// routeTemplate is the mux path template of the request's route, the
-// label of the request metrics ("unmatched" for none).
-func routeTemplate(r *http.Request) string {
-	route := "unmatched"
-	if cr := mux.CurrentRoute(r); cr != nil {
-		if tpl, err := cr.GetPathTemplate(); err == nil {
-			route = tpl
-		}
-	}
-	return route
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {

@@ -45,11 +45,7 @@ func (s *Server) routeWeb() {
 	s.router.HandleFunc("/desk/", up("desk")).Methods(get...)
 	// Browsers ask every page of the service for /favicon.ico.
 	s.router.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { assets.Serve(w, r, "favicon.svg") }).Methods(get...)
-	s.router.PathPrefix("/web/").Handler(http.StripPrefix("/web/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			WriteError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on static files")
-			return
-		}
+	s.router.PathPrefix("/web/").Methods(get...).Handler(http.StripPrefix("/web/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !assets.Has(r.URL.Path) {
 			WriteError(w, http.StatusNotFound, "NotFound", "no static file "+strconv.Quote(r.URL.Path))
 			return

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"villageplan/internal/coverage"
@@ -38,12 +39,18 @@ coverage, or extends it (ST_Union) with --append.`,
 	return cmd
 }
 
-func coverageLayer(id string) (*layers.Layer, error) {
-	l, ok := layers.Default().Layer(id)
-	if !ok {
-		return nil, unknownLayerError(id)
+// layerAndDatabase looks up the layer named id and opens the database of
+// g; closeDB releases it.
+func layerAndDatabase(cmd *cobra.Command, g *globalFlags, id string) (*layers.Layer, *pgxpool.Pool, func(), error) {
+	l, err := catalogLayer(id)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return l, nil
+	pool, closeDB, err := openDatabase(cmd.Context(), g, g.logger())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return l, pool, closeDB, nil
 }
 
 func coverageList(g *globalFlags) *cobra.Command {
@@ -92,11 +99,7 @@ func coverageShow(g *globalFlags) *cobra.Command {
 		Short: "show a layer's coverage: source, date, area in km², villages (--geojson: the polygon)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := coverageLayer(args[0])
-			if err != nil {
-				return err
-			}
-			pool, closeDB, err := openDatabase(cmd.Context(), g, g.logger())
+			l, pool, closeDB, err := layerAndDatabase(cmd, g, args[0])
 			if err != nil {
 				return err
 			}
@@ -155,7 +158,7 @@ func coverageSet(g *globalFlags) *cobra.Command {
 		Short: "record where a layer's data is complete (replaces, or extends with --append)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := coverageLayer(args[0])
+			l, err := catalogLayer(args[0])
 			if err != nil {
 				return err
 			}
@@ -202,11 +205,7 @@ func coverageClear(g *globalFlags) *cobra.Command {
 		Short: "remove a layer's coverage (siting then answers REVIEW 无数据 for rules reading it)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := coverageLayer(args[0])
-			if err != nil {
-				return err
-			}
-			pool, closeDB, err := openDatabase(cmd.Context(), g, g.logger())
+			l, pool, closeDB, err := layerAndDatabase(cmd, g, args[0])
 			if err != nil {
 				return err
 			}

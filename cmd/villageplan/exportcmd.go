@@ -48,9 +48,9 @@ Examples:
   villageplan export --layer roads --format gpkg --filter "admin_grade = '村道'" -o roads.gpkg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, ok := layers.Default().Layer(layerID)
-			if !ok {
-				return unknownLayerError(layerID)
+			l, err := catalogLayer(layerID)
+			if err != nil {
+				return err
 			}
 			f, err := exports.ParseFormat(format)
 			if err != nil {

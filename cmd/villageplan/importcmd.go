@@ -87,9 +87,9 @@ Examples:
   villageplan import --layer land_use --mode replace --crs EPSG:4530 DLTB.shp`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			l, ok := layers.Default().Layer(layerID)
-			if !ok {
-				return unknownLayerError(layerID)
+			l, err := catalogLayer(layerID)
+			if err != nil {
+				return err
 			}
 			opts.Mode = imports.Mode(mode)
 			spec, err := coverage.ParseSpec(coverArg)
@@ -159,12 +159,17 @@ Examples:
 	return cmd
 }
 
-func unknownLayerError(id string) error {
+// catalogLayer returns the catalog layer with the given id, or an error
+// that lists the layer ids.
+func catalogLayer(id string) (*layers.Layer, error) {
+	if l, ok := layers.Default().Layer(id); ok {
+		return l, nil
+	}
 	var ids []string
 	for _, l := range layers.Default().Layers() {
 		ids = append(ids, l.ID)
 	}
-	return fmt.Errorf("unknown layer %q; the layers are: %v", id, ids)
+	return nil, fmt.Errorf("unknown layer %q; the layers are: %v", id, ids)
 }
 
 func currentUser() string {

@@ -63,3 +63,11 @@ func TestParcelFields(t *testing.T) {
 		t.Error("farmland has no name field")
 	}
 }
+
+func TestInvalidUTF8At(t *testing.T) {
+	for s, want := range map[string]int{"": -1, "宅基地": -1, "ab\xffc": 2, "宅\xe5\x9f": 3, "\x80": 0} {
+		if got := InvalidUTF8At(s); got != want {
+			t.Errorf("InvalidUTF8At(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -188,3 +188,20 @@ func truncateBytes(b []byte) []byte {
 	}
 	return b
 }
+
+// InvalidUTF8At returns the byte offset of the first byte of s that does
+// not begin a valid UTF-8 sequence, or -1 when s is valid UTF-8. Error
+// messages use it to say where a value stops being text.
+func InvalidUTF8At(s string) int {
+	if utf8.ValidString(s) {
+		return -1
+	}
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && w == 1 {
+			return i
+		}
+		i += w
+	}
+	return -1
+}

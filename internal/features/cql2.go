@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"villageplan/geo/crs"
+	"villageplan/internal/exchange"
 	"villageplan/layers"
 )
 
@@ -264,15 +265,7 @@ func translate(filter string, ctx FilterContext) (string, []any, error) {
 	if len(filter) > MaxFilterLength {
 		return "", nil, ferr(MaxFilterLength, len(filter), fmt.Sprintf("过滤条件超过 %d 字节", MaxFilterLength), fmt.Sprintf("filter longer than %d bytes", MaxFilterLength))
 	}
-	if !utf8.ValidString(filter) {
-		i := 0
-		for i < len(filter) {
-			r, w := utf8.DecodeRuneInString(filter[i:])
-			if r == utf8.RuneError && w == 1 {
-				break
-			}
-			i += w
-		}
+	if i := exchange.InvalidUTF8At(filter); i >= 0 {
 		return "", nil, ferr(i, i, "过滤条件不是有效的 UTF-8 文本", "filter is not valid UTF-8")
 	}
 	if i := strings.IndexByte(filter, 0); i >= 0 {

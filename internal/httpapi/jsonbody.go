@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"villageplan/internal/exchange"
 	"villageplan/internal/siting"
 )
 
@@ -105,15 +106,7 @@ func jsonBodyProblem(body []byte) *siting.InputError {
 			if !utf8.Valid(raw) || strings.IndexByte(v, 0) >= 0 {
 				field := path()
 				e := siting.TextProblem(field, v, 0)
-				if !utf8.Valid(raw) {
-					i := 0
-					for i < len(raw) {
-						r, w := utf8.DecodeRune(raw[i:])
-						if r == utf8.RuneError && w == 1 {
-							break
-						}
-						i += w
-					}
+				if i := exchange.InvalidUTF8At(string(raw)); i >= 0 {
 					at := off0 + int64(i) + 1
 					e = siting.FieldError(field, fmt.Sprintf("含有无效的 UTF-8 字节（请求第 %d 字节，0x%02X）；请以 UTF-8 编码提交", at, raw[i]),
 						fmt.Sprintf("holds a byte that is not valid UTF-8 (byte %d of the body, 0x%02X); send UTF-8", at, raw[i]))

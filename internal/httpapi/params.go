@@ -7,10 +7,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
+	"villageplan/internal/exchange"
 	"villageplan/internal/features"
 )
 
@@ -111,15 +111,7 @@ func checkValue(param, v string, limit int) *paramError {
 			zh:  fmt.Sprintf("值在第 %d 个字节处含有 NUL 字符（%%00）", i+1),
 			msg: fmt.Sprintf("the value contains a NUL byte (%%00) at byte %d", i+1)}
 	}
-	if !utf8.ValidString(v) {
-		i := 0
-		for i < len(v) {
-			r, w := utf8.DecodeRuneInString(v[i:])
-			if r == utf8.RuneError && w == 1 {
-				break
-			}
-			i += w
-		}
+	if i := exchange.InvalidUTF8At(v); i >= 0 {
 		return &paramError{param: param,
 			zh:  fmt.Sprintf("值从第 %d 个字节起不是有效的 UTF-8 文本（字节 %%%02X）", i+1, v[i]),
 			msg: fmt.Sprintf("the value is not valid UTF-8 from byte %d on (byte %%%02X)", i+1, v[i])}

@@ -8,13 +8,13 @@ import (
 	"math"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
 	"villageplan/geo/crs"
 	"villageplan/geo/jzd"
+	"villageplan/internal/exchange"
 )
 
 // Input is what the applicant declares besides the site (宅基地和建房申请表).
@@ -70,15 +70,7 @@ func TextProblem(field, v string, limit int) *InputError {
 		return FieldError(field, fmt.Sprintf("第 %d 个字节是 NUL 字符（\\u0000），文本中不允许", i+1),
 			fmt.Sprintf("contains a NUL character (\\u0000) at byte %d, which text may not hold", i+1))
 	}
-	if !utf8.ValidString(v) {
-		i := 0
-		for i < len(v) {
-			r, w := utf8.DecodeRuneInString(v[i:])
-			if r == utf8.RuneError && w == 1 {
-				break
-			}
-			i += w
-		}
+	if i := exchange.InvalidUTF8At(v); i >= 0 {
 		return FieldError(field, fmt.Sprintf("从第 %d 个字节起不是有效的 UTF-8 文本", i+1),
 			fmt.Sprintf("is not valid UTF-8 from byte %d on", i+1))
 	}

@@ -49,16 +49,8 @@ func (s *Server) routeSiting() {
 // sitingError is the JSON body of a rejected site: the message in Chinese
 // and English and where the problem is.
 type sitingError struct {
-	Code          string  `json:"code"`
-	Description   string  `json:"description"`
-	DescriptionZH string  `json:"description_zh"`
-	Field         string  `json:"field,omitempty"`
-	Part          int     `json:"part,omitempty"`
-	Ring          int     `json:"ring,omitempty"`
-	Point         int     `json:"point,omitempty"`
-	Line          int     `json:"line,omitempty"`
-	Lon           float64 `json:"lon,omitempty"`
-	Lat           float64 `json:"lat,omitempty"`
+	Code string `json:"code"`
+	*siting.InputError
 }
 
 func (sr *sitingRoutes) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -68,8 +60,7 @@ func (sr *sitingRoutes) fail(w http.ResponseWriter, r *http.Request, err error) 
 		if ie == siting.ErrOutsideData {
 			status, code = http.StatusUnprocessableEntity, "OutsideData"
 		}
-		WriteJSON(w, status, sitingError{Code: code, Description: ie.EN, DescriptionZH: ie.ZH, Field: ie.Field,
-			Part: ie.Part, Ring: ie.Ring, Point: ie.Point, Line: ie.Line, Lon: ie.Lon, Lat: ie.Lat})
+		WriteJSON(w, status, sitingError{Code: code, InputError: ie})
 		return
 	}
 	sr.s.serverError(w, r, err)
@@ -129,9 +120,9 @@ func (sr *sitingRoutes) create(w http.ResponseWriter, r *http.Request) {
 // not a boolean (400). On failure ok is false and the answer is written.
 func (sr *sitingRoutes) readSites(w http.ResponseWriter, r *http.Request) (sites []siting.Site, in siting.Input, ok bool) {
 	tooLarge := func() {
-		WriteJSON(w, http.StatusRequestEntityTooLarge, sitingError{Code: "TooLarge", Field: "(the request body)",
-			Description:   fmt.Sprintf("the body is larger than the limit of %d bytes (%d MiB); a site is one household's parcel", MaxSiteBody, MaxSiteBody>>20),
-			DescriptionZH: fmt.Sprintf("请求体超过上限 %d 字节（%d MiB）；选址应为单户地块", MaxSiteBody, MaxSiteBody>>20)})
+		WriteJSON(w, http.StatusRequestEntityTooLarge, sitingError{Code: "TooLarge", InputError: &siting.InputError{Field: "(the request body)",
+			EN: fmt.Sprintf("the body is larger than the limit of %d bytes (%d MiB); a site is one household's parcel", MaxSiteBody, MaxSiteBody>>20),
+			ZH: fmt.Sprintf("请求体超过上限 %d 字节（%d MiB）；选址应为单户地块", MaxSiteBody, MaxSiteBody>>20)}})
 	}
 	if r.ContentLength > MaxSiteBody {
 		tooLarge()
@@ -191,9 +182,9 @@ func (sr *sitingRoutes) readSites(w http.ResponseWriter, r *http.Request) (sites
 			}
 		}
 	default:
-		WriteJSON(w, http.StatusUnsupportedMediaType, sitingError{Code: "UnsupportedMediaType", Field: "Content-Type",
-			Description:   fmt.Sprintf("Content-Type %q is not accepted: send application/json (a GeoJSON site) or text/plain (a 界址点 txt file)", mt),
-			DescriptionZH: fmt.Sprintf("不接受 Content-Type %q：请提交 application/json（GeoJSON 选址）或 text/plain（界址点 txt 文件）", mt)})
+		WriteJSON(w, http.StatusUnsupportedMediaType, sitingError{Code: "UnsupportedMediaType", InputError: &siting.InputError{Field: "Content-Type",
+			EN: fmt.Sprintf("Content-Type %q is not accepted: send application/json (a GeoJSON site) or text/plain (a 界址点 txt file)", mt),
+			ZH: fmt.Sprintf("不接受 Content-Type %q：请提交 application/json（GeoJSON 选址）或 text/plain（界址点 txt 文件）", mt)}})
 		return nil, in, false
 	}
 	if err != nil {

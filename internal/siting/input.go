@@ -119,7 +119,10 @@ type Site struct {
 // understands in Chinese and English and, where known, which part, ring
 // and point (1-based) is wrong.
 type InputError struct {
-	ZH, EN string
+	// ZH and EN are the message; in JSON bodies they are description_zh
+	// and description, as in every error of the API.
+	ZH string `json:"description_zh"`
+	EN string `json:"description"`
 	// Field names the request field at fault (household_id, storeys,
 	// site.properties.name …), when the error is about one.
 	Field string  `json:"field,omitempty"`

@@ -271,38 +271,37 @@ func (s *Service) Tile(ctx context.Context, ts *Tileset, a Address, f Filter, if
 	}
 	base := ts.statement(a.Z, a.Z < DetailZoom, f.fields)
 	vers, live := s.view.get(ls)
+	// versionsErr is set when the versions could not be read: then the
+	// last versions seen are used and only the cache answers
+	// (stale-if-error: map views that worked a moment ago keep working
+	// with their ETags while the database is unreachable; edits cannot
+	// happen meanwhile).
+	var versionsErr error
 	if !live {
-		all, err := readVersions(ctx, s.pool)
-		if err != nil {
-			// Stale-if-error: with the database unreachable, a tile
-			// cached under the last versions seen is still served (with
-			// its ETag) rather than failing map views that worked a
-			// moment ago; edits cannot happen while it is down.
-			key := cacheKey(ts, a, f, ls, vers)
-			etag := makeETag(base.digest, key)
-			if etagMatches(ifNoneMatch, etag) {
-				s.count(ts, "stale")
-				return &Tile{NotModified: true, ETag: etag, Outcome: "stale"}, nil
-			}
-			if e, ok := s.cache.get(key); ok {
-				s.count(ts, "stale")
-				return tileOf(e, "stale"), nil
-			}
-			s.count(ts, "error")
-			return nil, err
+		if all, err := readVersions(ctx, s.pool); err != nil {
+			versionsErr = err
+		} else {
+			s.view.observe(all)
+			vers = pick(all, ls)
 		}
-		s.view.observe(all)
-		vers = pick(all, ls)
 	}
 	key := cacheKey(ts, a, f, ls, vers)
 	etag := makeETag(base.digest, key)
+	notModified, hit := "not_modified", "hit"
+	if versionsErr != nil {
+		notModified, hit = "stale", "stale"
+	}
 	if etagMatches(ifNoneMatch, etag) {
-		s.count(ts, "not_modified")
-		return &Tile{NotModified: true, ETag: etag, Outcome: "not_modified"}, nil
+		s.count(ts, notModified)
+		return &Tile{NotModified: true, ETag: etag, Outcome: notModified}, nil
 	}
 	if e, ok := s.cache.get(key); ok {
-		s.count(ts, "hit")
-		return tileOf(e, "hit"), nil
+		s.count(ts, hit)
+		return tileOf(e, hit), nil
+	}
+	if versionsErr != nil {
+		s.count(ts, "error")
+		return nil, versionsErr
 	}
 	e, shared, err := s.flights.do(ctx, key, func(ctx context.Context) (*entry, error) {
 		return s.render(ctx, ts, a, f, ls, base)

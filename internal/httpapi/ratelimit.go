@@ -30,17 +30,15 @@ var DefaultRateLimits = map[string]RateLimit{
 	"write":    {Rate: 5, Burst: 20},
 }
 
-// rateClass is the rate-limit class of a request, "" for the cheap reads
-// that are not limited (pages, features, tiles: bounded by their deadline
-// and cached).
-func rateClass(r *http.Request) string {
-	switch requestClass(r) {
-	case "siting":
-		return "siting"
-	case "download":
-		return "download"
+// rateClass is the rate-limit class of a request of the given request
+// class (requestClass) and method, "" for the cheap reads that are not
+// limited (pages, features, tiles: bounded by their deadline and cached).
+func rateClass(class, method string) string {
+	switch class {
+	case "siting", "download":
+		return class
 	}
-	switch r.Method {
+	switch method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 		return "write"
 	}
@@ -129,28 +127,25 @@ func (s *Server) clientAddress(r *http.Request) string {
 	return ap.Addr().Unmap().String()
 }
 
-// rateLimit answers 429 with Retry-After (whole seconds, at least 1) and a
-// JSON body when the client has used up its bucket for the request's class.
-func (s *Server) rateLimit(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		class := rateClass(r)
-		if class == "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ok, wait := s.limiters.allow(class, s.clientAddress(r), time.Now())
-		if !ok {
-			secs := int(math.Ceil(wait.Seconds()))
-			if secs < 1 {
-				secs = 1
-			}
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			lim := s.limiters.limits[class]
-			WriteError(w, http.StatusTooManyRequests, "TooManyRequests",
-				fmt.Sprintf("请求过于频繁（%s 类每个客户端每秒 %g 次，突发 %d 次），请 %d 秒后重试。 Too many %s requests from this client (%g per second, bursts of %d); retry in %d s.",
-					class, lim.Rate, lim.Burst, secs, class, lim.Rate, lim.Burst, secs))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// rateLimited answers 429 with Retry-After (whole seconds, at least 1) and
+// a JSON body, and reports true, when the client has used up its bucket of
+// the rate-limit class ("" is never limited).
+func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, class string) bool {
+	if class == "" {
+		return false
+	}
+	ok, wait := s.limiters.allow(class, s.clientAddress(r), time.Now())
+	if ok {
+		return false
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	lim := s.limiters.limits[class]
+	WriteError(w, http.StatusTooManyRequests, "TooManyRequests",
+		fmt.Sprintf("请求过于频繁（%s 类每个客户端每秒 %g 次，突发 %d 次），请 %d 秒后重试。 Too many %s requests from this client (%g per second, bursts of %d); retry in %d s.",
+			class, lim.Rate, lim.Burst, secs, class, lim.Rate, lim.Burst, secs))
+	return true
 }

@@ -156,7 +156,7 @@ func New(opts Options) *Server {
 
 	s.router.Use(s.observe, s.authorize)
 	s.router.Use(checkParams) // NUL, invalid UTF-8, over-long values → 400 (params.go)
-	s.router.Use(s.rateLimit, s.bound)
+	s.router.Use(s.admit)
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
 		s.router.Use(varyForwarded)
 	}
@@ -217,7 +217,9 @@ func (w *statusWriter) Flush() {
 // previews, "interactive" for everything else.
 func requestClass(r *http.Request) string {
 	switch {
-	case isDownload(r.URL.Query().Get("f")):
+	// Only a query with an f parameter can be a download: no parse of
+	// the query string on the tile and feature paths that have none.
+	case strings.Contains(r.URL.RawQuery, "f=") && isDownload(r.URL.Query().Get("f")):
 		return "download"
 	case strings.HasPrefix(r.URL.Path, "/siting/") || r.URL.Path == "/desk/preview":
 		return "siting"
@@ -225,12 +227,17 @@ func requestClass(r *http.Request) string {
 	return "interactive"
 }
 
-// bound gives the request the deadline of its class (Limits); the
-// database query of a request is cancelled when the deadline passes.
-func (s *Server) bound(next http.Handler) http.Handler {
+// admit classifies the request once, applies the client's rate limit of
+// its class (rateLimited) and gives it the deadline of its class (Limits);
+// the database query of a request is cancelled when the deadline passes.
+func (s *Server) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		class := requestClass(r)
+		if s.rateLimited(w, r, rateClass(class, r.Method)) {
+			return
+		}
 		d := s.limits.Interactive
-		switch requestClass(r) {
+		switch class {
 		case "download":
 			d = s.limits.Download
 		case "siting":

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"villageplan/internal/coverage"
 	"villageplan/layers"
 )
 
@@ -300,26 +301,11 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 	return counts, nil
 }
 
-// coverageSQL records, for every layer, that its data is complete over the
-// generated extent (the union of the villages, EPSG:4490), as kind
-// "sample" (migration 00004) with the batch, the area in km² and the
-// villages spanned in details.
-const coverageSQL = `WITH c AS (SELECT ST_Multi(ST_Union(geom)) AS geom FROM villageplan.villages),
-d AS (SELECT jsonb_build_object('batch_id', $3::text,
-		'parts', jsonb_build_array(jsonb_build_object('kind', 'sample', 'source', $2::text, 'batch_id', $3::text, 'recorded_at', now())),
-		'area_km2', round((ST_Area(c.geom::geography) / 1e6)::numeric, 4),
-		'villages', (SELECT jsonb_agg(jsonb_build_object('xzqdm', v.xzqdm, 'xzqmc', v.xzqmc, 'share_pct', 100) ORDER BY v.xzqdm) FROM villageplan.villages v)) AS details
-	FROM c)
-INSERT INTO villageplan.layer_coverage (layer, geom, with_features, kind, source, recorded_at, recorded_by, details)
-SELECT l, c.geom, false, 'sample', $2, now(), $4, d.details
-FROM unnest($1::text[]) AS l, c, d
-ON CONFLICT (layer) DO UPDATE SET geom = EXCLUDED.geom, with_features = false, kind = 'sample', source = EXCLUDED.source,
-    recorded_at = EXCLUDED.recorded_at, recorded_by = EXCLUDED.recorded_by, details = EXCLUDED.details`
-
 // recordCoverage fills villageplan.layer_coverage (migrations 2 and 4),
 // where the siting check learns that a layer's data is complete: every
-// layer covers the whole sample extent. It does nothing on a schema
-// without the table.
+// layer covers the whole generated extent (the union of the villages,
+// EPSG:4490), recorded with coverage.Record as kind "sample" with the
+// batch. It does nothing on a schema without the table.
 func recordCoverage(ctx context.Context, tx pgx.Tx, source, batch string) error {
 	var exists bool
 	if err := tx.QueryRow(ctx, `SELECT to_regclass('villageplan.layer_coverage') IS NOT NULL`).Scan(&exists); err != nil {
@@ -328,12 +314,15 @@ func recordCoverage(ctx context.Context, tx pgx.Tx, source, batch string) error 
 	if !exists {
 		return nil
 	}
-	var ids []string
-	for _, l := range layers.Default().Layers() {
-		ids = append(ids, l.ID)
-	}
-	if _, err := tx.Exec(ctx, coverageSQL, ids, source, batch, Actor); err != nil {
+	var extent []byte
+	if err := tx.QueryRow(ctx, `SELECT ST_AsEWKB(ST_Multi(ST_Union(geom))) FROM `+layers.Villages.QualifiedTable()).Scan(&extent); err != nil {
 		return fmt.Errorf("sample: layer_coverage: %w", err)
+	}
+	for _, l := range layers.Default().Layers() {
+		err := coverage.Record(ctx, tx, l, coverage.Part{Kind: coverage.Sample, Source: source, Geom: extent, BatchID: batch, Actor: Actor}, true)
+		if err != nil {
+			return fmt.Errorf("sample: %w", err)
+		}
 	}
 	return nil
 }

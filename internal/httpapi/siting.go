@@ -160,7 +160,7 @@ func (sr *sitingRoutes) readSites(w http.ResponseWriter, r *http.Request) (sites
 				}
 			}
 		}
-		if err = in.Validate(); err == nil {
+		if err = in.Validate(sr.svc.RuleSet()); err == nil {
 			sites, err = siting.ParseJZDSites(body)
 		}
 	case "application/json", "application/geo+json", "":
@@ -174,7 +174,7 @@ func (sr *sitingRoutes) readSites(w http.ResponseWriter, r *http.Request) (sites
 			dec.DisallowUnknownFields()
 			if derr := dec.Decode(&req); derr != nil {
 				err = decodeError(derr)
-			} else if err = req.Input.Validate(); err == nil {
+			} else if err = req.Input.Validate(sr.svc.RuleSet()); err == nil {
 				in = req.Input
 				var site siting.Site
 				site, err = siting.ParseGeoJSONSite(req.Site, req.CRS)

@@ -35,16 +35,12 @@ type Input struct {
 
 // Limits on the applicant's fields and a parcel's label, checked by
 // Input.Validate and ParseJZDSites before anything reaches the database.
-// The text limits are in bytes of UTF-8. MaxStoreys and MaxFloorAreaM2
-// are plausibility bounds of a declaration (a rural house), not legal
-// limits: the law that caps storeys or floor area in Jilin is not known
-// here (DOMAIN §3, §8 item 1).
+// The text limits are in bytes of UTF-8. The bounds of storeys and floor
+// area are rule-set values (RuleSet.MaxStoreys, MaxFloorAreaM2).
 const (
 	MaxHouseholdIDBytes = 64
 	MaxLabelBytes       = 256
 	MaxCRSBytes         = 256
-	MaxStoreys          = 9
-	MaxFloorAreaM2      = 10000.0
 )
 
 // villageCodeRE is the form of a 12-digit village code (GB/T 2260 county
@@ -79,10 +75,10 @@ func TextProblem(field, v string, limit int) *InputError {
 
 // Validate checks the applicant's fields: household_id text (at most
 // MaxHouseholdIDBytes, no NUL, valid UTF-8), village_code empty or 12
-// digits, storeys 0 (not declared) to MaxStoreys, floor_area_m2 0 (not
-// declared) to MaxFloorAreaM2 and finite. It returns an *InputError naming
+// digits, storeys 0 (not declared) to rs.MaxStoreys, floor_area_m2 0 (not
+// declared) to rs.MaxFloorAreaM2 and finite. It returns an *InputError naming
 // the field, or nil.
-func (in Input) Validate() error {
+func (in Input) Validate(rs *RuleSet) error {
 	if e := TextProblem("household_id", in.HouseholdID, MaxHouseholdIDBytes); e != nil {
 		return e
 	}
@@ -93,13 +89,13 @@ func (in Input) Validate() error {
 		return FieldError("village_code", fmt.Sprintf("%q 不是 12 位村级区划代码（如 220112203301）", in.VillageCode),
 			fmt.Sprintf("%q is not a 12-digit village code (e.g. 220112203301)", in.VillageCode))
 	}
-	if in.Storeys < 0 || in.Storeys > MaxStoreys {
-		return FieldError("storeys", fmt.Sprintf("%d 不在 0（未申报）到 %d 层之间", in.Storeys, MaxStoreys),
-			fmt.Sprintf("%d is not between 0 (not declared) and %d storeys", in.Storeys, MaxStoreys))
+	if in.Storeys < 0 || in.Storeys > rs.MaxStoreys {
+		return FieldError("storeys", fmt.Sprintf("%d 不在 0（未申报）到 %d 层之间", in.Storeys, rs.MaxStoreys),
+			fmt.Sprintf("%d is not between 0 (not declared) and %d storeys", in.Storeys, rs.MaxStoreys))
 	}
-	if math.IsNaN(in.FloorAreaM2) || in.FloorAreaM2 < 0 || in.FloorAreaM2 > MaxFloorAreaM2 {
-		return FieldError("floor_area_m2", fmt.Sprintf("%g 不在 0（未申报）到 %g 平方米之间", in.FloorAreaM2, MaxFloorAreaM2),
-			fmt.Sprintf("%g is not between 0 (not declared) and %g m²", in.FloorAreaM2, MaxFloorAreaM2))
+	if math.IsNaN(in.FloorAreaM2) || in.FloorAreaM2 < 0 || in.FloorAreaM2 > rs.MaxFloorAreaM2 {
+		return FieldError("floor_area_m2", fmt.Sprintf("%g 不在 0（未申报）到 %g 平方米之间", in.FloorAreaM2, rs.MaxFloorAreaM2),
+			fmt.Sprintf("%g is not between 0 (not declared) and %g m²", in.FloorAreaM2, rs.MaxFloorAreaM2))
 	}
 	return nil
 }

@@ -114,6 +114,12 @@ type RuleSet struct {
 	MaxSiteExtentM float64 `json:"max_site_extent_m"`
 	// MaxSiteAreaM2 bounds the site's area (m², on the measuring plane).
 	MaxSiteAreaM2 float64 `json:"max_site_area_m2"`
+	// MaxStoreys and MaxFloorAreaM2 (m²) bound the applicant's declared
+	// storeys and floor area (Input.Validate). They are plausibility
+	// bounds of a rural house, not legal limits: the rule that caps them
+	// in Jilin is not known here (DOMAIN §3, §8 item 1).
+	MaxStoreys     int     `json:"max_storeys"`
+	MaxFloorAreaM2 float64 `json:"max_floor_area_m2"`
 	// SearchRadiusM is how far (m) roads, power lines and neighbours are
 	// looked for around the site; it must exceed every setback plus road
 	// half-widths.
@@ -171,8 +177,8 @@ func (rs *RuleSet) validate() error {
 		return fmt.Errorf("rule set: version is required")
 	}
 	if rs.OverlapToleranceM2 < 0 || rs.MaxSiteVertices < 4 || rs.SearchRadiusM <= 0 || rs.NeighborRadiusM <= 0 ||
-		rs.MaxSiteExtentM <= 0 || rs.MaxSiteAreaM2 <= 0 {
-		return fmt.Errorf("rule set: overlap_tolerance_m2 ≥ 0, max_site_vertices ≥ 4, search_radius_m > 0, neighbor_radius_m > 0, max_site_extent_m > 0 and max_site_area_m2 > 0 are required")
+		rs.MaxSiteExtentM <= 0 || rs.MaxSiteAreaM2 <= 0 || rs.MaxStoreys < 1 || rs.MaxFloorAreaM2 <= 0 {
+		return fmt.Errorf("rule set: overlap_tolerance_m2 ≥ 0, max_site_vertices ≥ 4, search_radius_m > 0, neighbor_radius_m > 0, max_site_extent_m > 0, max_site_area_m2 > 0, max_storeys ≥ 1 and max_floor_area_m2 > 0 are required")
 	}
 	for id := range rs.Rules {
 		if _, ok := ruleByID[id]; !ok {

@@ -3,21 +3,23 @@ package httpapi
 import (
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gorilla/mux"
+
+	"villageplan/internal/auth"
 )
 
-// Role is who acts on a request. Until accounts arrive (issue 12: 村级经办,
-// 乡镇窗口, 部门审查, 乡镇审批, 规划编辑, 数据分析, 管理员) every request is
-// Anonymous; principalRole is the one place that will tell them apart.
-type Role string
+// Role is a role of the permission table: auth.Anonymous or a grantable
+// role of package auth.
+type Role = auth.Role
 
 // Anonymous is a request that proves no identity.
-const Anonymous Role = "anonymous"
+const Anonymous = auth.Anonymous
 
 // Roles lists every role the permission table speaks of; the exhaustive
 // test walks each of them against every route.
-var Roles = []Role{Anonymous}
+var Roles = append([]Role{Anonymous}, auth.AllRoles...)
 
 // RoutePermission is one row of the permission table: a route (its mux
 // path template and methods) and the roles that may call it.
@@ -33,6 +35,9 @@ var (
 	get  = []string{http.MethodGet, http.MethodHead}
 	post = []string{http.MethodPost}
 	anon = []Role{Anonymous}
+	// everyone is every role and anonymous: the public map, features
+	// (without personal fields) and tiles.
+	everyone = Roles
 )
 
 // PermissionTable decides every route × role: a request whose route is not
@@ -41,52 +46,72 @@ var (
 // fields (layers.Field.Personal) are kept from every role here by the
 // feature, tile and download code itself.
 var PermissionTable = []RoutePermission{
-	{get, "/healthz", anon, "process up"},
-	{get, "/readyz", anon, "database reachable and migrated"},
-	{[]string{http.MethodGet}, "/metrics", anon, "Prometheus metrics, no personal data"},
-	{get, "/", anon, "OGC API landing page"},
-	{get, "/conformance", anon, ""},
-	{get, "/api", anon, "OpenAPI document"},
-	{get, "/collections", anon, ""},
-	{get, "/collections/{collectionId}", anon, ""},
-	{get, "/collections/{collectionId}/queryables", anon, "personal fields listed as restricted"},
-	{get, "/collections/{collectionId}/items", anon, "personal fields never served (also in downloads)"},
-	{get, "/collections/{collectionId}/items/{featureId}", anon, "personal fields never served"},
-	{get, "/collections/{collectionId}/coverage", anon, "where a layer's data is complete"},
-	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", anon, "personal fields never in tiles"},
-	{get, "/tiles/{tileset}.json", anon, ""},
-	{get, "/styles/default.json", anon, ""},
-	{post, "/siting/checks", anon, "stored check; to be limited to the desk roles by the accounts issue"},
-	{get, "/siting/checks/{id}", anon, "links a household id to a site; to be limited by the accounts issue"},
-	{get, "/siting/checks/{id}/report", anon, "as /siting/checks/{id}"},
-	{get, "/siting/ruleset", anon, ""},
-	{get, "/map", anon, "web map page"},
-	{get, "/map/", anon, "redirect to /map"},
-	{get, "/desk", anon, "desk page"},
-	{get, "/desk/", anon, "redirect to /desk"},
-	{get, "/favicon.ico", anon, ""},
-	{get, "/web/", anon, "static files of the pages (path prefix)"},
-	{get, "/map/meta.json", anon, ""},
-	{get, "/map/villages", anon, ""},
-	{get, "/map/views/streetlight-coverage.geojson", anon, ""},
-	{post, "/desk/preview", anon, "area and 四至 of a site, nothing stored"},
+	{get, "/healthz", everyone, "process up"},
+	{get, "/readyz", everyone, "database reachable and migrated"},
+	{[]string{http.MethodGet}, "/metrics", everyone, "Prometheus metrics, no personal data"},
+	{get, "/", everyone, "OGC API landing page"},
+	{get, "/conformance", everyone, ""},
+	{get, "/api", everyone, "OpenAPI document"},
+	{get, "/collections", everyone, ""},
+	{get, "/collections/{collectionId}", everyone, ""},
+	{get, "/collections/{collectionId}/queryables", everyone, "personal fields listed as restricted"},
+	{get, "/collections/{collectionId}/items", everyone, "personal fields never served (also in downloads)"},
+	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields never served"},
+	{get, "/collections/{collectionId}/coverage", everyone, "where a layer's data is complete"},
+	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles"},
+	{get, "/tiles/{tileset}.json", everyone, ""},
+	{get, "/styles/default.json", everyone, ""},
+	{post, "/siting/checks", everyone, "stored check; to be limited to the desk roles by the accounts issue"},
+	{get, "/siting/checks/{id}", everyone, "links a household id to a site; to be limited by the accounts issue"},
+	{get, "/siting/checks/{id}/report", everyone, "as /siting/checks/{id}"},
+	{get, "/siting/ruleset", everyone, ""},
+	{get, "/map", everyone, "web map page"},
+	{get, "/map/", everyone, "redirect to /map"},
+	{get, "/desk", everyone, "desk page"},
+	{get, "/desk/", everyone, "redirect to /desk"},
+	{get, "/favicon.ico", everyone, ""},
+	{get, "/web/", everyone, "static files of the pages (path prefix)"},
+	{get, "/map/meta.json", everyone, ""},
+	{get, "/map/villages", everyone, ""},
+	{get, "/map/views/streetlight-coverage.geojson", everyone, ""},
+	{post, "/desk/preview", everyone, "area and 四至 of a site, nothing stored"},
 }
 
-// principalRole is the role of the request's principal.
-func principalRole(*http.Request) Role { return Anonymous }
+// principalRoles are the roles of the request's principal
+// ([Anonymous] when it proved no identity).
+func principalRoles(r *http.Request) []Role {
+	return auth.FromContext(r.Context()).Roles()
+}
+
+// permitted reports whether one of roles is listed in perm.
+func permitted(perm *RoutePermission, roles []Role) bool {
+	return perm != nil && slices.ContainsFunc(roles, func(r Role) bool { return slices.Contains(perm.Roles, r) })
+}
 
 // authorize refuses, with 403 and a JSON body, a request whose route and
 // method are not in the PermissionTable or whose role is not listed there.
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		perm := s.permissions[permissionKey(r)]
-		if perm == nil || !slices.Contains(perm.Roles, principalRole(r)) {
+		if roles := principalRoles(r); !permitted(perm, roles) {
 			WriteError(w, http.StatusForbidden, "Forbidden",
-				"无权访问此资源。 This route is not open to your role ("+string(principalRole(r))+").")
+				"无权访问此资源。 This route is not open to your role ("+roleList(roles)+").")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// roleList is "村级经办 (village_clerk), …" for error messages.
+func roleList(roles []Role) string {
+	var b strings.Builder
+	for i, r := range roles {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(r.Label() + " (" + string(r) + ")")
+	}
+	return b.String()
 }
 
 // permissionKey is "METHOD path-template" of the request's matched route.

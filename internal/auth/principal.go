@@ -11,6 +11,7 @@ package auth
 
 import (
 	"context"
+	"net/http"
 	"slices"
 )
 
@@ -193,3 +194,22 @@ func FromContext(ctx context.Context) *Principal {
 	p, _ := ctx.Value(ctxKey{}).(*Principal)
 	return p
 }
+
+// Authenticator tells who sent a request. Authenticate returns nil and no
+// error for a request that carries no credentials (anonymous), the
+// principal for valid credentials, and an *Error (401) for credentials
+// that are present but wrong, expired or revoked: such a request is
+// refused, never served as anonymous.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*Principal, error)
+}
+
+// Error is a refusal with an HTTP status (401 or 403) and a message in
+// Chinese and English.
+type Error struct {
+	Status int
+	Code   string
+	ZH, EN string
+}
+
+func (e *Error) Error() string { return e.ZH + " " + e.EN }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -86,6 +87,29 @@ func principalRoles(r *http.Request) []Role {
 // permitted reports whether one of roles is listed in perm.
 func permitted(perm *RoutePermission, roles []Role) bool {
 	return perm != nil && slices.ContainsFunc(roles, func(r Role) bool { return slices.Contains(perm.Roles, r) })
+}
+
+// identify puts the request's principal (Options.Authenticator) in its
+// context; credentials that are present but not valid are refused with
+// 401 and a JSON body, never served as anonymous.
+func (s *Server) identify(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Authenticator == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.opts.Authenticator.Authenticate(r)
+		if err != nil {
+			var ae *auth.Error
+			if errors.As(err, &ae) {
+				WriteError(w, ae.Status, ae.Code, ae.ZH+" "+ae.EN)
+				return
+			}
+			s.serverError(w, r, err) // 503 when the database is down
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
 }
 
 // authorize refuses, with 403 and a JSON body, a request whose route and

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/singleflight"
 
+	"villageplan/internal/auth"
 	"villageplan/internal/db"
 	"villageplan/internal/siting"
 	"villageplan/layers"
@@ -78,6 +79,9 @@ type Options struct {
 	// RateLimits override DefaultRateLimits per class ("siting",
 	// "download", "write"); a zero Rate turns a class's limit off.
 	RateLimits map[string]RateLimit
+	// Authenticator tells who sent each request (sessions and API tokens,
+	// package auth); nil serves every request as anonymous.
+	Authenticator auth.Authenticator
 	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
 	// negative: no cache).
 	TileCacheBytes int64
@@ -154,7 +158,7 @@ func New(opts Options) *Server {
 		s.registry.MustRegister(newPoolCollector(s.pool))
 	}
 
-	s.router.Use(s.observe, s.authorize)
+	s.router.Use(s.observe, s.identify, s.authorize)
 	s.router.Use(checkParams) // NUL, invalid UTF-8, over-long values → 400 (params.go)
 	s.router.Use(s.admit)
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {

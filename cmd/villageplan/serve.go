@@ -35,6 +35,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		proxies     []string
 		limits      = httpapi.DefaultLimits
 		rateArgs    []string
+		accessLogTo string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -113,8 +114,13 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				}
 			}
 
+			accessLog, closeAccess, err := g.accessLogger(accessLogTo)
+			if err != nil {
+				return err
+			}
+			defer closeAccess()
 			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
-				TrustedProxies: trusted, Limits: limits, RateLimits: rates})
+				TrustedProxies: trusted, Limits: limits, RateLimits: rates, AccessLog: accessLog})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -157,6 +163,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().IntVar(&limits.DownloadSlots, "download-slots", limits.DownloadSlots, "downloads at once; more get 503 with Retry-After (each holds a database connection)")
 	cmd.Flags().DurationVar(&limits.WriteStall, "write-stall", limits.WriteStall, "drop a download client that reads nothing for this long")
 	cmd.Flags().StringArrayVar(&rateArgs, "rate-limit", nil, "per-client limit CLASS=RATE[/BURST] for siting, download or write requests, e.g. siting=5/20; siting=0 turns it off (defaults: siting=5/20, download=0.5/12, write=5/20)")
+	cmd.Flags().StringVar(&accessLogTo, "access-log", "stderr", "where one line per request goes: stderr, off, or a file (appended), in the --log-format")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
 }

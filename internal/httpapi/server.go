@@ -46,6 +46,11 @@ type Server struct {
 	router   *mux.Router
 	registry *prometheus.Registry
 	requests *prometheus.HistogramVec
+	// Domain metrics: stored siting checks by overall verdict; downloads
+	// by layer, format and outcome, and the features they carried.
+	checksTotal      *prometheus.CounterVec
+	downloadsTotal   *prometheus.CounterVec
+	downloadFeatures *prometheus.CounterVec
 	tiles    *tiles.Service
 
 	limits    Limits
@@ -160,6 +165,19 @@ func New(opts Options) *Server {
 		Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10},
 	}, []string{"route", "code"})
 	s.registry.MustRegister(s.requests)
+	s.checksTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "villageplan_siting_checks_total",
+		Help: "Stored siting checks by overall verdict (BLOCK, PERMIT-PATH, REVIEW, PASS).",
+	}, []string{"verdict"})
+	s.downloadsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "villageplan_downloads_total",
+		Help: "Layer downloads by layer, format and outcome (complete, aborted after the first byte).",
+	}, []string{"layer", "format", "outcome"})
+	s.downloadFeatures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "villageplan_download_features_total",
+		Help: "Features written by complete layer downloads, by layer and format.",
+	}, []string{"layer", "format"})
+	s.registry.MustRegister(s.checksTotal, s.downloadsTotal, s.downloadFeatures)
 	if s.pool != nil {
 		s.registry.MustRegister(newPoolCollector(s.pool))
 	}

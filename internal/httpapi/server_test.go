@@ -190,3 +190,22 @@ func (l lockedWriter) Write(b []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(b)
 }
+
+// TestDomainMetrics: a complete download is counted by layer, format and
+// outcome, with the features it carried.
+func TestDomainMetrics(t *testing.T) {
+	ts, _ := sitingServer(t)
+	resp, body := fetch(t, "GET", ts.URL+"/collections/villages/items?f=csv", nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "鲁家村") {
+		t.Fatalf("download: %d %s", resp.StatusCode, body)
+	}
+	_, m := fetch(t, "GET", ts.URL+"/metrics", nil)
+	for _, want := range []string{
+		`villageplan_downloads_total{format="csv",layer="villages",outcome="complete"} 1`,
+		`villageplan_download_features_total{format="csv",layer="villages"} 1`,
+	} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -51,7 +51,7 @@ type Server struct {
 	checksTotal      *prometheus.CounterVec
 	downloadsTotal   *prometheus.CounterVec
 	downloadFeatures *prometheus.CounterVec
-	tiles    *tiles.Service
+	tiles            *tiles.Service
 
 	limits    Limits
 	downloads chan struct{} // download slots (Limits.DownloadSlots)

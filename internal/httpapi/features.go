@@ -51,6 +51,8 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 }
 
+func init() { conformanceClasses = append(conformanceClasses, part4Classes...) } // editing.go
+
 // featureRoutes holds the state of the OGC API – Features handlers.
 type featureRoutes struct {
 	s   *Server
@@ -794,7 +796,9 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f, version, updated, err := fr.svc.Feature(r.Context(), l, id, srid, false)
+	// The ETag names the feature's revision (features.ETag): the If-Match
+	// of a Part 4 write (editing.go) is compared with it.
+	f, rev, updated, err := fr.svc.FeatureRevision(r.Context(), l, id, srid, false)
 	if errors.Is(err, features.ErrNotFound) {
 		WriteError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no feature %d in %s", id, l.ID))
 		return
@@ -803,7 +807,7 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 		fr.s.serverError(w, r, err)
 		return
 	}
-	if notModified(w, r, etag(l.ID, version, r), updated) {
+	if notModified(w, r, features.ETag(id, rev), updated) {
 		return
 	}
 	base := fr.s.baseURL(r)

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"villageplan/internal/auth"
+	"villageplan/layers"
 )
 
 // Role is a role of the permission table: auth.Anonymous or a grantable
@@ -76,6 +77,40 @@ var PermissionTable = []RoutePermission{
 	{get, "/map/villages", everyone, ""},
 	{get, "/map/views/streetlight-coverage.geojson", everyone, ""},
 	{post, "/desk/preview", everyone, "area and 四至 of a site, nothing stored"},
+	// Editing (editing.go, package editing): the package checks each
+	// layer's roles (layers.Editing.Roles) and village scope per feature.
+	{post, "/collections/{collectionId}/items", editors, "OGC API Part 4 create; proposed when the layer requires review"},
+	{[]string{http.MethodPut}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 replace, If-Match required"},
+	{[]string{http.MethodPatch}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 update (JSON Merge Patch), If-Match required"},
+	{[]string{http.MethodDelete}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 delete, If-Match required"},
+	{post, "/changesets", editors, "several operations in one transaction"},
+	{get, "/changesets", staff, "authors, messages and changes (personal fields left out)"},
+	{get, "/changesets/{id}", staff, "as /changesets"},
+	{post, "/changesets/{id}/revert", editors, "a new changeset; 409 when later edits touched the features"},
+	{post, "/changesets/{id}/approve", reviewers, "never by the changeset's author (package editing)"},
+	{post, "/changesets/{id}/reject", reviewers, "never by the changeset's author (package editing)"},
+}
+
+var (
+	// editors may call the write routes: planning editors and every role
+	// a layer of the catalog names (layers.Editing.Roles).
+	editors = editRoles()
+	// staff is every signed-in role.
+	staff = auth.AllRoles
+	// reviewers approve or reject proposed changesets.
+	reviewers = []Role{auth.TownshipApprover, auth.PlanningEditor}
+)
+
+func editRoles() []Role {
+	rs := []Role{auth.PlanningEditor}
+	for _, l := range layers.Default().Layers() {
+		for _, r := range l.Editing.Roles {
+			if !slices.Contains(rs, Role(r)) {
+				rs = append(rs, Role(r))
+			}
+		}
+	}
+	return rs
 }
 
 // principalRoles are the roles of the request's principal

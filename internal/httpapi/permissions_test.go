@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
 )
@@ -72,7 +73,7 @@ func TestPermissionTableCoversEveryRoute(t *testing.T) {
 // refused (403) and never gets a 5xx; a role it does not list gets 403 with
 // a JSON body.
 func TestPermissionTableExhaustive(t *testing.T) {
-	srv := httpapi.New(httpapi.Options{Pool: testpg.New(t)})
+	srv := httpapi.New(httpapi.Options{Pool: testpg.New(t), Authenticator: roleHeaderAuth{}})
 	defer srv.Close()
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -86,6 +87,7 @@ func TestPermissionTableExhaustive(t *testing.T) {
 		for _, m := range p.Methods {
 			for _, role := range httpapi.Roles {
 				req, _ := http.NewRequest(m, ts.URL+path, nil)
+				req.Header.Set("X-Test-Role", string(role))
 				if m == http.MethodPost {
 					req.Header.Set("Content-Type", "application/json")
 				}
@@ -123,4 +125,16 @@ func TestUnlistedRouteIsRefused(t *testing.T) {
 	if resp.StatusCode != 403 || ran || !strings.Contains(string(b), `"code":"Forbidden"`) {
 		t.Fatalf("unlisted route: %d ran=%v %s", resp.StatusCode, ran, b)
 	}
+}
+
+// roleHeaderAuth is a test Authenticator: X-Test-Role names the one role
+// of the principal (none or "anonymous": anonymous).
+type roleHeaderAuth struct{}
+
+func (roleHeaderAuth) Authenticate(r *http.Request) (*auth.Principal, error) {
+	role := auth.Role(r.Header.Get("X-Test-Role"))
+	if role == "" || role == auth.Anonymous {
+		return nil, nil
+	}
+	return &auth.Principal{UserID: 99, Username: "test_" + string(role), Grants: []auth.Grant{{Role: role}}}, nil
 }

@@ -881,7 +881,11 @@ func (s *Service) checkTopology(ctx context.Context, tx pgx.Tx, ops []*prepOp) e
 				return err
 			}
 			for rows.Next() {
-				c := Conflict{Operation: op.idx, Layer: other.ID, EditedID: op.id, Rule: op.layer.ID + " " + string(t.Kind) + " " + t.Other, ToleranceM2: t.ToleranceM2}
+				edited := op.id
+				if op.kind == Create && !op.restore {
+					edited = 0 // rolled back: the id is not the feature's
+				}
+				c := Conflict{Operation: op.idx, Layer: other.ID, EditedID: edited, Rule: op.layer.ID + " " + string(t.Kind) + " " + t.Other, ToleranceM2: t.ToleranceM2}
 				if err := rows.Scan(&c.FeatureID, &c.OverlapM2, &c.MeasureEPSG); err != nil {
 					rows.Close()
 					return err

@@ -75,12 +75,18 @@ func (e *Error) at(op *prepOp) *Error {
 		return e
 	}
 	e.Operation, e.Layer = op.idx, op.layer.ID
-	if op.id > 0 {
+	// A new feature has no id until the changeset lands.
+	named := op.id > 0 && (op.kind != Create || op.restore)
+	if named {
 		e.FeatureID = op.id
 	}
 	where := fmt.Sprintf("第 %d 项操作（图层 %s %s", op.idx, op.layer.ID, op.layer.TitleZH)
 	whereEN := fmt.Sprintf("operation %d (layer %s", op.idx, op.layer.ID)
-	if op.id > 0 {
+	if op.kind == Create && !op.restore {
+		where += "，新要素"
+		whereEN += ", new feature"
+	}
+	if named {
 		where += fmt.Sprintf("，要素 %d", op.id)
 		whereEN += fmt.Sprintf(", feature %d", op.id)
 	}

@@ -455,3 +455,47 @@ func (er *editRoutes) reject(w http.ResponseWriter, r *http.Request) {
 	}
 	WriteJSON(w, http.StatusOK, res)
 }
+
+// addEditOperations documents the Part 4 operations of a layer in the
+// OpenAPI definition (openapi.go).
+func addEditOperations(paths map[string]any, layer string, errResp any) {
+	idParam := map[string]any{"name": "featureId", "in": "path", "required": true, "schema": map[string]any{"type": "integer"}}
+	ifMatch := map[string]any{"name": "If-Match", "in": "header", "required": true, "description": "the ETag of the feature as read (412 when it changed, 428 without)",
+		"schema": map[string]any{"type": "string"}}
+	crsHdr := map[string]any{"name": "Content-Crs", "in": "header", "description": "CRS of the coordinates, <URI> (default CRS84), in the CRS's axis order",
+		"schema": map[string]any{"type": "string"}}
+	msg := map[string]any{"name": "message", "in": "query", "description": "changeset message", "schema": map[string]any{"type": "string"}}
+	body := func(mt string) map[string]any {
+		return map[string]any{"required": true, "content": map[string]any{mt: map[string]any{"schema": map[string]any{"type": "object"}}}}
+	}
+	resp := func(ok string) map[string]any {
+		return map[string]any{ok: map[string]any{"description": "done"}, "202": map[string]any{"description": "proposed: awaits review (Location: the changeset)"},
+			"400": errResp, "403": errResp, "404": errResp, "409": errResp, "412": errResp, "415": errResp, "422": errResp, "428": errResp}
+	}
+	items := paths["/collections/"+layer+"/items"].(map[string]any)
+	items["post"] = map[string]any{"summary": "create a feature of " + layer, "operationId": "createItem_" + layer,
+		"parameters": []any{crsHdr, msg}, "requestBody": body("application/geo+json"), "responses": resp("201")}
+	item := paths["/collections/"+layer+"/items/{featureId}"].(map[string]any)
+	item["put"] = map[string]any{"summary": "replace a feature of " + layer, "operationId": "replaceItem_" + layer,
+		"parameters": []any{idParam, ifMatch, crsHdr, msg}, "requestBody": body("application/geo+json"), "responses": resp("200")}
+	item["patch"] = map[string]any{"summary": "update a feature of " + layer + " (JSON Merge Patch)", "operationId": "updateItem_" + layer,
+		"parameters": []any{idParam, ifMatch, crsHdr, msg}, "requestBody": body("application/merge-patch+json"), "responses": resp("200")}
+	item["delete"] = map[string]any{"summary": "delete a feature of " + layer, "operationId": "deleteItem_" + layer,
+		"parameters": []any{idParam, ifMatch, msg}, "responses": resp("204")}
+}
+
+// addChangesetPaths documents /changesets in the OpenAPI definition.
+func addChangesetPaths(paths map[string]any, errResp any) {
+	op := func(summary, id string) map[string]any {
+		return map[string]any{"summary": summary, "operationId": id,
+			"responses": map[string]any{"200": map[string]any{"description": "done"}, "400": errResp, "403": errResp, "404": errResp, "409": errResp}}
+	}
+	idParam := []any{map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "integer"}}}
+	with := func(m map[string]any) map[string]any { m["parameters"] = idParam; return m }
+	paths["/changesets"] = map[string]any{"get": op("changesets, newest first (?state=published|proposed|rejected)", "listChangesets"),
+		"post": op("submit a changeset: several operations in one transaction", "submitChangeset")}
+	paths["/changesets/{id}"] = map[string]any{"get": with(op("a changeset and its changes (GeoJSON)", "getChangeset"))}
+	paths["/changesets/{id}/revert"] = map[string]any{"post": with(op("revert a published changeset with a new one", "revertChangeset"))}
+	paths["/changesets/{id}/approve"] = map[string]any{"post": with(op("approve a proposed changeset (not its author)", "approveChangeset"))}
+	paths["/changesets/{id}/reject"] = map[string]any{"post": with(op("reject a proposed changeset (not its author)", "rejectChangeset"))}
+}

@@ -228,10 +228,7 @@ func (s *Service) Submit(ctx context.Context, cs Changeset, r *http.Request) (*R
 		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := setSession(ctx, tx, p.Username, 0); err != nil {
-		return nil, err
-	}
-	if err := lockLayers(ctx, tx, s.catalog, ops); err != nil {
+	if err := begin(ctx, tx, p.Username, 0, s.catalog, ops); err != nil {
 		return nil, err
 	}
 	for i, o := range cs.Operations {
@@ -627,23 +624,27 @@ func (s *Service) normalise(ctx context.Context, tx pgx.Tx, op *prepOp, g *input
 	return nil
 }
 
-// setSession makes the triggers record the transaction's edits per
-// feature, with the actor and (when not 0) the changeset.
-func setSession(ctx context.Context, tx pgx.Tx, actor string, changeset int64) error {
+// begin prepares the transaction in one statement: the triggers record
+// its edits per feature (villageplan.history = 'row') with the actor and
+// (when not 0) the changeset, and it takes the advisory locks of the
+// layers whose topology the operations touch (see topologyLayers), in
+// sorted order so that two editors never deadlock.
+func begin(ctx context.Context, tx pgx.Tx, actor string, changeset int64, cat *layers.Catalog, ops []*prepOp) error {
 	cs := ""
 	if changeset > 0 {
 		cs = strconv.FormatInt(changeset, 10)
 	}
 	_, err := tx.Exec(ctx, `SELECT set_config('villageplan.actor', $1, true), set_config('villageplan.history', 'row', true),
-		set_config('villageplan.batch_id', '', true), set_config('villageplan.changeset', $2, true)`, actor, cs)
+		set_config('villageplan.batch_id', '', true), set_config('villageplan.changeset', $2, true),
+		(SELECT string_agg(pg_advisory_xact_lock(hashtext('villageplan.edit.' || x))::text, ',')
+		   FROM (SELECT x FROM unnest($3::text[]) x ORDER BY x) s)`, actor, cs, topologyLayers(cat, ops))
 	return err
 }
 
-// lockLayers takes the advisory locks of the layers whose topology the
-// operations touch: the written layers with rules and the layers those
-// rules compare with, and layers that other layers' rules compare with.
-// Sorted, so that two editors never deadlock.
-func lockLayers(ctx context.Context, tx pgx.Tx, cat *layers.Catalog, ops []*prepOp) error {
+// topologyLayers are the layers whose topology the operations touch: the
+// written layers with rules, the layers those rules compare with, and the
+// layers whose rules compare with a written layer.
+func topologyLayers(cat *layers.Catalog, ops []*prepOp) []string {
 	set := map[string]bool{}
 	for _, op := range ops {
 		for _, t := range op.layer.Editing.Topology {
@@ -662,12 +663,7 @@ func lockLayers(ctx context.Context, tx pgx.Tx, cat *layers.Catalog, ops []*prep
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	for _, id := range ids {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('villageplan.edit.' || $1))`, id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return ids
 }
 
 // commitOps stores the changeset and either applies the operations
@@ -692,22 +688,23 @@ func (s *Service) commitOps(ctx context.Context, tx pgx.Tx, p *auth.Principal, a
 	if reverts > 0 {
 		revertsArg = &reverts
 	}
+	// The changeset's id goes to the session at once: the triggers record
+	// it with every feature the operations write.
 	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO villageplan.changesets (author, author_id, roles, message, state, review_reason, reverts, published_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $5 = 'published' THEN clock_timestamp() END) RETURNING id`,
+	if err := tx.QueryRow(ctx, `WITH c AS (INSERT INTO villageplan.changesets (author, author_id, roles, message, state, review_reason, reverts, published_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $5 = 'published' THEN clock_timestamp() END) RETURNING id)
+		SELECT id FROM c WHERE set_config('villageplan.changeset', id::text, true) IS NOT NULL`,
 		author, authorID, roles, message, state, strings.Join(reasons, "\n"), revertsArg).Scan(&id); err != nil {
 		return nil, err
 	}
 	res := &Result{ID: id, State: state, ReviewReason: strings.Join(reasons, "\n")}
 	if state == Published {
-		if err := setSession(ctx, tx, author, id); err != nil {
-			return nil, err
-		}
 		if err := s.apply(ctx, tx, ops); err != nil {
 			return nil, err
 		}
 	}
-	if err := storeChanges(ctx, tx, id, ops); err != nil {
+	b := &pgx.Batch{}
+	if err := storeChanges(b, id, ops); err != nil {
 		return nil, err
 	}
 	for _, op := range ops {
@@ -724,13 +721,26 @@ func (s *Service) commitOps(ctx context.Context, tx pgx.Tx, p *auth.Principal, a
 	if reverts > 0 {
 		action = "changeset.revert"
 	}
-	if err := audit(ctx, tx, r, action, id, ops, map[string]any{"state": state, "reverts": reverts}); err != nil {
+	if err := audit(ctx, batchExec{b}, r, action, id, ops, map[string]any{"state": state, "reverts": reverts}); err != nil {
+		return nil, err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-func audit(ctx context.Context, tx pgx.Tx, r *http.Request, action string, id int64, ops []*prepOp, extra map[string]any) error {
+// batchExec queues the statements of auth.Audit in a batch, so that the
+// audit row goes to the database with the changeset's other rows in one
+// round trip (same transaction).
+type batchExec struct{ b *pgx.Batch }
+
+func (e batchExec) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	e.b.Queue(sql, args...)
+	return pgconn.CommandTag{}, nil
+}
+
+func audit(ctx context.Context, tx auth.Execer, r *http.Request, action string, id int64, ops []*prepOp, extra map[string]any) error {
 	type ref struct {
 		Op        Kind   `json:"op"`
 		Layer     string `json:"collection"`
@@ -754,9 +764,8 @@ func audit(ctx context.Context, tx pgx.Tx, r *http.Request, action string, id in
 		Village: village, PersonalData: personal, Details: extra})
 }
 
-// storeChanges records the operations of changeset id.
-func storeChanges(ctx context.Context, tx pgx.Tx, id int64, ops []*prepOp) error {
-	b := &pgx.Batch{}
+// storeChanges queues the records of the operations of changeset id.
+func storeChanges(b *pgx.Batch, id int64, ops []*prepOp) error {
 	for _, op := range ops {
 		props, err := json.Marshal(op.props)
 		if err != nil {
@@ -773,7 +782,7 @@ func storeChanges(ctx context.Context, tx pgx.Tx, id int64, ops []*prepOp) error
 		b.Queue(`INSERT INTO villageplan.changeset_changes (changeset_id, seq, layer, feature_id, kind, base_rev, properties, geom)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, ST_GeomFromEWKB($8))`, id, op.idx, op.layer.ID, fid, string(op.kind), base, props, op.ewkb)
 	}
-	return tx.SendBatch(ctx, b).Close()
+	return nil
 }
 
 // columns lists the layer's field columns, quoted.
@@ -863,43 +872,60 @@ func (s *Service) checkTopology(ctx context.Context, tx pgx.Tx, ops []*prepOp) e
 		if op.kind == Delete || !op.geomChanged {
 			continue
 		}
-		for _, t := range op.layer.Editing.Topology {
+		rules := op.layer.Editing.Topology
+		if len(rules) == 0 {
+			continue
+		}
+		// One statement for all rules of the layer: per rule the features
+		// of the other layer overlapping the edited one by more than the
+		// tolerance, with the overlap on the Gauss-Krüger plane of the
+		// feature's 3-degree zone (EPSG:4534–4554; on the ellipsoid
+		// outside zones 25–45).
+		var parts []string
+		args := []any{op.id}
+		for k, t := range rules {
 			other, _ := s.catalog.Layer(t.Other)
 			notSelf := "true"
 			if other.ID == op.layer.ID {
 				notSelf = "o.id <> $1"
 			}
-			rows, err := tx.Query(ctx, `WITH f AS (SELECT geom AS g, floor(ST_X(ST_Centroid(geom)) / 3 + 0.5)::int AS z FROM `+op.layer.QualifiedTable()+` WHERE id = $1)
-				SELECT o.id, a.m2, CASE WHEN f.z BETWEEN 25 AND 45 THEN 4509 + f.z ELSE 0 END
-				FROM f JOIN `+other.QualifiedTable()+` o ON o.geom && f.g AND ST_Intersects(o.geom, f.g) AND `+notSelf+`
+			args = append(args, t.ToleranceM2)
+			parts = append(parts, `SELECT `+strconv.Itoa(k)+` AS k, o.id, a.m2 FROM f JOIN `+other.QualifiedTable()+
+				` o ON o.geom && f.g AND ST_Intersects(o.geom, f.g) AND `+notSelf+`
 				CROSS JOIN LATERAL (SELECT CASE WHEN ST_IsValid(o.geom) THEN o.geom ELSE ST_CollectionExtract(ST_MakeValid(o.geom), 3) END AS og) v
 				CROSS JOIN LATERAL (SELECT CASE WHEN f.z BETWEEN 25 AND 45
-				        THEN ST_Area(ST_Intersection(ST_Transform(v.og, 4509 + f.z), ST_Transform(f.g, 4509 + f.z)))
+				        THEN ST_Area(ST_Intersection(ST_Transform(v.og, 4509 + f.z), f.p))
 				        ELSE ST_Area(ST_Intersection(v.og, f.g)::geography) END AS m2) a
-				WHERE a.m2 > $2 ORDER BY a.m2 DESC, o.id LIMIT 50`, op.id, t.ToleranceM2)
-			if err != nil {
+				WHERE a.m2 > $`+strconv.Itoa(len(args)))
+		}
+		rows, err := tx.Query(ctx, `WITH f0 AS (SELECT geom AS g, floor(ST_X(ST_Centroid(geom)) / 3 + 0.5)::int AS z FROM `+op.layer.QualifiedTable()+` WHERE id = $1),
+			f AS MATERIALIZED (SELECT g, z, CASE WHEN z BETWEEN 25 AND 45 THEN ST_Transform(g, 4509 + z) END AS p FROM f0)
+			SELECT x.k, x.id, x.m2, CASE WHEN f.z BETWEEN 25 AND 45 THEN 4509 + f.z ELSE 0 END
+			FROM (`+strings.Join(parts, " UNION ALL ")+`) x CROSS JOIN f ORDER BY x.k, x.m2 DESC, x.id LIMIT 50`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k int
+			c := Conflict{Operation: op.idx}
+			if err := rows.Scan(&k, &c.FeatureID, &c.OverlapM2, &c.MeasureEPSG); err != nil {
+				rows.Close()
 				return err
 			}
-			for rows.Next() {
-				edited := op.id
-				if op.kind == Create && !op.restore {
-					edited = 0 // rolled back: the id is not the feature's
-				}
-				c := Conflict{Operation: op.idx, Layer: other.ID, EditedID: edited, Rule: op.layer.ID + " " + string(t.Kind) + " " + t.Other, ToleranceM2: t.ToleranceM2}
-				if err := rows.Scan(&c.FeatureID, &c.OverlapM2, &c.MeasureEPSG); err != nil {
-					rows.Close()
-					return err
-				}
-				c.OverlapM2 = float64(int64(c.OverlapM2*100+0.5)) / 100
-				conflicts = append(conflicts, c)
-				if first == nil {
-					first = op
-				}
+			t := rules[k]
+			c.Layer, c.Rule, c.ToleranceM2 = t.Other, op.layer.ID+" "+string(t.Kind)+" "+t.Other, t.ToleranceM2
+			if op.kind != Create || op.restore {
+				c.EditedID = op.id // a new feature's id is rolled back
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
+			c.OverlapM2 = float64(int64(c.OverlapM2*100+0.5)) / 100
+			conflicts = append(conflicts, c)
+			if first == nil {
+				first = op
 			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
 	if len(conflicts) == 0 {

@@ -69,10 +69,7 @@ func (s *Service) Approve(ctx context.Context, id int64, comment string, r *http
 	if err != nil {
 		return nil, err
 	}
-	if err := setSession(ctx, tx, author, id); err != nil {
-		return nil, err
-	}
-	if err := lockLayers(ctx, tx, s.catalog, ops); err != nil {
+	if err := begin(ctx, tx, author, id, s.catalog, ops); err != nil {
 		return nil, err
 	}
 	var conflicts []Conflict
@@ -306,7 +303,7 @@ func (s *Service) Revert(ctx context.Context, id int64, message string, r *http.
 			probe = append(probe, &prepOp{layer: l})
 		}
 	}
-	if err := lockLayers(ctx, tx, s.catalog, probe); err != nil {
+	if err := begin(ctx, tx, p.Username, 0, s.catalog, probe); err != nil {
 		return nil, err
 	}
 	// Later edits of the same features stop the revert.
@@ -397,9 +394,6 @@ func (s *Service) Revert(ctx context.Context, id int64, message string, r *http.
 	}
 	if len(ops) == 0 {
 		return nil, errf(http.StatusConflict, CodeConflict, "变更集 %d 没有需要撤销的修改", "changeset %d left nothing to revert", id)
-	}
-	if err := setSession(ctx, tx, p.Username, 0); err != nil {
-		return nil, err
 	}
 	res, err := s.commitOps(ctx, tx, p, p.Username, p.UserID, message, ops, id, r)
 	if err != nil {

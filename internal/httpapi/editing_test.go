@@ -759,3 +759,46 @@ func TestEditShowsAtOnce(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestEditOddBodiesNever500: malformed geometries, values and changesets
+// are 4xx with a JSON body, never a 5xx.
+func TestEditOddBodiesNever500(t *testing.T) {
+	ts, _ := editFixture(t)
+	geoms := []string{`{"type":"Point","coordinates":[1]}`, `{"type":"Point","coordinates":[]}`, `{"type":"Point"}`,
+		`{"type":"Polygon","coordinates":[[[125.76,43.6]]]}`, `{"type":"Polygon","coordinates":[]}`, `{"type":"Polygon","coordinates":[[]]}`,
+		`{"type":"MultiPolygon","coordinates":[[]]}`, `{"type":"GeometryCollection","geometries":[]}`, `{"type":"Circle","coordinates":[1,2]}`,
+		`{"type":"Polygon","coordinates":[[[1e308,1],[2,2],[3,1],[1e308,1]]]}`, `"Point"`, `[]`, `{"type":"LineString","coordinates":[[125.76,43.6],[125.76,43.6]]}`,
+		`{"type":"Polygon","coordinates":[[[125.76,43.6],[125.76,43.6],[125.76,43.6],[125.76,43.6]]]}`}
+	for _, g := range geoms {
+		for _, layer := range []string{"homesteads", "roads", "streetlights"} {
+			body := `{"type":"Feature","properties":{"zddm":"Z","xzqdm":"220112203300","status":"已登记","admin_grade":"村道","pole_id":"P"},"geometry":` + g + `}`
+			for _, crs := range []string{"", "EPSG:3857", "EPSG:4551"} {
+				resp, m := call(t, "editor", "POST", ts.URL+"/collections/"+layer+"/items", "application/geo+json", body, "Content-Crs", crs)
+				if resp.StatusCode >= 500 || (resp.StatusCode != 201 && m["code"] == nil) {
+					t.Errorf("%s %s in %q: %d %v", layer, g, crs, resp.StatusCode, m)
+				}
+			}
+		}
+	}
+	for _, b := range []string{`null`, `{}`, `{"message":"m"}`, `{"message":"m","operations":[{}]}`, `{"message":"m","operations":[{"op":"create","collection":"roads"}]}`,
+		`{"message":"m","operations":[{"op":"patch","collection":"roads","feature_id":1,"if_match":"\"1.1\""}]}`,
+		`{"message":"m","operations":[{"op":"patch","collection":"roads","feature_id":1,"if_match":"W/\"1.1\"","feature":{}}]}`,
+		`{"message":"m","operations":[{"op":"delete","collection":"roads","feature_id":99999,"if_match":"\"99999.1\""}]}`,
+		`{"message":"m","operations":[{"op":"patch","collection":"roads","feature_id":1,"if_match":"\"1.1\"","feature":{"properties":"x"}}]}`,
+		`{"message":"","operations":[{"op":"delete","collection":"roads","feature_id":1,"if_match":"\"1.1\""}]}`,
+		`{"message":"m","operations":[],"extra":1}`} {
+		resp, m := call(t, "editor", "POST", ts.URL+"/changesets", "application/json", b)
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 || m["code"] == nil {
+			t.Errorf("changeset %s: %d %v", b, resp.StatusCode, m)
+		}
+	}
+	for _, u := range []string{"/changesets/0", "/changesets/abc/approve", "/changesets/999/approve", "/changesets/999/revert", "/changesets/999/reject"} {
+		resp, m := call(t, "editor2", "POST", ts.URL+u, "", nil)
+		if u == "/changesets/0" {
+			resp, m = call(t, "editor2", "GET", ts.URL+u, "", nil)
+		}
+		if resp.StatusCode != 404 || m["code"] == nil {
+			t.Errorf("%s: %d %v", u, resp.StatusCode, m)
+		}
+	}
+}

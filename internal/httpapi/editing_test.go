@@ -802,3 +802,52 @@ func TestEditOddBodiesNever500(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentOverlappingCreates: while an edit of permanent farmland
+// is in flight (an approval: it holds the topology locks the service takes
+// for farmland — farmland and homesteads, whose rule compares with it —
+// and has inserted a parcel, not yet committed), a homestead created over
+// that parcel waits for it and then sees it: 409. Without the locks the
+// create would miss the uncommitted farmland and both would land. (Edits
+// of one layer are also serialised by its layer_version row.)
+func TestConcurrentOverlappingCreates(t *testing.T) {
+	ts, pool := editFixture(t)
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	var other int64
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('villageplan.edit.' || x)) FROM unnest(ARRAY['homesteads', 'permanent_farmland']) x`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO villageplan.permanent_farmland (yjjbnttbbh, dlbm, geom)
+		VALUES ('2201122033000077', '0103', ST_Multi(ST_Transform(ST_MakeEnvelope(481000, 4830000, 481020, 4830020, 4551), 4490)))
+		RETURNING id`).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		code int
+		m    map[string]any
+	}
+	done := make(chan answer, 1)
+	body := `{"type":"Feature","properties":{"zddm":"220112203300JC00078","xzqdm":"220112203300","status":"已批准"},"geometry":` + gkSq(481010, 4830000, 20) + `}`
+	go func() {
+		resp, m := call(t, "editor", "POST", ts.URL+"/collections/homesteads/items", "application/geo+json", body, "Content-Crs", epsg4551)
+		done <- answer{resp.StatusCode, m}
+	}()
+	select {
+	case a := <-done:
+		t.Fatalf("the create did not wait for the edit in flight: %d %v", a.code, a.m)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := <-done
+	cs, _ := a.m["conflicts"].([]any)
+	if a.code != 409 || len(cs) != 1 || cs[0].(map[string]any)["feature_id"] != float64(other) || cs[0].(map[string]any)["collection"] != "permanent_farmland" {
+		t.Fatalf("create after the concurrent edit = %d %v, want 409 naming farmland %d", a.code, a.m, other)
+	}
+}

@@ -851,3 +851,56 @@ func TestConcurrentOverlappingCreates(t *testing.T) {
 		t.Fatalf("create after the concurrent edit = %d %v, want 409 naming farmland %d", a.code, a.m, other)
 	}
 }
+
+// TestFeatureHistory: a feature created by the sample's bulk load, edited
+// through psql and twice through the service lists every version in order
+// with actor, changeset and message, and the feature after each.
+func TestFeatureHistory(t *testing.T) {
+	ts, pool := editFixture(t)
+	ctx := context.Background()
+	// A bulk load (compact batch record) of one streetlight.
+	tx, _ := pool.Begin(ctx)
+	tx.Exec(ctx, `SET LOCAL villageplan.history = 'batch'`)
+	tx.Exec(ctx, `SET LOCAL villageplan.batch_id = 'import-1'`)
+	tx.Exec(ctx, `SET LOCAL villageplan.actor = 'import'`)
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO villageplan.streetlights (pole_id, status, geom) VALUES ('DY-050', '正常', ST_SetSRID(ST_MakePoint(125.76, 43.6), 4490)) RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit(ctx)
+	pool.Exec(ctx, `UPDATE villageplan.streetlights SET status = '故障' WHERE id = $1`, id)
+	u := fmt.Sprintf("%s/collections/streetlights/items/%d", ts.URL, id)
+	if resp, m := call(t, "editor", "PATCH", u+"?message=修复", "application/merge-patch+json", `{"properties":{"status":"正常"}}`, "If-Match", etagOf(t, ts, "streetlights", id)); resp.StatusCode != 200 {
+		t.Fatalf("patch = %d %v", resp.StatusCode, m)
+	}
+	if resp, m := call(t, "editor2", "DELETE", u, "", nil, "If-Match", etagOf(t, ts, "streetlights", id)); resp.StatusCode != 204 {
+		t.Fatalf("delete = %d %v", resp.StatusCode, m)
+	}
+	if resp, _ := call(t, "", "GET", u+"/history", "", nil); resp.StatusCode != 403 {
+		t.Errorf("anonymous history = %d", resp.StatusCode)
+	}
+	resp, m := call(t, "analyst", "GET", u+"/history", "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("history = %d %v", resp.StatusCode, m)
+	}
+	var got []string
+	for _, v := range m["versions"].([]any) {
+		v := v.(map[string]any)
+		status := "-"
+		if f, ok := v["feature"].(map[string]any); ok {
+			status = f["properties"].(map[string]any)["status"].(string)
+		}
+		msg, _ := v["message"].(string)
+		got = append(got, fmt.Sprintf("%s %s %s %s %v %s", v["action"], v["actor"], v["recorded"], status, v["changeset"] != nil, msg))
+	}
+	var role string
+	pool.QueryRow(ctx, `SELECT session_user`).Scan(&role)
+	want := []string{"insert import batch 正常 false ", "update " + role + " row 故障 false ", "update li_editor row 正常 true 修复",
+		"delete wang_editor row - true DELETE /collections/streetlights/items/" + fmt.Sprint(id)}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("history:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if resp, _ := call(t, "analyst", "GET", ts.URL+"/collections/streetlights/items/99999/history", "", nil); resp.StatusCode != 404 {
+		t.Errorf("history of nothing = %d", resp.StatusCode)
+	}
+}

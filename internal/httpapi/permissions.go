@@ -83,6 +83,7 @@ var PermissionTable = []RoutePermission{
 	{[]string{http.MethodPut}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 replace, If-Match required"},
 	{[]string{http.MethodPatch}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 update (JSON Merge Patch), If-Match required"},
 	{[]string{http.MethodDelete}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 delete, If-Match required"},
+	{get, "/collections/{collectionId}/items/{featureId}/history", staff, "every version with actor, time and changeset (personal fields left out)"},
 	{post, "/changesets", editors, "several operations in one transaction"},
 	{get, "/changesets", staff, "authors, messages and changes (personal fields left out)"},
 	{get, "/changesets/{id}", staff, "as /changesets"},

@@ -200,6 +200,7 @@ func New(opts Options) *Server {
 	// Each concern mounts its routes from its own file.
 	s.routeFeatures()
 	s.routeEditing()
+	s.routeHistory()
 	s.routeCoverage()
 	s.routeTiles()
 	s.routeSiting()

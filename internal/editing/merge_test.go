@@ -47,7 +47,11 @@ func TestETag(t *testing.T) {
 	if tag != `"12.7345"` || !ok || id != 12 || rev != "7345" {
 		t.Fatalf("ETag %s → %d %s %v", tag, id, rev, ok)
 	}
-	for _, bad := range []string{``, `*`, `W/"12.7345"`, `12.7345`, `"12"`, `"12."`, `"x.1"`, `"0.1"`, `"12.1x"`, `"12.99999999999"`, `"12.7345", "13.1"`} {
+	if id, rev, ok := features.ParseETag(features.VariantETag(12, "7345", "a1b2c3")); !ok || id != 12 || rev != "7345" {
+		t.Fatalf("variant ETag → %d %s %v", id, rev, ok)
+	}
+	for _, bad := range []string{``, `*`, `W/"12.7345"`, `12.7345`, `"12"`, `"12."`, `"x.1"`, `"0.1"`, `"12.1x"`, `"12.99999999999"`, `"12.7345", "13.1"`,
+		`"12.7345."`, `"12.7345.xyz"`, `"12.7345.a.b"`} {
 		if _, _, ok := features.ParseETag(bad); ok {
 			t.Errorf("ParseETag(%q) accepted", bad)
 		}

@@ -27,37 +27,49 @@ import (
 // revisions of one row could only collide after 2³² transactions between a
 // read and the write.
 //
-// The ETag is strong and names the revision, not the representation:
-// "<feature id>.<revision>", the same for every format and CRS of the
-// feature (a write's If-Match is compared by revision, whichever
-// representation the client read). Caches keep HTML and JSON apart by
-// Vary: Accept.
+// The ETag is strong: "<feature id>.<revision>" for the default
+// representation (GeoJSON in CRS84), "<feature id>.<revision>.<variant>"
+// for another one (HTML, another CRS, links for another base URL), so
+// that caches never mix representations. A write's If-Match is compared by
+// revision: any representation's ETag of the current revision passes.
 
-// ETag is the strong entity tag of revision rev of feature id, quoted as
-// in the ETag header: "12.7345".
+// ETag is the strong entity tag of the default representation of
+// revision rev of feature id, quoted as in the ETag header: "12.7345".
 func ETag(id int64, rev string) string {
 	return `"` + strconv.FormatInt(id, 10) + "." + rev + `"`
 }
 
-// ParseETag reads an ETag made by ETag (quotes required, W/ refused: a
-// weak tag cannot guard a write); ok is false for anything else.
+// VariantETag is the ETag of another representation of the revision;
+// variant is a short hex digest of what makes it differ.
+func VariantETag(id int64, rev, variant string) string {
+	return `"` + strconv.FormatInt(id, 10) + "." + rev + "." + variant + `"`
+}
+
+// ParseETag reads an ETag made by ETag or VariantETag (quotes required,
+// W/ refused: a weak tag cannot guard a write); ok is false for anything
+// else.
 func ParseETag(tag string) (id int64, rev string, ok bool) {
 	tag = strings.TrimSpace(tag)
 	if len(tag) < 5 || tag[0] != '"' || tag[len(tag)-1] != '"' {
 		return 0, "", false
 	}
-	idPart, rev, found := strings.Cut(tag[1:len(tag)-1], ".")
-	if !found || rev == "" {
+	parts := strings.Split(tag[1:len(tag)-1], ".")
+	if len(parts) < 2 || len(parts) > 3 {
 		return 0, "", false
 	}
-	id, err := strconv.ParseInt(idPart, 10, 64)
+	id, err := strconv.ParseInt(parts[0], 10, 64)
 	if err != nil || id < 1 {
 		return 0, "", false
 	}
-	if _, err := strconv.ParseUint(rev, 10, 32); err != nil {
+	if _, err := strconv.ParseUint(parts[1], 10, 32); err != nil {
 		return 0, "", false
 	}
-	return id, rev, true
+	if len(parts) == 3 {
+		if v := parts[2]; v == "" || len(v) > 16 || strings.Trim(v, "0123456789abcdef") != "" {
+			return 0, "", false
+		}
+	}
+	return id, parts[1], true
 }
 
 // FeatureRevision is Feature plus the feature's revision (see ETag), read

@@ -244,10 +244,15 @@ func TestEditLinesAndPoints(t *testing.T) {
 	if lon != 125.762 || lat != 43.6011 {
 		t.Fatalf("streetlight at %v %v, want 125.762 43.6011", lon, lat)
 	}
-	// Patch the light's geometry and a property, then delete the road.
+	// Patch the light's geometry and a property, with the ETag of the
+	// feature as read in another CRS; then delete the road.
 	u := fmt.Sprintf("%s/collections/streetlights/items/%d", ts.URL, lid)
+	gk, _ := fetch(t, "GET", u+"?crs=http://www.opengis.net/def/crs/EPSG/0/4551", nil)
+	if tag := gk.Header.Get("ETag"); tag == "" || tag == etagOf(t, ts, "streetlights", lid) {
+		t.Fatalf("ETag in EPSG:4551 %q, want one of its own", tag)
+	}
 	resp, m = call(t, "editor", "PATCH", u, "application/merge-patch+json",
-		`{"properties":{"status":"故障","power_w":null},"geometry":{"type":"Point","coordinates":[125.7621,43.6011]}}`, "If-Match", etagOf(t, ts, "streetlights", lid))
+		`{"properties":{"status":"故障","power_w":null},"geometry":{"type":"Point","coordinates":[125.7621,43.6011]}}`, "If-Match", gk.Header.Get("ETag"))
 	if resp.StatusCode != 200 {
 		t.Fatalf("patch light = %d %v", resp.StatusCode, m)
 	}

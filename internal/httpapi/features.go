@@ -632,6 +632,18 @@ func etag(layerID string, version int64, r *http.Request) string {
 	return fmt.Sprintf(`W/"%s-%d-%s"`, layerID, version, hex.EncodeToString(h[:6]))
 }
 
+// itemETag is the strong ETag of a single feature's representation
+// (features.ETag: its revision, plus a variant digest for HTML, another
+// CRS or forwarded links).
+func itemETag(id int64, rev string, r *http.Request) string {
+	variant := r.URL.RawQuery + "|" + r.Header.Get("X-Forwarded-Host") + r.Header.Get("X-Forwarded-Prefix") + "|" + strconv.FormatBool(acceptsHTML(r))
+	if variant == "||false" {
+		return features.ETag(id, rev)
+	}
+	h := sha256.Sum256([]byte(variant))
+	return features.VariantETag(id, rev, hex.EncodeToString(h[:6]))
+}
+
 // notModified sets ETag/Last-Modified and answers 304 when the client's
 // copy is current.
 func notModified(w http.ResponseWriter, r *http.Request, tag string, updated time.Time) bool {
@@ -807,7 +819,7 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 		fr.s.serverError(w, r, err)
 		return
 	}
-	if notModified(w, r, features.ETag(id, rev), updated) {
+	if notModified(w, r, itemETag(id, rev, r), updated) {
 		return
 	}
 	base := fr.s.baseURL(r)

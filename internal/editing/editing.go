@@ -433,7 +433,15 @@ func (s *Service) prepare(ctx context.Context, tx pgx.Tx, p *auth.Principal, op 
 		for k, v := range cur.props {
 			full[k] = v
 		}
-		if pp, ok := patch["properties"]; ok && pp != nil {
+		if pp, ok := patch["properties"]; ok && pp == nil {
+			// RFC 7396: null removes the member: every property.
+			for _, f := range l.Fields {
+				if f.Personal && full[f.Name] != nil {
+					op.personal = true
+				}
+				full[f.Name] = nil
+			}
+		} else if ok {
 			pm, ok := pp.(map[string]any)
 			if !ok {
 				return errf(http.StatusUnprocessableEntity, CodeInvalid, "补丁的 properties 须为对象", "the patch's properties must be an object").field("properties").at(op)
@@ -702,6 +710,8 @@ func (s *Service) commitOps(ctx context.Context, tx pgx.Tx, p *auth.Principal, a
 		if err := s.apply(ctx, tx, ops); err != nil {
 			return nil, err
 		}
+	} else if err := s.tryApply(ctx, tx, ops); err != nil {
+		return nil, err
 	}
 	b := &pgx.Batch{}
 	if err := storeChanges(b, id, ops); err != nil {
@@ -832,6 +842,29 @@ func (s *Service) apply(ctx context.Context, tx pgx.Tx, ops []*prepOp) error {
 		}
 	}
 	return s.checkTopology(ctx, tx, ops)
+}
+
+// tryApply applies a proposed changeset's operations inside a savepoint
+// and rolls them back, so that the author learns at once about a unique
+// value or a topology rule the changeset breaks (approval checks again,
+// on the state of that moment).
+func (s *Service) tryApply(ctx context.Context, tx pgx.Tx, ops []*prepOp) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(ops))
+	for i, op := range ops {
+		ids[i] = op.id
+	}
+	err = s.apply(ctx, sp, ops)
+	if rbErr := sp.Rollback(ctx); err == nil {
+		err = rbErr
+	}
+	for i, op := range ops {
+		op.id, op.newRev = ids[i], ""
+	}
+	return err
 }
 
 // dbError translates a constraint violation into the catalog rule it

@@ -909,3 +909,30 @@ func TestFeatureHistory(t *testing.T) {
 		t.Errorf("history of nothing = %d", resp.StatusCode)
 	}
 }
+
+// TestProposalCheckedAtOnce: a proposed change that breaks a rule is
+// refused when it is proposed, not only when it is approved.
+func TestProposalCheckedAtOnce(t *testing.T) {
+	ts, pool := editFixture(t)
+	ctx := context.Background()
+	// A farmland parcel with an existing key: refused at once (409).
+	dup := `{"type":"Feature","properties":{"yjjbnttbbh":"2201122033000001","dlbm":"0103"},"geometry":` + gkSq(482000, 4829000, 50) + `}`
+	resp, m := call(t, "editor", "POST", ts.URL+"/collections/permanent_farmland/items", "application/geo+json", dup, "Content-Crs", epsg4551)
+	if resp.StatusCode != 409 || m["code"] != "DuplicateValue" {
+		t.Fatalf("duplicate farmland proposal = %d %v", resp.StatusCode, m)
+	}
+	var n int
+	pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM villageplan.changesets) + (SELECT count(*) FROM villageplan.permanent_farmland)`).Scan(&n)
+	if n != 1 {
+		t.Errorf("changesets + farmland = %d, want 1 (the fixture's parcel)", n)
+	}
+	// "properties": null removes every property (RFC 7396): required ones
+	// are then missing.
+	var farm int64
+	pool.QueryRow(ctx, `SELECT id FROM villageplan.permanent_farmland`).Scan(&farm)
+	resp, m = call(t, "editor", "PATCH", fmt.Sprintf("%s/collections/permanent_farmland/items/%d", ts.URL, farm), "application/merge-patch+json",
+		`{"properties":null}`, "If-Match", etagOf(t, ts, "permanent_farmland", farm))
+	if resp.StatusCode != 422 || m["field"] != "yjjbnttbbh" {
+		t.Fatalf("properties: null = %d %v", resp.StatusCode, m)
+	}
+}

@@ -195,15 +195,64 @@ func principal(ctx context.Context) (*auth.Principal, *Error) {
 // the HTTP request for the audit log (nil from the CLI). Errors are
 // *Error (4xx, nothing written) or database failures.
 func (s *Service) Submit(ctx context.Context, cs Changeset, r *http.Request) (*Result, error) {
+	p, ops, err := s.parse(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	res, err := s.submitIn(ctx, tx, p, cs, ops, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// SubmitTx is Submit inside the caller's transaction tx (an application
+// transition that writes the homesteads layer together with its own
+// rows): the changeset lands when tx commits, or not at all. It runs in a
+// savepoint: when it returns an error nothing of the changeset remains and
+// tx is still usable. The session settings it makes (actor, history mode)
+// stay for the rest of tx; the changeset id is cleared again, so later
+// layer writes of the caller are not attributed to this changeset.
+func (s *Service) SubmitTx(ctx context.Context, tx pgx.Tx, cs Changeset, r *http.Request) (*Result, error) {
+	p, ops, err := s.parse(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.submitIn(ctx, sp, p, cs, ops, r)
+	if err == nil {
+		_, err = sp.Exec(ctx, `SELECT set_config('villageplan.changeset', '', true)`)
+	}
+	if err != nil {
+		_ = sp.Rollback(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return res, sp.Commit(ctx)
+}
+
+// parse checks the principal, the message and each operation without the
+// database.
+func (s *Service) parse(ctx context.Context, cs Changeset) (*auth.Principal, []*prepOp, error) {
 	p, e := principal(ctx)
 	if e != nil {
-		return nil, e
+		return nil, nil, e
 	}
 	if e := checkMessage(cs.Message); e != nil {
-		return nil, e
+		return nil, nil, e
 	}
 	if len(cs.Operations) == 0 || len(cs.Operations) > MaxOperations {
-		return nil, errf(http.StatusUnprocessableEntity, CodeInvalid, "变更集须有 1 至 %d 项操作，收到 %d 项",
+		return nil, nil, errf(http.StatusUnprocessableEntity, CodeInvalid, "变更集须有 1 至 %d 项操作，收到 %d 项",
 			"a changeset holds 1 to %d operations, got %d", MaxOperations, len(cs.Operations))
 	}
 	ops := make([]*prepOp, len(cs.Operations))
@@ -211,23 +260,24 @@ func (s *Service) Submit(ctx context.Context, cs Changeset, r *http.Request) (*R
 	for i, o := range cs.Operations {
 		op, e := s.parseOp(i+1, o)
 		if e != nil {
-			return nil, e
+			return nil, nil, e
 		}
 		if op.id > 0 {
 			k := op.layer.ID + "/" + strconv.FormatInt(op.id, 10)
 			if j, dup := seen[k]; dup {
-				return nil, errf(http.StatusUnprocessableEntity, CodeInvalid, "要素 %s 在第 %d 项和第 %d 项操作中都出现；一个变更集对每个要素只做一项操作，请合并",
+				return nil, nil, errf(http.StatusUnprocessableEntity, CodeInvalid, "要素 %s 在第 %d 项和第 %d 项操作中都出现；一个变更集对每个要素只做一项操作，请合并",
 					"feature %s appears in operations %d and %d; a changeset changes each feature once, merge them", k, j, i+1).at(op)
 			}
 			seen[k] = i + 1
 		}
 		ops[i] = op
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	return p, ops, nil
+}
+
+// submitIn validates the parsed operations against the database in tx and
+// applies or proposes them; it neither commits nor rolls back.
+func (s *Service) submitIn(ctx context.Context, tx pgx.Tx, p *auth.Principal, cs Changeset, ops []*prepOp, r *http.Request) (*Result, error) {
 	if err := begin(ctx, tx, p.Username, 0, s.catalog, ops); err != nil {
 		return nil, err
 	}
@@ -236,14 +286,7 @@ func (s *Service) Submit(ctx context.Context, cs Changeset, r *http.Request) (*R
 			return nil, err
 		}
 	}
-	res, err := s.commitOps(ctx, tx, p, p.Username, p.UserID, cs.Message, ops, 0, r)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return s.commitOps(ctx, tx, p, p.Username, p.UserID, cs.Message, ops, 0, r)
 }
 
 func checkMessage(m string) *Error {

@@ -22,7 +22,8 @@ import (
 // QGIS or psql), so the revision moves with every change and costs nothing
 // to read (no history lookup, no extra column or trigger). It is read in
 // the same statement as the feature, so a body and its ETag always agree.
-// Caveats, all on the safe side: a dump and restore gives every row a new
+// Physical replicas carry the same xmin, so a read from a replica gives
+// the same ETag. Caveats, all on the safe side: a dump and restore gives every row a new
 // xmin (clients then get one 412 and re-read); xmin is 32 bits, so two
 // revisions of one row could only collide after 2³² transactions between a
 // read and the write.

@@ -262,7 +262,25 @@ func TestEditLinesAndPoints(t *testing.T) {
 	if status != "故障" || power != nil || lon != 125.7621 {
 		t.Fatalf("after patch: %s %v %v", status, power, lon)
 	}
-	resp, m = call(t, "editor", "DELETE", fmt.Sprintf("%s/collections/roads/items/%d", ts.URL, rid), "", nil, "If-Match", etagOf(t, ts, "roads", rid))
+	// Replace the road (a MultiLineString of two parts), delete the light.
+	ru := fmt.Sprintf("%s/collections/roads/items/%d", ts.URL, rid)
+	resp, m = call(t, "editor", "PUT", ru, "application/geo+json", `{"type":"Feature","properties":{"lxbm":"C002","admin_grade":"乡道"},
+		"geometry":{"type":"MultiLineString","coordinates":[[[125.7610,43.6010],[125.7620,43.6011]],[[125.7620,43.6011],[125.7630,43.6015]]]}}`,
+		"If-Match", etagOf(t, ts, "roads", rid))
+	if resp.StatusCode != 200 {
+		t.Fatalf("replace road = %d %v", resp.StatusCode, m)
+	}
+	var parts int
+	var surface *string
+	pool.QueryRow(ctx, `SELECT admin_grade, ST_NumGeometries(geom), surface FROM villageplan.roads WHERE id = $1`, rid).Scan(&gtype, &parts, &surface)
+	if gtype != "乡道" || parts != 2 || surface != nil {
+		t.Fatalf("after replace: %s, %d parts, surface %v (a replace clears what it does not give)", gtype, parts, surface)
+	}
+	resp, m = call(t, "editor", "DELETE", u, "", nil, "If-Match", etagOf(t, ts, "streetlights", lid))
+	if resp.StatusCode != 204 {
+		t.Fatalf("delete light = %d %v", resp.StatusCode, m)
+	}
+	resp, m = call(t, "editor", "DELETE", ru, "", nil, "If-Match", etagOf(t, ts, "roads", rid))
 	if resp.StatusCode != 204 {
 		t.Fatalf("delete road = %d %v", resp.StatusCode, m)
 	}

@@ -1087,9 +1087,11 @@ func (s *Service) List(ctx context.Context, state string, limit, offset int) ([]
 }
 
 // Get returns changeset id and its changes as GeoJSON Features (geometry
-// in CRS84, personal fields left out) with foreign members "collection"
-// and "change" (create, replace, patch, delete; for a delete the feature
-// as it was). ok is false when there is no such changeset.
+// in CRS84, personal fields left out) with foreign members "collection",
+// "change" (create, replace, patch, delete; for a delete the feature as it
+// was) and, for a replace or patch, "before": the feature before the change
+// (published: from the history; proposed: as it is now; rejected: none).
+// ok is false when there is no such changeset.
 func (s *Service) Get(ctx context.Context, id int64) (info *Info, changes []json.RawMessage, ok bool, err error) {
 	info, err = scanInfo(s.pool.QueryRow(ctx, infoSelect+` WHERE c.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -1098,21 +1100,37 @@ func (s *Service) Get(ctx context.Context, id int64) (info *Info, changes []json
 	if err != nil {
 		return nil, nil, false, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT seq, layer, feature_id, kind, properties, ST_AsGeoJSON(geom, 8, 0)
-		FROM villageplan.changeset_changes WHERE changeset_id = $1 ORDER BY seq`, id)
+	rows, err := s.pool.Query(ctx, `SELECT x.seq, x.layer, x.feature_id, x.kind, x.properties, ST_AsGeoJSON(x.geom, 8, 0),
+		b.before - 'geom', ST_AsGeoJSON(ST_GeomFromEWKB(decode(b.before ->> 'geom', 'hex')), 8, 0)
+		FROM villageplan.changeset_changes x
+		LEFT JOIN LATERAL (SELECT h.before FROM villageplan.edit_history h
+			WHERE h.changeset_id = x.changeset_id AND h.layer = x.layer AND h.feature_id = x.feature_id AND x.kind IN ('replace', 'patch')
+			ORDER BY h.id LIMIT 1) b ON true
+		WHERE x.changeset_id = $1 ORDER BY x.seq`, id)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	defer rows.Close()
+	type change struct {
+		seq                int
+		layer, kind        string
+		fid                *int64
+		props, beforeProps []byte
+		geom, beforeGeom   *string
+	}
+	var cs []change
 	for rows.Next() {
-		var seq int
-		var layer, kind string
-		var fid *int64
-		var props []byte
-		var geom *string
-		if err := rows.Scan(&seq, &layer, &fid, &kind, &props, &geom); err != nil {
+		var c change
+		if err := rows.Scan(&c.seq, &c.layer, &c.fid, &c.kind, &c.props, &c.geom, &c.beforeProps, &c.beforeGeom); err != nil {
+			rows.Close()
 			return nil, nil, false, err
 		}
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, err
+	}
+	feature := func(layer string, fid *int64, props []byte, geom *string) map[string]any {
 		m := map[string]any{}
 		_ = json.Unmarshal(props, &m)
 		if l, ok := s.catalog.Layer(layer); ok {
@@ -1122,12 +1140,35 @@ func (s *Service) Get(ctx context.Context, id int64) (info *Info, changes []json
 			}
 			m = visible
 		}
-		f := map[string]any{"type": "Feature", "collection": layer, "change": kind, "operation": seq, "properties": m, "geometry": nil}
+		f := map[string]any{"type": "Feature", "properties": m, "geometry": nil}
 		if fid != nil {
 			f["id"] = *fid
 		}
 		if geom != nil {
 			f["geometry"] = json.RawMessage(*geom)
+		}
+		return f
+	}
+	for _, c := range cs {
+		f := feature(c.layer, c.fid, c.props, c.geom)
+		f["collection"], f["change"], f["operation"] = c.layer, c.kind, c.seq
+		if c.kind == string(Replace) || c.kind == string(Patch) {
+			switch {
+			case c.beforeGeom != nil:
+				f["before"] = feature(c.layer, c.fid, c.beforeProps, c.beforeGeom)
+			case info.State == Proposed && c.fid != nil:
+				if l, ok := s.catalog.Layer(c.layer); ok {
+					var props []byte
+					var geom *string
+					err := s.pool.QueryRow(ctx, `SELECT to_jsonb(t) - 'geom' - 'geom_3857', ST_AsGeoJSON(t.geom, 8, 0) FROM `+l.QualifiedTable()+` t WHERE t.id = $1`, *c.fid).Scan(&props, &geom)
+					if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+						return nil, nil, false, err
+					}
+					if err == nil {
+						f["before"] = feature(c.layer, c.fid, props, geom)
+					}
+				}
+			}
 		}
 		b, err := json.Marshal(f)
 		if err != nil {
@@ -1135,5 +1176,5 @@ func (s *Service) Get(ctx context.Context, id int64) (info *Info, changes []json
 		}
 		changes = append(changes, b)
 	}
-	return info, changes, true, rows.Err()
+	return info, changes, true, nil
 }

@@ -491,6 +491,12 @@ func TestChangesetAtomic(t *testing.T) {
 	if kinds != "streetlights:create streetlights:patch homesteads:create " {
 		t.Errorf("changes %q", kinds)
 	}
+	// The patch shows the feature before and after.
+	patched := fs[1].(map[string]any)
+	prior, _ := patched["before"].(map[string]any)
+	if prior == nil || prior["properties"].(map[string]any)["status"] != "正常" || patched["properties"].(map[string]any)["status"] != "停用" {
+		t.Errorf("patch change without its before state: %v", patched)
+	}
 	if info := m["changeset"].(map[string]any); info["author"] != "li_editor" || info["message"] != "新增路灯和宅基地 / add a light and a parcel" {
 		t.Errorf("changeset info %v", info)
 	}
@@ -605,6 +611,13 @@ func TestReviewRequired(t *testing.T) {
 	}
 	if dlbm() != "0103" || etagOf(t, ts, "permanent_farmland", farm) != tag {
 		t.Fatal("a proposed change was applied")
+	}
+	// The reviewer sees the proposal next to the feature as it is.
+	_, got := call(t, "approver", "GET", fmt.Sprintf("%s/changesets/%d", ts.URL, id), "", nil)
+	ch := got["features"].([]any)[0].(map[string]any)
+	if b, _ := ch["before"].(map[string]any); b == nil || b["properties"].(map[string]any)["dlbm"] != "0103" || ch["properties"].(map[string]any)["dlbm"] != "0101" ||
+		got["changeset"].(map[string]any)["state"] != "proposed" {
+		t.Errorf("proposed change as shown: %v", got)
 	}
 	approve := fmt.Sprintf("%s/changesets/%d/approve", ts.URL, id)
 	if resp, m := call(t, "editor", "POST", approve, "", nil); resp.StatusCode != 403 || !strings.Contains(m["description_en"].(string), "another person") {

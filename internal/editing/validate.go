@@ -400,6 +400,10 @@ func fits(p orb.Point, c crs.CRS) (string, string) {
 				fmt.Sprintf("easting %.3f carries zone number %d but %s has none", x, int(e/1e6), c)
 		}
 		if e < 100000 || e > 900000 || y < 0 || y > 7000000 {
+			if zh, _ := fits(orb.Point{y, x}, c); zh == "" {
+				return fmt.Sprintf("(%.3f, %.3f) 似乎是东坐标在前；%s 的坐标顺序是北坐标在前、东坐标在后（与本服务输出的 GeoJSON 相同），请交换", y, x, c),
+					fmt.Sprintf("(%.3f, %.3f) looks like easting first; %s takes northing first, then easting (as this service writes it), swap them", y, x, c)
+			}
 			return fmt.Sprintf("(%.3f, %.3f) 不在 %s 的范围内；%s 的坐标顺序是北坐标在前、东坐标在后", y, x, c, c),
 				fmt.Sprintf("(%.3f, %.3f) is outside %s; %s takes northing first, then easting", y, x, c, c)
 		}

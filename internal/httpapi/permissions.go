@@ -76,7 +76,23 @@ var PermissionTable = []RoutePermission{
 	{get, "/map/villages", everyone, ""},
 	{get, "/map/views/streetlight-coverage.geojson", everyone, ""},
 	{post, "/desk/preview", everyone, "area and 四至 of a site, nothing stored"},
+	// The application desk: personal data; the village scope is enforced
+	// by package applications (a village grant sees its village only),
+	// every read is audited.
+	{get, "/applications", desk, "list with counts per state; scoped to the principal's villages"},
+	{post, "/applications", desk, "file an application (村级经办, 乡镇窗口 of its village)"},
+	{get, "/applications/overdue", desk, "open steps past their deadline, scoped"},
+	{get, "/applications/{id}", desk, "one application with events and documents, scoped"},
+	{[]string{http.MethodPatch}, "/applications/{id}", desk, "change the form or site before 受理 (If-Match)"},
+	{post, "/applications/{id}/transitions", desk, "one action; the action's role is checked per village (If-Match)"},
+	{get, "/applications/{id}/documents", desk, "document list, scoped"},
+	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
+	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
+	{get, "/ledger", desk, "宅基地审批台账 rows, scoped"},
 }
+
+// desk is the roles of the homestead-approval desk (auth.DeskRoles).
+var desk = auth.DeskRoles
 
 // principalRoles are the roles of the request's principal
 // ([Anonymous] when it proved no identity).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
 )
@@ -17,7 +18,7 @@ import (
 // concrete fills a route template with values that name real things of the
 // test database (a layer, feature 1, a tile, a check id).
 var concrete = strings.NewReplacer("{collectionId}", "homesteads", "{featureId}", "1", "{tileset}", "homesteads",
-	"{z}", "16", "{x}", "54321", "{y}", "23456", "{id}", "1")
+	"{z}", "16", "{x}", "54321", "{y}", "23456", "{id}", "1", "{docId}", "1")
 
 // TestPermissionTableCoversEveryRoute walks the router: every route with
 // every method is a row of the permission table, and every row is a route,
@@ -72,7 +73,9 @@ func TestPermissionTableCoversEveryRoute(t *testing.T) {
 // refused (403) and never gets a 5xx; a role it does not list gets 403 with
 // a JSON body.
 func TestPermissionTableExhaustive(t *testing.T) {
-	srv := httpapi.New(httpapi.Options{Pool: testpg.New(t)})
+	// Each role calls with a token naming it (township-wide grant), through
+	// the test double roleAuth until the accounts' Authenticator lands.
+	srv := httpapi.New(httpapi.Options{Pool: testpg.New(t), Authenticator: roleAuth{}})
 	defer srv.Close()
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -86,6 +89,9 @@ func TestPermissionTableExhaustive(t *testing.T) {
 		for _, m := range p.Methods {
 			for _, role := range httpapi.Roles {
 				req, _ := http.NewRequest(m, ts.URL+path, nil)
+				if role != httpapi.Anonymous {
+					req.Header.Set("Authorization", "Bearer role:"+string(role))
+				}
 				if m == http.MethodPost {
 					req.Header.Set("Content-Type", "application/json")
 				}
@@ -123,4 +129,16 @@ func TestUnlistedRouteIsRefused(t *testing.T) {
 	if resp.StatusCode != 403 || ran || !strings.Contains(string(b), `"code":"Forbidden"`) {
 		t.Fatalf("unlisted route: %d ran=%v %s", resp.StatusCode, ran, b)
 	}
+}
+
+// roleAuth authenticates "Bearer role:X" as a user holding role X for the
+// whole township (a test double of the accounts' Authenticator).
+type roleAuth struct{}
+
+func (roleAuth) Authenticate(r *http.Request) (*auth.Principal, error) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer role:")
+	if !ok {
+		return nil, nil
+	}
+	return &auth.Principal{UserID: 1, Username: tok, Grants: []auth.Grant{{Role: auth.Role(tok)}}}, nil
 }

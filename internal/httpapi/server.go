@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/singleflight"
 
+	"villageplan/internal/applications"
 	"villageplan/internal/auth"
 	"villageplan/internal/db"
 	"villageplan/internal/siting"
@@ -85,6 +86,9 @@ type Options struct {
 	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
 	// negative: no cache).
 	TileCacheBytes int64
+	// Applications configures the application desk (deadlines, document
+	// cap, tolerances); zero fields take its defaults.
+	Applications applications.Config
 }
 
 // Limits bound the time and connections of each request class. They are
@@ -172,6 +176,7 @@ func New(opts Options) *Server {
 	s.routeCoverage()
 	s.routeTiles()
 	s.routeSiting()
+	s.routeApplications()
 	s.routeWeb()
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "NotFound", "no resource at "+r.URL.Path)

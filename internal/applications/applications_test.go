@@ -36,7 +36,7 @@ func TestIDCheckDigit(t *testing.T) {
 		"110105194902300021": "出生日期 19490230 无效",
 		"110105203001010021": "出生日期 20300101 无效",
 		"11010519491231002Y": "第 18 位（校验码）应为数字或 X",
-		"110105194912310０2X": "应为 18 位",
+		"110105194912310０2X": "全角",
 	} {
 		if _, zh, en := ParseID(id, today); !strings.Contains(zh, want) || en == "" {
 			t.Errorf("ParseID(%s) = %q / %q, want %q", id, zh, en, want)

@@ -139,8 +139,11 @@ type IDInfo struct {
 // sequence, and the check character (digit or X; a lower-case x is
 // accepted). The error says which part is wrong, in Chinese and English.
 func ParseID(id string, today time.Time) (IDInfo, string, string) {
-	if len(id) != 18 {
-		return IDInfo{}, fmt.Sprintf("应为 18 位，收到 %d 位", utf8.RuneCountInString(id)), fmt.Sprintf("must have 18 characters, got %d", utf8.RuneCountInString(id))
+	if n := utf8.RuneCountInString(id); len(id) != 18 || n != 18 {
+		if n == 18 {
+			return IDInfo{}, "含有全角或非 ASCII 字符，请用半角数字和 X", "contains full-width or non-ASCII characters; use ASCII digits and X"
+		}
+		return IDInfo{}, fmt.Sprintf("应为 18 位，收到 %d 位", n), fmt.Sprintf("must have 18 characters, got %d", n)
 	}
 	for i := 0; i < 17; i++ {
 		if id[i] < '0' || id[i] > '9' {

@@ -407,11 +407,7 @@ func (s *Service) check(ctx context.Context, f *Form, si *SiteInput, field strin
 	if err != nil {
 		return nil, site, err
 	}
-	in := siting.Input{HouseholdID: f.HouseholdID, VillageCode: f.VillageCode,
-		RebuildInPlace: f.Proposed.Situation == 1, Storeys: f.Proposed.Storeys, FloorAreaM2: f.Proposed.FloorAreaM2}
-	if f.Current != nil && f.Current.Disposal == DisposalReturn {
-		in.ReturnsOldHomestead = true
-	}
+	in := checkInput(f)
 	if err := in.Validate(s.siting.RuleSet()); err != nil {
 		return nil, site, siteErr("form", err)
 	}
@@ -566,39 +562,59 @@ func versionErr(a *row, sent int) *Error {
 	return e
 }
 
-// Update replaces the form and, when si is not empty, the site (which is
-// checked again) of an application still in 申请, 村级审查 or 乡镇受理, at
-// version (optimistic concurrency: 409 when it changed meanwhile).
+// Update replaces the form and, when si is not empty, the site, of an
+// application still in 申请, 村级审查 or 乡镇受理, at version (optimistic
+// concurrency: 409 when it changed meanwhile). The siting check is run
+// again when the site changes, and also on the stored site when a field
+// the check reads changes (户编号, 退出/原址建设, storeys, floor area).
 func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si *SiteInput) (*Application, error) {
 	p := auth.FromContext(ctx)
 	if err := formErrors(f.Validate(s.today())); err != nil {
 		return nil, err
 	}
-	var res *siting.Result
+	// Read first, check outside any transaction (the check reads every
+	// layer through the pool), then write under the row lock with the
+	// version compared again.
+	var cur *row
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		cur, err = loadRow(ctx, tx, id, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := actingRole(p, fileRoles, cur.Village); !ok {
+		return nil, scopeErr(p, cur.Village, fileRoles, "修改申请")
+	}
+	if f.VillageCode != cur.Village {
+		return nil, fieldErr("form.village_code", "申请村不能修改（%s）；请撤回后重新申请", "the village cannot change (%s); withdraw and file again", cur.Village)
+	}
+	if cur.Version != version {
+		return nil, versionErr(cur, version)
+	}
+	var res *siting.Result
+	switch {
+	case !si.empty():
+		if res, _, err = s.check(ctx, &f, si, "site"); err != nil {
+			return nil, err
+		}
+	case cur.Site != nil && checkInput(&cur.Form) != checkInput(&f):
+		if res, _, err = s.check(ctx, &f, &SiteInput{GeoJSON: json.RawMessage(*cur.Site), CRS: "EPSG:4490"}, "site"); err != nil {
+			return nil, err
+		}
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		a, err := loadRow(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
-		role, ok := actingRole(p, fileRoles, a.Village)
-		if !ok {
-			return scopeErr(p, a.Village, fileRoles, "修改申请")
-		}
-		if f.VillageCode != a.Village {
-			return fieldErr("form.village_code", "申请村不能修改（%s）；请撤回后重新申请", "the village cannot change (%s); withdraw and file again", a.Village)
-		}
+		role, _ := actingRole(p, fileRoles, a.Village)
 		if a.Version != version {
 			return versionErr(a, version)
 		}
 		if !slices.Contains(editableStates, a.State) {
 			return conflict("NotEditable", a, nil, "受理后不能修改申请表", "the form cannot change after the township accepted it")
-		}
-		if !si.empty() {
-			// The check runs outside this transaction (it reads the
-			// layers through the pool); the row stays locked meanwhile.
-			if res, _, err = s.check(ctx, &f, si, "site"); err != nil {
-				return err
-			}
 		}
 		oldID, err := s.linkOld(ctx, tx, &f)
 		if err != nil {
@@ -615,22 +631,34 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 			id, form, f.Applicant.Name, f.idNumbers(), f.Proposed.Address, oldID); err != nil {
 			return err
 		}
+		details := map[string]any{"site_changed": !si.empty(), "rechecked": res != nil}
 		if res != nil {
 			if err := setCheck(ctx, tx, id, res); err != nil {
 				return err
 			}
+			details["check_id"], details["verdict"] = res.ID, res.Verdict
 		}
 		st := a.State
-		if err := event(ctx, tx, id, role, "update", &st, st, "修改申请表", map[string]any{"site_changed": res != nil}); err != nil {
+		if err := event(ctx, tx, id, role, "update", &st, st, "修改申请表", details); err != nil {
 			return err
 		}
 		return auth.Audit(ctx, tx, requestOf(ctx), auth.AuditEntry{Action: "application.update", SubjectKind: "application",
-			SubjectID: fmt.Sprint(id), Village: a.Village, PersonalData: true, Details: map[string]any{"site_changed": res != nil}})
+			SubjectID: fmt.Sprint(id), Village: a.Village, PersonalData: true, Details: details})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.get(ctx, id, false)
+}
+
+// checkInput is what the siting check reads from the form.
+func checkInput(f *Form) siting.Input {
+	in := siting.Input{HouseholdID: f.HouseholdID, VillageCode: f.VillageCode,
+		RebuildInPlace: f.Proposed.Situation == 1, Storeys: f.Proposed.Storeys, FloorAreaM2: f.Proposed.FloorAreaM2}
+	if f.Current != nil && f.Current.Disposal == DisposalReturn {
+		in.ReturnsOldHomestead = true
+	}
+	return in
 }
 
 // linkOld finds the current homestead named by the form (宗地代码) in the

@@ -18,6 +18,7 @@ import (
 	"villageplan/internal/applications"
 	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
+	"villageplan/internal/siting"
 	"villageplan/internal/testpg"
 )
 
@@ -588,5 +589,62 @@ func TestApplicationVillageScope(t *testing.T) {
 	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.audit_log WHERE action = 'application.list' AND personal_data`).Scan(&audited)
 	if audited != 3 {
 		t.Errorf("%d audited list reads with personal data, want 3", audited)
+	}
+}
+
+// TestApplicationPatchAndOverdue: PATCH with If-Match re-checks a moved
+// site, refuses a stale version and, after 受理, any change; an application
+// filed 30 days ago is on the overdue list with negative days left.
+func TestApplicationPatchAndOverdue(t *testing.T) {
+	ts, pool, _ := deskServer(t, applications.Config{})
+	c := deskClient{t, ts}
+	id, a := c.create(30, rect(700, 100, 15, 18), nil)
+	v := int(a["version"].(float64))
+	check1 := a["check"].(map[string]any)["id"].(float64)
+	path := fmt.Sprintf("/applications/%d", id)
+	body := map[string]any{"form": formJSON(30, nil), "site": json.RawMessage(rect(1045, 45, 15, 18)), "crs": "EPSG:4551"}
+	if code, out, _ := c.do("clerk", "PATCH", path, nil, body); code != 428 {
+		t.Errorf("PATCH without If-Match = %d %v", code, out)
+	}
+	code, out, hdr := c.do("clerk", "PATCH", path, map[string]string{"If-Match": fmt.Sprintf(`"%d"`, v)}, body)
+	if code != 200 || out["check"].(map[string]any)["id"].(float64) == check1 || out["check"].(map[string]any)["verdict"] != "BLOCK" ||
+		hdr.Get("ETag") != fmt.Sprintf(`"%d"`, v+1) {
+		t.Fatalf("PATCH moving the site onto farmland = %d %v", code, out["check"])
+	}
+	if code, out, _ := c.do("clerk2", "PATCH", path, map[string]string{"If-Match": fmt.Sprintf(`"%d"`, v)}, body); code != 409 || out["code"] != "VersionConflict" {
+		t.Errorf("stale PATCH = %d %v", code, out)
+	}
+	// A form change the check reads (floor area) re-checks the stored site.
+	f := formJSON(30, func(f map[string]any) { f["proposed"].(map[string]any)["floor_area_m2"] = 200 })
+	code, out, _ = c.do("clerk", "PATCH", path, map[string]string{"If-Match": fmt.Sprintf(`"%d"`, v+1)}, map[string]any{"form": f})
+	if code != 200 || out["check"].(map[string]any)["verdict"] != "BLOCK" || out["site_area_m2"].(float64) != 270 {
+		t.Fatalf("PATCH form only = %d %v", code, out)
+	}
+	var checks int
+	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.siting_checks`).Scan(&checks)
+	if checks != 3 {
+		t.Errorf("%d stored checks, want 3 (filed, moved, form changed)", checks)
+	}
+	// Overdue: filed by a desk whose clock is 30 days back.
+	rs, err := siting.DefaultRuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := applications.NewService(pool, siting.NewService(pool, rs), applications.Config{Now: func() time.Time { return deskNow.AddDate(0, 0, -30) }})
+	var form applications.Form
+	raw, _ := json.Marshal(formJSON(31, nil))
+	_ = json.Unmarshal(raw, &form)
+	old, err := past.Create(auth.WithPrincipal(context.Background(), deskUsers["clerk"]), form, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = c.do("window", "GET", "/applications/overdue", nil, nil)
+	items, _ := out["items"].([]any)
+	if code != 200 || len(items) != 1 || items[0].(map[string]any)["id"].(float64) != float64(old.ID) ||
+		items[0].(map[string]any)["days_left"].(float64) >= 0 || items[0].(map[string]any)["due_on"] != "2026-11-09" {
+		t.Errorf("overdue = %d %v", code, out)
+	}
+	if code, out, _ := c.do("other", "GET", "/applications/overdue", nil, nil); code != 200 || len(out["items"].([]any)) != 0 {
+		t.Errorf("overdue for another village = %d %v", code, out)
 	}
 }

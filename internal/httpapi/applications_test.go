@@ -57,6 +57,7 @@ var deskUsers = tokenAuth{
 	"plan":     principal(7, "plan", auth.ReviewPlanning, ""),
 	"approver": principal(8, "approver", auth.TownshipApprover, ""),
 	"analyst":  principal(9, "analyst", auth.DataAnalyst, ""),
+	"admin":    principal(10, "admin", auth.Admin, ""),
 }
 
 // deskNow is the desk's clock in these tests: Wednesday 2026-12-02, 10:00 CST.
@@ -646,5 +647,41 @@ func TestApplicationPatchAndOverdue(t *testing.T) {
 	}
 	if code, out, _ := c.do("other", "GET", "/applications/overdue", nil, nil); code != 200 || len(out["items"].([]any)) != 0 {
 		t.Errorf("overdue for another village = %d %v", code, out)
+	}
+}
+
+// TestWorkdaysAPI: the calendar across 国庆 2026 with its make-up
+// Saturday, and an administrator's correction (audited) that the desk's
+// deadlines then follow.
+func TestWorkdaysAPI(t *testing.T) {
+	ts, pool, _ := deskServer(t, applications.Config{})
+	c := deskClient{t, ts}
+	code, out, _ := c.do("window", "GET", "/workdays?from=2026-09-30&to=2026-10-10", nil, nil)
+	days, _ := out["days"].([]any)
+	if code != 200 || len(days) != 11 {
+		t.Fatalf("GET /workdays = %d %v", code, out)
+	}
+	first, oct1, last := days[0].(map[string]any), days[1].(map[string]any), days[10].(map[string]any)
+	if first["workday"] != true || oct1["workday"] != false || oct1["reason"] != "holiday" || last["workday"] != true || last["reason"] != "makeup" {
+		t.Errorf("days = %v", days)
+	}
+	if code, _, _ := c.do("clerk", "PUT", "/workdays/2026-12-09", nil, map[string]any{"is_workday": false, "note": "x"}); code != 403 {
+		t.Errorf("PUT as clerk = %d", code)
+	}
+	if code, out, _ := c.do("admin", "PUT", "/workdays/2026-12-09", nil, map[string]any{"is_workday": false}); code != 422 || out["field"] != "note" {
+		t.Errorf("PUT without note = %d %v", code, out)
+	}
+	if code, out, _ := c.do("admin", "PUT", "/workdays/2026-12-09", nil, map[string]any{"is_workday": false, "note": "测试：闭厅一天"}); code != 200 {
+		t.Fatalf("PUT as admin = %d %v", code, out)
+	}
+	// Filed on 2026-12-02: 5 working days now end on 12-10, not 12-09.
+	_, a := c.create(40, rect(800, 100, 15, 18), nil)
+	if a["due_on"] != "2026-12-10" {
+		t.Errorf("due with the correction = %v, want 2026-12-10", a["due_on"])
+	}
+	var n int
+	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.audit_log WHERE action = 'workday.set' AND username = 'admin'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d audit rows for the correction, want 1", n)
 	}
 }

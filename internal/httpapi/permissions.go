@@ -89,6 +89,8 @@ var PermissionTable = []RoutePermission{
 	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
 	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
 	{get, "/ledger", desk, "宅基地审批台账 rows, scoped"},
+	{get, "/workdays", append([]Role{auth.Admin}, desk...), "working-day calendar, no personal data"},
+	{[]string{http.MethodPut}, "/workdays/{date}", []Role{auth.Admin}, "administrator's correction of a day (audited)"},
 }
 
 // desk is the roles of the homestead-approval desk (auth.DeskRoles).

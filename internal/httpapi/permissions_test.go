@@ -18,7 +18,7 @@ import (
 // concrete fills a route template with values that name real things of the
 // test database (a layer, feature 1, a tile, a check id).
 var concrete = strings.NewReplacer("{collectionId}", "homesteads", "{featureId}", "1", "{tileset}", "homesteads",
-	"{z}", "16", "{x}", "54321", "{y}", "23456", "{id}", "1", "{docId}", "1")
+	"{z}", "16", "{x}", "54321", "{y}", "23456", "{id}", "1", "{docId}", "1", "{date}", "2026-10-08")
 
 // TestPermissionTableCoversEveryRoute walks the router: every route with
 // every method is a row of the permission table, and every row is a route,

@@ -177,6 +177,7 @@ func New(opts Options) *Server {
 	s.routeTiles()
 	s.routeSiting()
 	s.routeApplications()
+	s.routeWorkdays()
 	s.routeWeb()
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "NotFound", "no resource at "+r.URL.Path)

@@ -50,6 +50,7 @@ type Server struct {
 	limiters  *limiters
 	// permissions indexes PermissionTable by "METHOD path-template".
 	permissions map[string]*RoutePermission
+	accounts    *auth.Store
 
 	readyMu     sync.Mutex
 	readyLast   readyResult
@@ -80,8 +81,12 @@ type Options struct {
 	// "download", "write"); a zero Rate turns a class's limit off.
 	RateLimits map[string]RateLimit
 	// Authenticator tells who sent each request (sessions and API tokens,
-	// package auth); nil serves every request as anonymous.
+	// package auth); nil serves every request as anonymous, unless
+	// Accounts is set (or defaulted), which then authenticates.
 	Authenticator auth.Authenticator
+	// Accounts is the accounts store of the login, account and admin
+	// routes; nil with a Pool uses auth.NewStore(Pool).
+	Accounts *auth.Store
 	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
 	// negative: no cache).
 	TileCacheBytes int64
@@ -140,6 +145,13 @@ func New(opts Options) *Server {
 	s.downloads = make(chan struct{}, s.limits.DownloadSlots)
 	s.limiters = newLimiters(opts.RateLimits)
 	s.permissions = indexPermissions(PermissionTable)
+	s.accounts = opts.Accounts
+	if s.accounts == nil && s.pool != nil {
+		s.accounts = auth.NewStore(s.pool)
+	}
+	if s.opts.Authenticator == nil && s.accounts != nil {
+		s.opts.Authenticator = s.accounts
+	}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -158,7 +170,7 @@ func New(opts Options) *Server {
 		s.registry.MustRegister(newPoolCollector(s.pool))
 	}
 
-	s.router.Use(s.observe, s.identify, s.authorize)
+	s.router.Use(s.observe, s.identify, s.authorize, s.csrf)
 	s.router.Use(checkParams) // NUL, invalid UTF-8, over-long values → 400 (params.go)
 	s.router.Use(s.admit)
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
@@ -173,6 +185,7 @@ func New(opts Options) *Server {
 	s.routeTiles()
 	s.routeSiting()
 	s.routeWeb()
+	s.routeAccounts()
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "NotFound", "no resource at "+r.URL.Path)
 	})

@@ -58,6 +58,7 @@ type Server struct {
 	limiters  *limiters
 	// permissions indexes PermissionTable by "METHOD path-template".
 	permissions map[string]*RoutePermission
+	accounts    *auth.Store
 
 	readyMu     sync.Mutex
 	readyLast   readyResult
@@ -88,11 +89,15 @@ type Options struct {
 	// "download", "write"); a zero Rate turns a class's limit off.
 	RateLimits map[string]RateLimit
 	// Authenticator tells who sent each request (sessions and API tokens,
-	// package auth); nil serves every request as anonymous.
+	// package auth); nil serves every request as anonymous, unless
+	// Accounts is set (or defaulted), which then authenticates.
 	Authenticator auth.Authenticator
 	// AccessLog receives one "access" record per request (see accessLog);
 	// nil logs none.
 	AccessLog *slog.Logger
+	// Accounts is the accounts store of the login, account and admin
+	// routes; nil with a Pool uses auth.NewStore(Pool).
+	Accounts *auth.Store
 	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
 	// negative: no cache).
 	TileCacheBytes int64
@@ -151,6 +156,13 @@ func New(opts Options) *Server {
 	s.downloads = make(chan struct{}, s.limits.DownloadSlots)
 	s.limiters = newLimiters(opts.RateLimits)
 	s.permissions = indexPermissions(PermissionTable)
+	s.accounts = opts.Accounts
+	if s.accounts == nil && s.pool != nil {
+		s.accounts = auth.NewStore(s.pool)
+	}
+	if s.opts.Authenticator == nil && s.accounts != nil {
+		s.opts.Authenticator = s.accounts
+	}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -188,7 +200,7 @@ func New(opts Options) *Server {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion},
 	}, func() float64 { return 1 }))
 
-	s.router.Use(s.observe, s.identify, s.authorize)
+	s.router.Use(s.observe, s.identify, s.authorize, s.csrf)
 	s.router.Use(checkParams) // NUL, invalid UTF-8, over-long values → 400 (params.go)
 	s.router.Use(s.admit)
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
@@ -203,6 +215,7 @@ func New(opts Options) *Server {
 	s.routeTiles()
 	s.routeSiting()
 	s.routeWeb()
+	s.routeAccounts()
 	// Unmatched requests skip the router's middleware; observe them too,
 	// so scanners show in the metrics and the access log.
 	s.router.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"villageplan/data/sample"
+	"villageplan/internal/auth"
 	"villageplan/internal/db"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/siting"
@@ -35,6 +37,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		proxies     []string
 		limits      = httpapi.DefaultLimits
 		rateArgs    []string
+		accessLogTo string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -112,9 +115,22 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 					logger.Info("sample township loaded (示例数据)", "features", counts, "duration", time.Since(start).Round(time.Millisecond))
 				}
 			}
+			accounts := auth.NewStore(pool)
+			if embedded || loadSample {
+				if err := firstAccounts(ctx, accounts, os.Stderr); err != nil {
+					return err
+				}
+			} else if n, err := accounts.CountUsers(ctx); err == nil && n == 0 {
+				logger.Warn("no user account yet: create one with `villageplan user add NAME --role admin` (its one-time password is printed once)")
+			}
 
+			accessLog, closeAccess, err := g.accessLogger(accessLogTo)
+			if err != nil {
+				return err
+			}
+			defer closeAccess()
 			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
-				TrustedProxies: trusted, Limits: limits, RateLimits: rates})
+				TrustedProxies: trusted, Limits: limits, RateLimits: rates, AccessLog: accessLog, Accounts: accounts, Authenticator: accounts})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -157,8 +173,27 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().IntVar(&limits.DownloadSlots, "download-slots", limits.DownloadSlots, "downloads at once; more get 503 with Retry-After (each holds a database connection)")
 	cmd.Flags().DurationVar(&limits.WriteStall, "write-stall", limits.WriteStall, "drop a download client that reads nothing for this long")
 	cmd.Flags().StringArrayVar(&rateArgs, "rate-limit", nil, "per-client limit CLASS=RATE[/BURST] for siting, download or write requests, e.g. siting=5/20; siting=0 turns it off (defaults: siting=5/20, download=0.5/12, write=5/20)")
+	cmd.Flags().StringVar(&accessLogTo, "access-log", "stderr", "where one line per request goes: stderr, off, or a file (appended), in the --log-format")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
+}
+
+// firstAccounts, on a database without any account, creates admin and
+// the sample desk accounts (auth.EnsureAdmin, auth.CreateSampleUsers),
+// each with a random one-time password, and prints them once on w. There
+// is no fixed default password: each works until it is changed at the
+// first login. With accounts present it does nothing.
+func firstAccounts(ctx context.Context, accounts *auth.Store, w io.Writer) error {
+	admin, created, err := accounts.EnsureAdmin(ctx)
+	if err != nil || !created {
+		return err
+	}
+	desk, err := accounts.CreateSampleUsers(ctx)
+	if err != nil {
+		return err
+	}
+	auth.PrintOneTimeAccounts(w, append([]auth.OneTimeAccount{admin}, desk...))
+	return nil
 }
 
 // parseTrustedProxies reads --trusted-proxy values: CIDRs (10.0.0.0/8) or

@@ -69,7 +69,7 @@ func badRequest(field, zh, en string) *applications.Error {
 }
 
 // id reads a positive integer path variable.
-func pathID(r *http.Request, name string) (int64, *applications.Error) {
+func appPathID(r *http.Request, name string) (int64, *applications.Error) {
 	raw := mux.Vars(r)[name]
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id < 1 {
@@ -187,7 +187,7 @@ func (ar *applicationRoutes) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ar *applicationRoutes) get(w http.ResponseWriter, r *http.Request) {
-	id, perr := pathID(r, "id")
+	id, perr := appPathID(r, "id")
 	if perr != nil {
 		ar.fail(w, r, perr)
 		return
@@ -203,7 +203,7 @@ func (ar *applicationRoutes) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ar *applicationRoutes) patch(w http.ResponseWriter, r *http.Request) {
-	id, perr := pathID(r, "id")
+	id, perr := appPathID(r, "id")
 	if perr != nil {
 		ar.fail(w, r, perr)
 		return
@@ -227,7 +227,7 @@ func (ar *applicationRoutes) patch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ar *applicationRoutes) transition(w http.ResponseWriter, r *http.Request) {
-	id, perr := pathID(r, "id")
+	id, perr := appPathID(r, "id")
 	if perr != nil {
 		ar.fail(w, r, perr)
 		return
@@ -251,7 +251,7 @@ func (ar *applicationRoutes) transition(w http.ResponseWriter, r *http.Request) 
 }
 
 func (ar *applicationRoutes) documents(w http.ResponseWriter, r *http.Request) {
-	id, perr := pathID(r, "id")
+	id, perr := appPathID(r, "id")
 	if perr != nil {
 		ar.fail(w, r, perr)
 		return
@@ -270,7 +270,7 @@ func (ar *applicationRoutes) documents(w http.ResponseWriter, r *http.Request) {
 // ?filename=…; the type is sniffed from the content (PDF, JPEG, PNG), the
 // client's Content-Type is not trusted.
 func (ar *applicationRoutes) upload(w http.ResponseWriter, r *http.Request) {
-	id, perr := pathID(r, "id")
+	id, perr := appPathID(r, "id")
 	if perr != nil {
 		ar.fail(w, r, perr)
 		return
@@ -301,12 +301,12 @@ func (ar *applicationRoutes) upload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ar *applicationRoutes) document(w http.ResponseWriter, r *http.Request) {
-	id, perr := pathID(r, "id")
+	id, perr := appPathID(r, "id")
 	if perr != nil {
 		ar.fail(w, r, perr)
 		return
 	}
-	docID, perr := pathID(r, "docId")
+	docID, perr := appPathID(r, "docId")
 	if perr != nil {
 		ar.fail(w, r, perr)
 		return

@@ -22,21 +22,9 @@ import (
 	"villageplan/internal/testpg"
 )
 
-// tokenAuth is the test double of the accounts helper's Authenticator: a
-// Bearer token names a principal. The database is real.
-type tokenAuth map[string]*auth.Principal
-
-func (a tokenAuth) Authenticate(r *http.Request) (*auth.Principal, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return nil, nil
-	}
-	p, ok := a[strings.TrimPrefix(h, "Bearer ")]
-	if !ok {
-		return nil, &auth.Error{Status: 401, Code: "Unauthorized", ZH: "令牌无效", EN: "invalid token"}
-	}
-	return p, nil
-}
+// deskUsers are the accounts of the desk tests: each gets a real user
+// with these grants and a real API token (auth.Store), by its key.
+type deskUserMap map[string]*auth.Principal
 
 const (
 	village1 = "220112203301"
@@ -47,7 +35,7 @@ func principal(id int64, name string, role auth.Role, village string) *auth.Prin
 	return &auth.Principal{UserID: id, Username: name, Grants: []auth.Grant{{Role: role, Village: village}}, Via: "token"}
 }
 
-var deskUsers = tokenAuth{
+var deskUsers = deskUserMap{
 	"clerk":    principal(1, "clerk", auth.VillageClerk, village1),
 	"clerk2":   principal(2, "clerk2", auth.VillageClerk, village1),
 	"other":    principal(3, "other", auth.VillageClerk, village2),
@@ -68,7 +56,7 @@ var deskNow = time.Date(2026, 12, 2, 10, 0, 0, 0, applications.China)
 // y 0…100 on EPSG:4551 around (480000, 4829000)) plus a second village to
 // the east, an existing homestead of the first test household, and the
 // desk with the test authenticator.
-func deskServer(t *testing.T, cfg applications.Config) (*httptest.Server, *pgxpool.Pool, *applications.Service) {
+func deskServer(t *testing.T, cfg applications.Config) (*httptest.Server, *pgxpool.Pool, map[string]string) {
 	t.Helper()
 	pool := testpg.New(t)
 	env := func(x0, y0, x1, y1 float64) string {
@@ -88,12 +76,16 @@ func deskServer(t *testing.T, cfg applications.Config) (*httptest.Server, *pgxpo
 			t.Fatal(err)
 		}
 	}
+	tokens := map[string]string{}
+	for name, p := range deskUsers {
+		tokens[name] = bearerFor(t, pool, "u-"+name, p.Grants...)
+	}
 	cfg.Now = func() time.Time { return deskNow }
-	srv := httpapi.New(httpapi.Options{Pool: pool, Authenticator: deskUsers, Applications: cfg,
+	srv := httpapi.New(httpapi.Options{Pool: pool, Accounts: testAccounts(pool), Applications: cfg,
 		RateLimits: map[string]httpapi.RateLimit{"write": {Rate: 0}, "siting": {Rate: 0}}})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); srv.Close() })
-	return ts, pool, nil
+	return ts, pool, tokens
 }
 
 // testID is a fictitious ID number with a valid check digit: area 220112,
@@ -129,9 +121,12 @@ func formJSON(n int, extra func(f map[string]any)) map[string]any {
 	return f
 }
 
+// deskClient calls the desk as the account named by a deskUsers key
+// (its real API token).
 type deskClient struct {
-	t  *testing.T
-	ts *httptest.Server
+	t      *testing.T
+	ts     *httptest.Server
+	tokens map[string]string
 }
 
 func (c deskClient) do(token, method, path string, hdr map[string]string, body any) (int, map[string]any, http.Header) {
@@ -147,7 +142,11 @@ func (c deskClient) do(token, method, path string, hdr map[string]string, body a
 	}
 	req, _ := http.NewRequest(method, c.ts.URL+path, rd)
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		bearer, ok := c.tokens[token]
+		if !ok {
+			c.t.Fatalf("no test account %q", token)
+		}
+		req.Header.Set("Authorization", bearer)
 	}
 	if _, ok := body.([]byte); !ok && body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -232,8 +231,8 @@ func (c deskClient) toDecision(id int64, v int) int {
 // with the old homestead returned and the new parcel written to the
 // homesteads layer through the edit history.
 func TestApplicationWholeWay(t *testing.T) {
-	ts, pool, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, pool, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	ctx := context.Background()
 	// Household 0 holds 220112203301JC00001 (户主 testID(1960, 1)); it returns it.
 	id, a := c.create(0, rect(100, 100, 15, 18), func(f map[string]any) {
@@ -323,8 +322,8 @@ func TestApplicationWholeWay(t *testing.T) {
 // state is a 409 naming the state and what is missing; a role that may not
 // act is a 403.
 func TestApplicationIllegalTransitions(t *testing.T) {
-	ts, _, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, _, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	id, a := c.create(1, rect(100, 200, 15, 18), nil)
 	v := int(a["version"].(float64))
 	for _, x := range []struct{ token, action, missing string }{
@@ -366,8 +365,8 @@ func TestApplicationIllegalTransitions(t *testing.T) {
 // TestApplicationConcurrentClerks: two clerks act on the same version at
 // once; one wins, the other gets 409 VersionConflict.
 func TestApplicationConcurrentClerks(t *testing.T) {
-	ts, pool, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, pool, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	id, a := c.create(2, rect(200, 200, 15, 18), nil)
 	v := int(a["version"].(float64))
 	codes := make([]int, 2)
@@ -408,8 +407,8 @@ func TestApplicationConcurrentApprovals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50 applications through every step")
 	}
-	ts, _, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, _, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	const n = 50
 	ids := make([]int64, n)
 	versions := make([]int, n)
@@ -452,8 +451,8 @@ func TestApplicationConcurrentApprovals(t *testing.T) {
 // TestApplicationBlockedSite: an application whose current check is BLOCK
 // (on permanent farmland) cannot be approved; the 409 says why.
 func TestApplicationBlockedSite(t *testing.T) {
-	ts, _, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, _, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	id, a := c.create(3, rect(1040, 40, 15, 18), nil)
 	if a["check"].(map[string]any)["verdict"] != "BLOCK" {
 		t.Fatalf("check = %v", a["check"])
@@ -473,8 +472,8 @@ func TestApplicationBlockedSite(t *testing.T) {
 // TestApplicationHouseholdRules: a pending application of the household,
 // 一户一宅 and R16 refuse a new one.
 func TestApplicationHouseholdRules(t *testing.T) {
-	ts, pool, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, pool, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	c.create(4, rect(400, 100, 15, 18), nil)
 	post := func(f map[string]any) (int, map[string]any) {
 		code, out, _ := c.do("clerk", "POST", "/applications", nil, map[string]any{"form": f})
@@ -522,8 +521,8 @@ func TestApplicationHouseholdRules(t *testing.T) {
 // TestApplicationDocuments: uploads are sniffed (not the client's type),
 // capped, checksummed, and served only to the village's desk roles.
 func TestApplicationDocuments(t *testing.T) {
-	ts, _, _ := deskServer(t, applications.Config{MaxDocumentBytes: 1024})
-	c := deskClient{t, ts}
+	ts, _, tokens := deskServer(t, applications.Config{MaxDocumentBytes: 1024})
+	c := deskClient{t, ts, tokens}
 	id, _ := c.create(20, rect(500, 100, 15, 18), nil)
 	path := fmt.Sprintf("/applications/%d/documents", id)
 	code, out, hdr := c.do("clerk", "POST", path+"?kind=hukou&filename=户口簿.pdf", map[string]string{"Content-Type": "image/png"}, pdfDoc)
@@ -541,7 +540,7 @@ func TestApplicationDocuments(t *testing.T) {
 	}
 	docPath := strings.TrimPrefix(hdr.Get("Location"), ts.URL)
 	req, _ := http.NewRequest("GET", ts.URL+docPath, nil)
-	req.Header.Set("Authorization", "Bearer window")
+	req.Header.Set("Authorization", c.tokens["window"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -551,9 +550,9 @@ func TestApplicationDocuments(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Equal(b, pdfDoc) || resp.Header.Get("Content-Type") != "application/pdf" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("download = %d %q %v", resp.StatusCode, b, resp.Header)
 	}
-	for _, tok := range []string{"other", "analyst", ""} {
-		if code, _, _ := c.do(tok, "GET", docPath, nil, nil); code != 403 {
-			t.Errorf("document as %q = %d, want 403", tok, code)
+	for tok, want := range map[string]int{"other": 403, "analyst": 403, "": 401} {
+		if code, _, _ := c.do(tok, "GET", docPath, nil, nil); code != want {
+			t.Errorf("document as %q = %d, want %d", tok, code, want)
 		}
 	}
 }
@@ -561,8 +560,8 @@ func TestApplicationDocuments(t *testing.T) {
 // TestApplicationVillageScope: a village clerk sees and files only its own
 // village's applications; township roles see all; others see none.
 func TestApplicationVillageScope(t *testing.T) {
-	ts, pool, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, pool, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	id, _ := c.create(21, rect(600, 100, 15, 18), nil)
 	if code, out, _ := c.do("other", "GET", fmt.Sprintf("/applications/%d", id), nil, nil); code != 403 || !strings.Contains(out["description_zh"].(string), village1) {
 		t.Errorf("other village GET = %d %v", code, out)
@@ -581,9 +580,9 @@ func TestApplicationVillageScope(t *testing.T) {
 			t.Errorf("list as %s = %d %v", tok, code, out)
 		}
 	}
-	for _, tok := range []string{"analyst", ""} {
-		if code, _, _ := c.do(tok, "GET", "/applications", nil, nil); code != 403 {
-			t.Errorf("list as %q = %d, want 403", tok, code)
+	for tok, want := range map[string]int{"analyst": 403, "": 401} {
+		if code, _, _ := c.do(tok, "GET", "/applications", nil, nil); code != want {
+			t.Errorf("list as %q = %d, want %d", tok, code, want)
 		}
 	}
 	var audited int
@@ -597,8 +596,8 @@ func TestApplicationVillageScope(t *testing.T) {
 // site, refuses a stale version and, after 受理, any change; an application
 // filed 30 days ago is on the overdue list with negative days left.
 func TestApplicationPatchAndOverdue(t *testing.T) {
-	ts, pool, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, pool, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	id, a := c.create(30, rect(700, 100, 15, 18), nil)
 	v := int(a["version"].(float64))
 	check1 := a["check"].(map[string]any)["id"].(float64)
@@ -654,8 +653,8 @@ func TestApplicationPatchAndOverdue(t *testing.T) {
 // Saturday, and an administrator's correction (audited) that the desk's
 // deadlines then follow.
 func TestWorkdaysAPI(t *testing.T) {
-	ts, pool, _ := deskServer(t, applications.Config{})
-	c := deskClient{t, ts}
+	ts, pool, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
 	code, out, _ := c.do("window", "GET", "/workdays?from=2026-09-30&to=2026-10-10", nil, nil)
 	days, _ := out["days"].([]any)
 	if code != 200 || len(days) != 11 {
@@ -680,7 +679,7 @@ func TestWorkdaysAPI(t *testing.T) {
 		t.Errorf("due with the correction = %v, want 2026-12-10", a["due_on"])
 	}
 	var n int
-	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.audit_log WHERE action = 'workday.set' AND username = 'admin'`).Scan(&n)
+	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.audit_log WHERE action = 'workday.set' AND username = 'u-admin'`).Scan(&n)
 	if n != 1 {
 		t.Errorf("%d audit rows for the correction, want 1", n)
 	}

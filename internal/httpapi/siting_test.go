@@ -13,6 +13,7 @@ import (
 	"testing"
 	"villageplan/data/testdata"
 
+	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
 )
@@ -46,7 +47,8 @@ func sitingServerWith(t testing.TB, opts httpapi.Options) (*httptest.Server, fun
 		}
 	}
 	opts.Pool = pool
-	ts := httptest.NewServer(httpapi.New(opts))
+	// Siting checks are for the desk roles: act as a 乡镇窗口 clerk.
+	ts := httptest.NewServer(withBearer(httpapi.New(opts), bearerFor(t, pool, "window", auth.Grant{Role: auth.TownshipWindow})))
 	t.Cleanup(ts.Close)
 	count := func(table string) int {
 		var n int

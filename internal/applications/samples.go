@@ -33,7 +33,8 @@ var samplePDF = []byte("%PDF-1.4\n% 示例数据 sample data, not a real documen
 	"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 // LoadSamples files the sample applications of the sample township
-// (data/sample, 双营子回族乡) through the Service itself, one in each of
+// (data/sample, 双营子回族乡; only when the villages layer holds sample data,
+// never in a real database) through the Service itself, one in each of
 // SampleStates, on 15 m × 18 m sites inside the villages' 村庄集中建设区 or
 // 村庄弹性发展区 clear of existing parcels, and returns how many it filed. It does nothing (0)
 // when sample applications exist already. The applicants' names are
@@ -43,16 +44,20 @@ var samplePDF = []byte("%PDF-1.4\n% 示例数据 sample data, not a real documen
 // deadlines are relative to it); the same data and now give the same
 // applications.
 func LoadSamples(ctx context.Context, pool *pgxpool.Pool, sit *siting.Service, now time.Time) (int, error) {
-	var exists bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM villageplan.applications WHERE is_sample)`).Scan(&exists); err != nil {
+	var exists, sampleData bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM villageplan.applications WHERE is_sample),
+		EXISTS (SELECT 1 FROM villageplan.layer_metadata WHERE layer = $1 AND is_sample)`, layers.Villages.ID).Scan(&exists, &sampleData); err != nil {
 		return 0, err
 	}
-	if exists {
+	if exists || !sampleData {
 		return 0, nil
 	}
 	cands, err := sampleSites(ctx, pool)
 	if err != nil {
 		return 0, err
+	}
+	if len(cands) == 0 {
+		return 0, nil // not the sample township (e.g. the county-scale set)
 	}
 	ctx = context.WithValue(auth.WithPrincipal(ctx, samplePrincipal), sampleKey{}, true)
 	svc := NewService(pool, sit, Config{Now: func() time.Time { return now }})

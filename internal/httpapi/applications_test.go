@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"villageplan/geo/jzd"
 	"villageplan/internal/applications"
 	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
@@ -682,5 +683,33 @@ func TestWorkdaysAPI(t *testing.T) {
 	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.audit_log WHERE action = 'workday.set' AND username = 'u-admin'`).Scan(&n)
 	if n != 1 {
 		t.Errorf("%d audit rows for the correction, want 1", n)
+	}
+}
+
+// TestApplicationJZDSite: the site may come as a 界址点 txt file (zone-42
+// prefixed Gauss-Krüger coordinates); it is checked and stored in the
+// homesteads layer's CRS like a GeoJSON site.
+func TestApplicationJZDSite(t *testing.T) {
+	ts, _, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
+	pt := func(name string, x, y float64) jzd.Point {
+		return jzd.Point{Name: name, East: 42000000 + 480000 + x, North: 4829000 + y}
+	}
+	f := &jzd.File{Header: map[string]string{"坐标系": "2000国家大地坐标系", "几度分带": "3", "投影类型": "高斯克吕格", "带号": "42"},
+		Parcels: []jzd.Parcel{{Number: "1", Name: "测试宅基地", Shape: "面", Rings: []jzd.Ring{{Number: 1, Points: []jzd.Point{
+			pt("J1", 900, 100), pt("J2", 915, 100), pt("J3", 915, 118), pt("J4", 900, 118), pt("J1", 900, 100)}}}}}}
+	var b strings.Builder
+	if err := jzd.Encode(&b, f, jzd.UTF8, false); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := c.do("clerk", "POST", "/applications", nil, map[string]any{"form": formJSON(32, nil), "site_jzd": b.String()})
+	if code != 201 || out["site_area_m2"].(float64) != 270 || out["check"] == nil {
+		t.Fatalf("JZD site = %d %v", code, out)
+	}
+	// Both kinds at once are refused, naming the fields.
+	code, out, _ = c.do("clerk", "POST", "/applications", nil, map[string]any{"form": formJSON(33, nil), "site_jzd": b.String(),
+		"site": json.RawMessage(rect(900, 200, 15, 18)), "crs": "EPSG:4551"})
+	if code != 422 || out["field"] != "site" {
+		t.Errorf("two sites = %d %v", code, out)
 	}
 }

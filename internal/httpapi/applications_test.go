@@ -433,8 +433,10 @@ func TestApplicationConcurrentApprovals(t *testing.T) {
 			numbers[i], _ = out["approval_number"].(string)
 		}()
 	}
+	began := time.Now()
 	close(start)
 	wg.Wait()
+	t.Logf("%d concurrent approvals over HTTP in %s", n, time.Since(began).Round(time.Millisecond))
 	seen := map[string]bool{}
 	for _, num := range numbers {
 		seen[num] = true

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -52,6 +53,38 @@ func (s *Server) routeApplications() {
 	s.router.HandleFunc("/applications/{id}/documents", ar.upload).Methods(http.MethodPost)
 	s.router.HandleFunc("/applications/{id}/documents/{docId}", ar.document).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/ledger", ar.ledger).Methods(http.MethodGet, http.MethodHead)
+	s.router.HandleFunc("/house-transfers", ar.recordTransfer).Methods(http.MethodPost)
+}
+
+// recordTransfer records that a person sold, rented out or gave away a
+// rural house (R16, 土地管理法 第六十二条第五款): body {"id_number",
+// "kind": 出卖|出租|赠与, "on": "YYYY-MM-DD" (optional), "note"}. From then
+// on an application of a household with that member is refused.
+func (ar *applicationRoutes) recordTransfer(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		IDNumber string `json:"id_number"`
+		Kind     string `json:"kind"`
+		On       string `json:"on,omitempty"`
+		Note     string `json:"note,omitempty"`
+	}
+	if !ar.readJSON(w, r, &body) {
+		return
+	}
+	var on *time.Time
+	if body.On != "" {
+		t, err := time.Parse(time.DateOnly, body.On)
+		if err != nil {
+			ar.fail(w, r, &applications.Error{Status: http.StatusUnprocessableEntity, Code: "InvalidField", Field: "on",
+				ZH: fmt.Sprintf("字段 on：%q 不是日期（YYYY-MM-DD）", body.On), EN: fmt.Sprintf("field on: %q is not a date (YYYY-MM-DD)", body.On)})
+			return
+		}
+		on = &t
+	}
+	if err := ar.svc.RecordTransfer(applications.WithRequest(r.Context(), r), strings.ToUpper(strings.TrimSpace(body.IDNumber)), body.Kind, on, body.Note); err != nil {
+		ar.fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, map[string]string{"status": "recorded"})
 }
 
 // fail answers an *applications.Error with its status and bilingual body,

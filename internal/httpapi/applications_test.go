@@ -475,7 +475,7 @@ func TestApplicationBlockedSite(t *testing.T) {
 // TestApplicationHouseholdRules: a pending application of the household,
 // 一户一宅 and R16 refuse a new one.
 func TestApplicationHouseholdRules(t *testing.T) {
-	ts, pool, tokens := deskServer(t, applications.Config{})
+	ts, _, tokens := deskServer(t, applications.Config{})
 	c := deskClient{t, ts, tokens}
 	c.create(4, rect(400, 100, 15, 18), nil)
 	post := func(f map[string]any) (int, map[string]any) {
@@ -502,8 +502,14 @@ func TestApplicationHouseholdRules(t *testing.T) {
 	if code, out := post(f); code != 409 || !strings.Contains(out["description_zh"].(string), "第六十二条第五款") {
 		t.Errorf("R16 declared = %d %v", code, out)
 	}
-	if _, err := pool.Exec(context.Background(), `INSERT INTO villageplan.house_transfers (id_number, kind, recorded_by) VALUES ($1, '出卖', 'test')`, testID(1950+8, 17)); err != nil {
-		t.Fatal(err)
+	if code, out, _ := c.do("clerk", "POST", "/house-transfers", nil, map[string]any{"id_number": testID(1950+8, 17), "kind": "出卖"}); code != 403 {
+		t.Errorf("transfer record by a village clerk = %d %v", code, out)
+	}
+	if code, out, _ := c.do("window", "POST", "/house-transfers", nil, map[string]any{"id_number": testID(1950+8, 17), "kind": "卖掉"}); code != 422 || out["field"] != "kind" {
+		t.Errorf("transfer record of an unknown kind = %d %v", code, out)
+	}
+	if code, out, _ := c.do("window", "POST", "/house-transfers", nil, map[string]any{"id_number": testID(1950+8, 17), "kind": "出卖", "on": "2019-05-01"}); code != 201 {
+		t.Fatalf("transfer record = %d %v", code, out)
 	}
 	if code, out := post(formJSON(8, nil)); code != 409 || !strings.Contains(out["description_zh"].(string), "曾出卖") {
 		t.Errorf("R16 recorded = %d %v", code, out)

@@ -109,6 +109,7 @@ var PermissionTable = []RoutePermission{
 	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
 	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
 	{get, "/ledger", desk, "宅基地审批台账 rows, scoped"},
+	{post, "/house-transfers", []Role{auth.TownshipWindow}, "R16 record of a house sold/rented/given away (township-wide window; audited)"},
 	{get, "/workdays", append(slices.Clone(admins), desk...), "working-day calendar, no personal data"},
 	{[]string{http.MethodPut}, "/workdays/{date}", admins, "administrator's correction of a day (audited)"},
 }

@@ -410,7 +410,7 @@ func WriteCertificate(w io.Writer, c *Certificate) (*Rendered, error) {
 	d.row(lab(30, "备注"), val(contentW-30, orDash(c.Notes)))
 	if c.Map != nil {
 		d.section("宅基地坐落平面位置图")
-		d.drawMap(c.Map, contentW, 78)
+		d.drawMap(c.Map, contentW, 62)
 	}
 	d.coordTable(c.Site)
 	d.f.Ln(2)

@@ -97,6 +97,7 @@ func (d *doc) drawMap(m *SiteMap, w, h float64) {
 	f.SetTextColor(0, 0, 0)
 	// 界址点 numbers, pushed outward from the site centre
 	d.setSize(7.5)
+	f.SetFillColor(0, 0, 0)
 	for _, p := range m.Points {
 		pt := orb.Point{p.Y, p.X}
 		px, py := tx(pt)

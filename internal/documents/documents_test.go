@@ -2,12 +2,15 @@ package documents
 
 import (
 	"bytes"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/paulmach/orb"
 
 	"villageplan/internal/siting"
 )
@@ -256,4 +259,75 @@ func TestVerdictVocabulary(t *testing.T) {
 			t.Errorf("%s: %q / %q", o, o.ZH(), verdictExplained(o))
 		}
 	}
+}
+
+// redPixels rasterises page 1 and counts the pixels of the overlap fill
+// (red at 55 % over white) and stroke.
+func redPixels(t *testing.T, pdf string) int {
+	t.Helper()
+	base := filepath.Join(t.TempDir(), "p")
+	if out, err := exec.Command("pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", pdf, base).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	pngs, _ := filepath.Glob(base + "*.png")
+	if len(pngs) != 1 {
+		t.Fatalf("pdftoppm wrote %v", pngs)
+	}
+	fh, err := os.Open(pngs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	img, err := png.Decode(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 > 180 && int(r>>8)-int(g>>8) > 60 && int(r>>8)-int(bl>>8) > 60 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Only the overlap is highlighted: the same report without overlaps has
+// no red at all; the map states its scale and carries the scale bar's
+// length (the 57.6 m × 52.1 m window in 177 × 95 mm gives 1.82 mm/m:
+// 1:550, bar 20 m).
+func TestMapHighlightsOnlyOverlap(t *testing.T) {
+	rep := FromSiting(sampleCheck(), sampleSite(), sampleMap())
+	p, text, _ := render(t, "with-overlap", func(b *bytes.Buffer) (*Rendered, error) { return WriteSitingReport(b, rep) })
+	wantAll(t, "map", text, "1:550", "20 米", "北")
+	with := redPixels(t, p)
+	rep.Map.Overlaps = nil
+	p, text, _ = render(t, "without-overlap", func(b *bytes.Buffer) (*Rendered, error) { return WriteSitingReport(b, rep) })
+	without := redPixels(t, p)
+	t.Logf("red pixels at 50 dpi: %d with the overlap, %d without", with, without)
+	if with < 30 || without != 0 {
+		t.Errorf("red pixels: %d with the overlap (want some), %d without (want none)", with, without)
+	}
+	wantAll(t, "map", text, "无与禁止建设图层重叠的部分")
+}
+
+// A check whose site has no surveyed points: MapFromSiting + FromSiting
+// number the polygon's vertices J1… with X north and Y east.
+func TestFromSitingMapData(t *testing.T) {
+	sm := sampleMap()
+	md := &siting.MapData{EPSG: 4530, Site: orb.MultiPolygon{sm.Site.(orb.Polygon)},
+		Overlaps: []siting.MapPart{{TitleZH: "永久基本农田", Geom: sm.Overlaps[0].Geom}},
+		Context:  []siting.MapPart{{TitleZH: "道路", Geom: sm.Context[1].Geom}}}
+	site := sampleSite()
+	site.Points = nil
+	rep := FromSiting(sampleCheck(), site, MapFromSiting(md))
+	if len(rep.Site.Points) != 4 || rep.Site.Points[0] != (BoundaryPoint{No: "J1", Ring: 1, X: 4823430.818, Y: 42461785.204}) ||
+		rep.Site.Points[3].No != "J4" || len(rep.Map.Points) != 4 || rep.Map.Overlaps[0].Label != "永久基本农田" || rep.Map.Context[0].Label != "道路" {
+		t.Fatalf("report site %+v map %+v", rep.Site.Points, rep.Map)
+	}
+	_, text, _ := render(t, "from-mapdata", func(b *bytes.Buffer) (*Rendered, error) { return WriteSitingReport(b, rep) })
+	wantAll(t, "from-mapdata", text, pointTable...)
 }

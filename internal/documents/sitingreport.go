@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"villageplan/internal/siting"
 	"villageplan/layers"
 )
@@ -54,8 +56,9 @@ var asciiParen = regexp.MustCompile(`（[A-Za-z0-9_.:/\- ]*[A-Za-z_][A-Za-z0-9_.
 func plainZH(s string) string { return asciiParen.ReplaceAllString(s, "") }
 
 // FromSiting turns a stored check into a report. site gives the 界址点 and
-// 坐落 (res carries only the polygon in EPSG:4490); m is the map (nil: no
-// map). Layer ids become their Chinese titles, units Chinese words, and
+// 坐落 (res carries only the polygon in EPSG:4490); without points they are
+// numbered from the map's site polygon (PointsFromGeometry). m is the map
+// (MapFromSiting of siting.Service.MapData; nil: no map). Layer ids become their Chinese titles, units Chinese words, and
 // feature ids are left out; 宗地代码, 图斑编号 and names are kept.
 func FromSiting(res *siting.Result, site Site, m *SiteMap) *SitingReport {
 	r := &SitingReport{
@@ -72,6 +75,12 @@ func FromSiting(res *siting.Result, site Site, m *SiteMap) *SitingReport {
 		if r.Site.East == "" {
 			r.Site.East, r.Site.South, r.Site.West, r.Site.North = n["east"], n["south"], n["west"], n["north"]
 		}
+	}
+	if len(r.Site.Points) == 0 && m != nil {
+		r.Site.Points = PointsFromGeometry(m.Site)
+	}
+	if m != nil && len(m.Points) == 0 {
+		m.Points = r.Site.Points
 	}
 	cat := layers.Default()
 	for _, rr := range res.Rules {
@@ -199,4 +208,52 @@ func WriteSitingReport(w io.Writer, r *SitingReport) (*Rendered, error) {
 	d.f.Ln(2)
 	d.opinion("审查意见", "", "审查人 / 复核人", "", time.Time{}, true, 46)
 	return d.finish(w)
+}
+
+// MapFromSiting turns the geometries of a stored check (siting.MapData, on
+// the check's Gauss-Krüger plane) into the map of a report or certificate:
+// overlaps labelled with their layer's Chinese title, context features
+// labelled the same way.
+func MapFromSiting(md *siting.MapData) *SiteMap {
+	if md == nil {
+		return nil
+	}
+	m := &SiteMap{EPSG: md.EPSG, Site: md.Site}
+	for _, o := range md.Overlaps {
+		m.Overlaps = append(m.Overlaps, MapFeature{Geom: o.Geom, Label: o.TitleZH})
+	}
+	for _, c := range md.Context {
+		m.Context = append(m.Context, MapFeature{Geom: c.Geom, Label: c.TitleZH})
+	}
+	return m
+}
+
+// PointsFromGeometry numbers the vertices of a site polygon as 界址点 J1,
+// J2 … (X north, Y east, as in BoundaryPoint) when no surveyed points are
+// at hand: one ring number per ring (exterior rings and holes in order),
+// the closing vertex left out. g is on a Gauss-Krüger plane (orb X = east).
+func PointsFromGeometry(g orb.Geometry) []BoundaryPoint {
+	var polys []orb.Polygon
+	switch g := g.(type) {
+	case orb.Polygon:
+		polys = []orb.Polygon{g}
+	case orb.MultiPolygon:
+		polys = g
+	}
+	var out []BoundaryPoint
+	n, ring := 0, 0
+	for _, p := range polys {
+		for _, r := range p {
+			ring++
+			pts := []orb.Point(r)
+			if len(pts) > 1 && pts[0] == pts[len(pts)-1] {
+				pts = pts[:len(pts)-1]
+			}
+			for _, pt := range pts {
+				n++
+				out = append(out, BoundaryPoint{No: fmt.Sprintf("J%d", n), Ring: ring, X: pt[1], Y: pt[0]})
+			}
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package documents
 import (
 	"bytes"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,7 +141,7 @@ func TestApplicationPDF(t *testing.T) {
 func TestApprovalFormPDF(t *testing.T) {
 	rep := FromSiting(sampleCheck(), sampleSite(), sampleMap())
 	f := &ApprovalForm{
-		Application: sampleApplication(), Siting: rep.Summary(),
+		Application: sampleApplication(), Siting: rep.Summary(), Map: rep.Map,
 		Visit: &SiteVisit{Kind: "审查", Date: day(2026, 9, 18), Staff: []string{"赵文", "孙立新"}, Findings: "现场与申请一致，北侧为耕地。"},
 		Review: JointReview{
 			Agriculture:      Opinion{Text: "申请人符合一户一宅条件，面积符合标准，村组程序完备。", Head: "赵文", Date: day(2026, 9, 21)},
@@ -155,7 +156,7 @@ func TestApprovalFormPDF(t *testing.T) {
 		"【禁止】不得占用永久基本农田", "【须办理农用地转用】占用耕地须办理农用地转用", "【需审查】地质灾害危险区",
 		"实地审查（第一到场）", "赵文、孙立新", "农业农村部门意见", "一户一宅", "自然资源部门意见", "规划建设管理部门意见",
 		"乡镇人民政府审批意见", "■不予批准", "陈立", "2026年09月25日", "负责人"}, pointTable...)...)
-	wantOrder(t, "审批表", layout, "禁止——法律禁止", "不得占用永久基本农田", "申请人及拟建情况", "界址点坐标表", "农业农村部门意见", "乡镇人民政府审批意见")
+	wantOrder(t, "审批表", layout, "禁止——法律禁止", "不得占用永久基本农田", "申请人及拟建情况", "选址位置图", "界址点坐标表", "农业农村部门意见", "乡镇人民政府审批意见")
 	if strings.Count(squash(text), "（盖章）") < 4 {
 		t.Errorf("审批表: want a seal area for each of the three departments and the township")
 	}
@@ -330,4 +331,22 @@ func TestFromSitingMapData(t *testing.T) {
 	}
 	_, text, _ := render(t, "from-mapdata", func(b *bytes.Buffer) (*Rendered, error) { return WriteSitingReport(b, rep) })
 	wantAll(t, "from-mapdata", text, pointTable...)
+}
+
+// Empty structs render (blank forms to fill in by hand) instead of failing.
+func TestBlankForms(t *testing.T) {
+	app := &Application{}
+	for name, fn := range map[string]func(*bytes.Buffer) (*Rendered, error){
+		"blank-application": func(b *bytes.Buffer) (*Rendered, error) { return WriteApplication(b, app) },
+		"blank-approval":    func(b *bytes.Buffer) (*Rendered, error) { return WriteApprovalForm(b, &ApprovalForm{Application: app}) },
+		"blank-certificate": func(b *bytes.Buffer) (*Rendered, error) { return WriteCertificate(b, &Certificate{}) },
+		"blank-acceptance":  func(b *bytes.Buffer) (*Rendered, error) { return WriteAcceptance(b, &Acceptance{Application: app}) },
+		"blank-siting":      func(b *bytes.Buffer) (*Rendered, error) { return WriteSitingReport(b, &SitingReport{Map: &SiteMap{Site: orb.Polygon{}}}) },
+	} {
+		_, text, _ := render(t, name, fn)
+		wantAll(t, name, text, "年 月 日")
+	}
+	if _, err := WriteApprovalForm(io.Discard, &ApprovalForm{}); err == nil {
+		t.Error("an approval form without its application rendered")
+	}
 }

@@ -140,6 +140,8 @@ type ApprovalForm struct {
 	Siting  *SitingSummary
 	Review  JointReview
 	Visit   *SiteVisit // the 审查 visit (第一到场), optional
+	// Map is the location map (MapFromSiting of the check); nil: none.
+	Map     *SiteMap
 	Outcome Decision
 }
 
@@ -320,6 +322,10 @@ func WriteApprovalForm(w io.Writer, f *ApprovalForm) (*Rendered, error) {
 	d.fourSides(a.Site)
 	if v := f.Visit; v != nil {
 		d.row(lab(34, "实地审查（第一到场）"), val(contentW-34, visitText(v)))
+	}
+	if f.Map != nil {
+		d.section("选址位置图")
+		d.drawMap(f.Map, contentW, 70)
 	}
 	d.coordTable(a.Site)
 	d.section("乡镇联审意见")

@@ -37,6 +37,9 @@ type Site struct {
 // crsZH describes a CRS in Chinese, e.g. "2000国家大地坐标系，高斯-克吕格投影，
 // 3度分带第42带（中央经线东经126°），Y坐标含带号（EPSG:4530）".
 func crsZH(epsg int) string {
+	if epsg == 0 {
+		return "未注明"
+	}
 	c, ok := crs.Lookup(epsg)
 	if !ok || c.Kind != crs.GaussKruger {
 		return fmt.Sprintf("EPSG:%d（非高斯-克吕格投影坐标系，请核对）", epsg)
@@ -110,6 +113,10 @@ func (d *doc) coordTable(s Site) {
 				{w: w[2], text: fmt.Sprintf("%.3f", p.X), align: "R", size: 9.5},
 				{w: w[3], text: fmt.Sprintf("%.3f", p.Y), align: "R", size: 9.5},
 				{w: w[4], text: edge, align: "R", size: 9.5},
+			}
+			if d.f.GetY()+6.2 > pageH-marginB {
+				d.addPage()
+				d.row(hdr...) // the header again on the new page
 			}
 			d.smallRow(c...)
 		}

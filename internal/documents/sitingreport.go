@@ -184,7 +184,7 @@ func WriteSitingReport(w io.Writer, r *SitingReport) (*Rendered, error) {
 	}
 	d.coordTable(r.Site)
 	d.section("逐项审查结果")
-	w4 := []float64{38, 24, 50, contentW - 112}
+	w4 := []float64{36, 22, 72, contentW - 130}
 	d.row(lab(w4[0], "审查项"), lab(w4[1], "结论"), lab(w4[2], "测量值 / 限值 / 说明"), lab(w4[3], "法律依据"))
 	rules := append([]RuleLine(nil), r.Rules...)
 	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Outcome.Severity() > rules[j].Outcome.Severity() })

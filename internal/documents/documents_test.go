@@ -341,7 +341,9 @@ func TestBlankForms(t *testing.T) {
 		"blank-approval":    func(b *bytes.Buffer) (*Rendered, error) { return WriteApprovalForm(b, &ApprovalForm{Application: app}) },
 		"blank-certificate": func(b *bytes.Buffer) (*Rendered, error) { return WriteCertificate(b, &Certificate{}) },
 		"blank-acceptance":  func(b *bytes.Buffer) (*Rendered, error) { return WriteAcceptance(b, &Acceptance{Application: app}) },
-		"blank-siting":      func(b *bytes.Buffer) (*Rendered, error) { return WriteSitingReport(b, &SitingReport{Map: &SiteMap{Site: orb.Polygon{}}}) },
+		"blank-siting": func(b *bytes.Buffer) (*Rendered, error) {
+			return WriteSitingReport(b, &SitingReport{Map: &SiteMap{Site: orb.Polygon{}}})
+		},
 	} {
 		_, text, _ := render(t, name, fn)
 		wantAll(t, name, text, "年 月 日")

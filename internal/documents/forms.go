@@ -137,9 +137,9 @@ type ApprovalForm struct {
 	Application *Application
 	// Siting is the stored check of the site (its verdict and the rules
 	// that decided it are printed first); nil prints "未审查".
-	Siting  *SitingSummary
-	Review  JointReview
-	Visit   *SiteVisit // the 审查 visit (第一到场), optional
+	Siting *SitingSummary
+	Review JointReview
+	Visit  *SiteVisit // the 审查 visit (第一到场), optional
 	// Map is the location map (MapFromSiting of the check); nil: none.
 	Map     *SiteMap
 	Outcome Decision

@@ -352,3 +352,18 @@ func TestBlankForms(t *testing.T) {
 		t.Error("an approval form without its application rendered")
 	}
 }
+
+// A reason and an opinion longer than a page run on over the next pages
+// instead of off the paper; every character is still there.
+func TestLongTextsSplitAcrossPages(t *testing.T) {
+	a := sampleApplication()
+	a.Reason = strings.Repeat("家庭人口增加，现住房年久失修，", 260) + "理由结束。"
+	a.VillageOpinion.Text = strings.Repeat("经村两委会议研究，", 300) + "意见结束。"
+	_, text, r := render(t, "long", func(b *bytes.Buffer) (*Rendered, error) { return WriteApplication(b, a) })
+	sq := squash(text)
+	// single characters: a phrase cut by a page break has the footer in it
+	if r.Pages < 5 || strings.Count(sq, "修") != 260 || strings.Count(sq, "研") != 300 {
+		t.Errorf("%d pages, %d × 修 / %d × 研", r.Pages, strings.Count(sq, "修"), strings.Count(sq, "研"))
+	}
+	wantOrder(t, "long", text, "申请理由", "理由结束。", "村民小组意见", "意见结束。", "村级组织意见（续）", "王德福")
+}

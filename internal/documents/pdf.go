@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -220,6 +221,38 @@ func (d *doc) row(cells ...cell) {
 	if h < 7.5 {
 		h = 7.5
 	}
+	if full := pageH - marginT - marginB; h > full {
+		// Taller than a page: split every cell's lines into page-sized
+		// pieces, each drawn as a row of its own, so nothing runs off the
+		// page or is cut.
+		d.need(full / 3)
+		maxLH := 0.0
+		for _, l := range ls {
+			maxLH = math.Max(maxLH, l.size*0.46)
+		}
+		for k := 0; ; {
+			n := int((pageH - marginB - d.f.GetY() - 2.6) / maxLH)
+			if n < 1 {
+				d.addPage()
+				continue
+			}
+			part := make([]cell, len(cells))
+			more := false
+			for i, c := range cells {
+				lines := ls[i].lines
+				lo, hi := min(k, len(lines)), min(k+n, len(lines))
+				part[i] = c
+				part[i].text = strings.Join(lines[lo:hi], "\n")
+				part[i].minH = 0
+				more = more || hi < len(lines)
+			}
+			d.row(part...)
+			if !more {
+				return
+			}
+			k += n
+		}
+	}
 	d.need(h)
 	x, y := marginL, d.f.GetY()
 	for i, c := range cells {
@@ -262,6 +295,13 @@ func (d *doc) opinion(label, text, headLabel, head string, date time.Time, seal 
 	h := float64(len(lines))*lineH + 18
 	if h < height {
 		h = height
+	}
+	if h > pageH-marginT-marginB-10 {
+		// A text longer than a page: the text as rows that split across
+		// pages, then the signature block on its own.
+		d.row(cell{w: lw, text: label, label: true, align: "C"}, val(contentW-lw, text))
+		d.opinion(label+"（续）", "", headLabel, head, date, seal, height)
+		return
 	}
 	d.need(h)
 	x, y := marginL, d.f.GetY()

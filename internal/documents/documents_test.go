@@ -169,10 +169,13 @@ func TestCertificatePDF(t *testing.T) {
 		Village: a.Village, Site: a.Site, Map: &SiteMap{EPSG: 4530, Site: sampleMap().Site, Points: samplePoints(), Context: sampleMap().Context},
 		Owner: "大营村农民集体", Use: "农村宅基地", HousingM2: 150, FloorM2: 132.5, Storeys: 1, HeightM: 5.8, Case: CaseNewSite, Land: LandConstruction,
 		IssuedOn: day(2026, 10, 9), Notes: "原宅基地180平方米退还村集体", Handler: "赵文", Reviewer: "孙立新"}
-	_, text, _ := render(t, "certificate", func(b *bytes.Buffer) (*Rendered, error) { return WriteCertificate(b, c) })
+	_, text, r := render(t, "certificate", func(b *bytes.Buffer) (*Rendered, error) { return WriteCertificate(b, c) })
+	if r.Pages != 1 {
+		t.Errorf("批准书 of a 4-point site takes %d pages, want 1", r.Pages)
+	}
 	wantAll(t, "批准书", text, append([]string{"农村宅基地批准书", "批准书号：双营子〔2026〕第0012号", "马国强", "2201**********4312",
 		"大营村农民集体", "农村宅基地", "444.00 平方米", "150.00 平方米", "宅基地坐落平面位置图", "北", "米", "无与禁止建设图层重叠的部分",
-		"批准机关", "双营子回族乡人民政府（盖章）", "2026年10月09日", "土地管理法第六十二条"}, pointTable...)...)
+		"批准机关", "双营子回族乡人民政府", "（盖章）", "2026年10月09日", "土地管理法第六十二条"}, pointTable...)...)
 	if strings.Contains(text, "220112199203154312") {
 		t.Error("批准书: the masked 身份证号 was printed in full")
 	}

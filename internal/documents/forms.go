@@ -416,11 +416,11 @@ func WriteCertificate(w io.Writer, c *Certificate) (*Rendered, error) {
 	d.row(lab(30, "备注"), val(contentW-30, orDash(c.Notes)))
 	if c.Map != nil {
 		d.section("宅基地坐落平面位置图")
-		d.drawMap(c.Map, contentW, 62)
+		d.drawMap(c.Map, contentW, 50)
 	}
 	d.coordTable(c.Site)
-	d.f.Ln(2)
-	d.opinion("批准机关", "经审核，同意使用上述宅基地建设住宅，请按批准的位置、面积、层数和高度建设，并接受乡镇丈量批放和竣工验收。\n经办人："+orDash(c.Handler)+"    审核人："+orDash(c.Reviewer), "批准机关", c.Township+"（盖章）", c.IssuedOn, true, 46)
+	d.f.Ln(1)
+	d.opinion("批准机关", "经审核，同意使用上述宅基地建设住宅，请按批准的位置、面积、层数和高度建设，并接受乡镇丈量批放和竣工验收。\n经办人："+orDash(c.Handler)+"    审核人："+orDash(c.Reviewer), "批准机关", c.Township, c.IssuedOn, true, 43)
 	return d.finish(w)
 }
 

@@ -69,6 +69,9 @@ type Config struct {
 	// heads its 批准书号 (default 220112203 → 双营子); a township without
 	// one uses its code.
 	TownshipNames map[string]string
+	// TownshipTitles maps a township code to its full name for document
+	// titles (default 220112203 → 长春市双阳区双营子回族乡).
+	TownshipTitles map[string]string
 	// Now is the clock (default time.Now); dates are taken in China
 	// Standard Time (UTC+8).
 	Now func() time.Time
@@ -100,6 +103,9 @@ func NewService(pool *pgxpool.Pool, sit *siting.Service, cfg Config) *Service {
 	}
 	if cfg.TownshipNames == nil {
 		cfg.TownshipNames = map[string]string{"220112203": "双营子"}
+	}
+	if cfg.TownshipTitles == nil {
+		cfg.TownshipTitles = map[string]string{"220112203": "长春市双阳区双营子回族乡"}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -314,6 +314,27 @@ func TestApplicationWholeWay(t *testing.T) {
 	if code != 200 || len(rows) != 1 || rows[0].(map[string]any)["zddm"] != "220112203301JC00123" || rows[0].(map[string]any)["old_homestead_disposal"] != "退给村集体" {
 		t.Errorf("ledger = %d %v", code, led)
 	}
+	// The same ledger as .xlsx and CSV (package documents).
+	for _, f := range []struct{ f, ctype, magic string }{
+		{"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "PK"},
+		{"csv", "text/csv; charset=utf-8", "\uFEFF"},
+	} {
+		req, _ := http.NewRequest("GET", ts.URL+"/ledger?year=2026&f="+f.f, nil)
+		req.Header.Set("Authorization", c.tokens["window"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != f.ctype || !bytes.HasPrefix(b, []byte(f.magic)) ||
+			!strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("ledger f=%s: %d %s %.40q", f.f, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		if f.f == "csv" && !strings.Contains(string(b), "双营子宅批〔2026〕第0001号") {
+			t.Errorf("ledger CSV lacks the approval number: %s", b)
+		}
+	}
 	if code, out := c.act("clerk", id, v, "withdraw", nil); code != 409 || out["state"] != "registered" {
 		t.Errorf("withdraw after 登记 = %d %v", code, out)
 	}

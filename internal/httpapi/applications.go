@@ -28,6 +28,7 @@ import (
 type applicationRoutes struct {
 	s   *Server
 	svc *applications.Service
+	sit *siting.Service
 }
 
 // routeApplications mounts /applications, /applications/overdue and
@@ -43,7 +44,8 @@ func (s *Server) routeApplications() {
 			panic(err) // the shipped rule set is validated by tests
 		}
 	}
-	ar := &applicationRoutes{s: s, svc: applications.NewService(s.pool, siting.NewService(s.pool, rs), s.opts.Applications)}
+	sit := siting.NewService(s.pool, rs)
+	ar := &applicationRoutes{s: s, sit: sit, svc: applications.NewService(s.pool, sit, s.opts.Applications)}
 	s.router.HandleFunc("/applications", ar.list).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/applications", ar.create).Methods(http.MethodPost)
 	s.router.HandleFunc("/applications/overdue", ar.overdue).Methods(http.MethodGet, http.MethodHead)
@@ -53,6 +55,7 @@ func (s *Server) routeApplications() {
 	s.router.HandleFunc("/applications/{id}/documents", ar.documents).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/applications/{id}/documents", ar.upload).Methods(http.MethodPost)
 	s.router.HandleFunc("/applications/{id}/documents/{docId}", ar.document).Methods(http.MethodGet, http.MethodHead)
+	s.router.HandleFunc("/applications/{id}/forms/{form}", ar.forms).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/ledger", ar.ledger).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/house-transfers", ar.recordTransfer).Methods(http.MethodPost)
 }

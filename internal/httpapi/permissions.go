@@ -88,7 +88,7 @@ var PermissionTable = []RoutePermission{
 	{get, "/login", everyone, "login form"},
 	{post, "/login", everyone, "opens a session; throttled per account and address"},
 	{post, "/logout", everyone, "ends the session (if any) on the server"},
-	{get, "/account", signedIn, "who am I: roles, villages, CSRF token"},
+	{get, "/account", everyone, "who am I: roles, villages, CSRF token; {authenticated: false} for anonymous"},
 	{post, "/account/password", signedIn, "own password (the only thing a one-time password may do)"},
 	{get, "/account/tokens", signedIn, "own API tokens, never their secrets"},
 	{post, "/account/tokens", signedIn, "new API token; the secret is shown once"},

@@ -21,7 +21,7 @@ test-deps:
 	@internal/devtools/install-deps.sh --with-test-tools
 
 build:
-	$(GO) build -o $(BIN) ./cmd/villageplan
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/villageplan
 
 run: deps build
 	$(BIN) serve --addr $(ADDR) --data $(DATA)

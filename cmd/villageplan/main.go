@@ -12,10 +12,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"villageplan/internal/buildinfo"
 )
 
 func main() {
@@ -43,7 +46,9 @@ func newRootCommand() *cobra.Command {
 		Short:         "村庄规划一张图 — village planning one-map service for 双营子回族乡",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildinfo.Get().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().StringVar(&g.dataDir, "data", "./.villageplan", "data folder of the embedded default (PostgreSQL cluster in DIR/pg)")
 	root.PersistentFlags().StringVar(&g.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostGIS database URL (default $DATABASE_URL); empty runs the embedded default")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
@@ -61,4 +66,28 @@ func (g *globalFlags) logger() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// accessLogger opens the access log of `serve --access-log`: "stderr",
+// "off" (nil logger) or a file appended to, in the --log-format. close
+// releases the file.
+func (g *globalFlags) accessLogger(to string) (l *slog.Logger, close func(), err error) {
+	var w io.Writer
+	close = func() {}
+	switch to {
+	case "off", "":
+		return nil, close, nil
+	case "stderr":
+		w = os.Stderr
+	default:
+		f, err := os.OpenFile(to, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return nil, close, fmt.Errorf("访问日志无法打开 / cannot open the access log --access-log %s: %w", to, err)
+		}
+		w, close = f, func() { f.Close() }
+	}
+	if g.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil)), close, nil
+	}
+	return slog.New(slog.NewTextHandler(w, nil)), close, nil
 }

@@ -37,6 +37,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		proxies     []string
 		limits      = httpapi.DefaultLimits
 		rateArgs    []string
+		accessLogTo string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -123,8 +124,13 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				logger.Warn("no user account yet: create one with `villageplan user add NAME --role admin` (its one-time password is printed once)")
 			}
 
+			accessLog, closeAccess, err := g.accessLogger(accessLogTo)
+			if err != nil {
+				return err
+			}
+			defer closeAccess()
 			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
-				TrustedProxies: trusted, Limits: limits, RateLimits: rates, Accounts: accounts, Authenticator: accounts})
+				TrustedProxies: trusted, Limits: limits, RateLimits: rates, AccessLog: accessLog, Accounts: accounts, Authenticator: accounts})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -167,6 +173,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().IntVar(&limits.DownloadSlots, "download-slots", limits.DownloadSlots, "downloads at once; more get 503 with Retry-After (each holds a database connection)")
 	cmd.Flags().DurationVar(&limits.WriteStall, "write-stall", limits.WriteStall, "drop a download client that reads nothing for this long")
 	cmd.Flags().StringArrayVar(&rateArgs, "rate-limit", nil, "per-client limit CLASS=RATE[/BURST] for siting, download or write requests, e.g. siting=5/20; siting=0 turns it off (defaults: siting=5/20, download=0.5/12, write=5/20)")
+	cmd.Flags().StringVar(&accessLogTo, "access-log", "stderr", "where one line per request goes: stderr, off, or a file (appended), in the --log-format")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
 }

@@ -940,8 +940,11 @@ func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *lay
 		// chunk, the connection is reset) instead of a file that looks
 		// complete.
 		fr.s.logger.Warn("download aborted", "layer", l.ID, "format", f, "err", err)
+		fr.s.downloadsTotal.WithLabelValues(l.ID, string(f), "aborted").Inc()
 		panic(http.ErrAbortHandler)
 	}
+	fr.s.downloadsTotal.WithLabelValues(l.ID, string(f), "complete").Inc()
+	fr.s.downloadFeatures.WithLabelValues(l.ID, string(f)).Add(float64(res.Features))
 	fr.s.logger.Debug("download", "layer", l.ID, "format", f, "features", res.Features, "omitted", res.Omitted)
 }
 

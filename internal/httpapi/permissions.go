@@ -150,6 +150,9 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			s.serverError(w, r, err) // 503 when the database is down
 			return
 		}
+		if sw, ok := w.(*statusWriter); ok && p != nil {
+			sw.user = p.Username
+		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
 }

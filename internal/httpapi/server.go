@@ -7,6 +7,8 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"villageplan/internal/auth"
+	"villageplan/internal/buildinfo"
 	"villageplan/internal/db"
 	"villageplan/internal/siting"
 	"villageplan/layers"
@@ -43,7 +46,12 @@ type Server struct {
 	router   *mux.Router
 	registry *prometheus.Registry
 	requests *prometheus.HistogramVec
-	tiles    *tiles.Service
+	// Domain metrics: stored siting checks by overall verdict; downloads
+	// by layer, format and outcome, and the features they carried.
+	checksTotal      *prometheus.CounterVec
+	downloadsTotal   *prometheus.CounterVec
+	downloadFeatures *prometheus.CounterVec
+	tiles            *tiles.Service
 
 	limits    Limits
 	downloads chan struct{} // download slots (Limits.DownloadSlots)
@@ -84,6 +92,9 @@ type Options struct {
 	// package auth); nil serves every request as anonymous, unless
 	// Accounts is set (or defaulted), which then authenticates.
 	Authenticator auth.Authenticator
+	// AccessLog receives one "access" record per request (see accessLog);
+	// nil logs none.
+	AccessLog *slog.Logger
 	// Accounts is the accounts store of the login, account and admin
 	// routes; nil with a Pool uses auth.NewStore(Pool).
 	Accounts *auth.Store
@@ -166,9 +177,28 @@ func New(opts Options) *Server {
 		Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10},
 	}, []string{"route", "code"})
 	s.registry.MustRegister(s.requests)
+	s.checksTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "villageplan_siting_checks_total",
+		Help: "Stored siting checks by overall verdict (BLOCK, PERMIT-PATH, REVIEW, PASS).",
+	}, []string{"verdict"})
+	s.downloadsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "villageplan_downloads_total",
+		Help: "Layer downloads by layer, format and outcome (complete, aborted after the first byte).",
+	}, []string{"layer", "format", "outcome"})
+	s.downloadFeatures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "villageplan_download_features_total",
+		Help: "Features written by complete layer downloads, by layer and format.",
+	}, []string{"layer", "format"})
+	s.registry.MustRegister(s.checksTotal, s.downloadsTotal, s.downloadFeatures)
 	if s.pool != nil {
 		s.registry.MustRegister(newPoolCollector(s.pool))
 	}
+	bi := buildinfo.Get()
+	s.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "villageplan_build_info",
+		Help:        "Always 1; the labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion},
+	}, func() float64 { return 1 }))
 
 	s.router.Use(s.observe, s.identify, s.authorize, s.csrf)
 	s.router.Use(checkParams) // NUL, invalid UTF-8, over-long values → 400 (params.go)
@@ -186,12 +216,14 @@ func New(opts Options) *Server {
 	s.routeSiting()
 	s.routeWeb()
 	s.routeAccounts()
-	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Unmatched requests skip the router's middleware; observe them too,
+	// so scanners show in the metrics and the access log.
+	s.router.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "NotFound", "no resource at "+r.URL.Path)
-	})
-	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	}))
+	s.router.MethodNotAllowedHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path)
-	})
+	}))
 	return s
 }
 
@@ -212,10 +244,21 @@ func (s *Server) Router() *mux.Router { return s.router }
 
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	bytes int64
+	// user is the principal's username once identify has run (for the
+	// access log; identify sees the writer, observe does not see the
+	// inner request's context).
+	user string
 }
 
 func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
 
 // Unwrap lets http.ResponseController reach the connection (write
 // deadlines of streamed downloads).
@@ -269,18 +312,72 @@ func (s *Server) admit(next http.Handler) http.Handler {
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = newRequestID()
+			r.Header.Set("X-Request-Id", id)
+		}
+		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		defer func() {
 			// An aborted stream (panic(http.ErrAbortHandler)) is still
 			// counted, then net/http drops the connection.
 			if v := recover(); v != nil {
 				s.requests.WithLabelValues(routeTemplate(r), "aborted").Observe(time.Since(start).Seconds())
+				s.accessLog(r, sw, id, start, "aborted")
 				panic(v)
 			}
 		}()
 		next.ServeHTTP(sw, r)
 		s.requests.WithLabelValues(routeTemplate(r), strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+		s.accessLog(r, sw, id, start, "")
 	})
+}
+
+// accessLog writes one line per request to Options.AccessLog (nothing when
+// it is nil): method, path (without the query string, which may carry
+// filter values), route template, status, response bytes, duration, client
+// address, request id and user.
+func (s *Server) accessLog(r *http.Request, sw *statusWriter, id string, start time.Time, outcome string) {
+	if s.opts.AccessLog == nil {
+		return
+	}
+	user := sw.user
+	if user == "" {
+		user = "-"
+	}
+	status := strconv.Itoa(sw.code)
+	if outcome != "" {
+		status = outcome
+	}
+	s.opts.AccessLog.LogAttrs(r.Context(), slog.LevelInfo, "access",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", routeTemplate(r)),
+		slog.String("status", status), slog.Int64("bytes", sw.bytes),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.String("remote", r.RemoteAddr), slog.String("request_id", id), slog.String("user", user))
+}
+
+// validRequestID accepts a client's X-Request-Id of 1–64 characters from
+// [A-Za-z0-9._-] (what proxies and tracing send); anything else is
+// replaced, so the id is safe to log and to store in the audit log.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID is 16 random hex digits.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {

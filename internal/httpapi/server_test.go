@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -127,9 +129,83 @@ func TestMetricsExposed(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{`villageplan_http_request_duration_seconds_count{code="200",route="/healthz"} 1`, "villageplan_db_pool_max_connections"} {
+	for _, want := range []string{`villageplan_http_request_duration_seconds_count{code="200",route="/healthz"} 1`, "villageplan_db_pool_max_connections",
+		`villageplan_build_info{goversion="go1.`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// TestAccessLogAndRequestID: every request gets an X-Request-Id (a client's
+// well-formed one is kept, a hostile one replaced) and one access-log line
+// with method, path without the query, route, status, bytes and the id.
+func TestAccessLogAndRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &buf}, nil))
+	ts := httptest.NewServer(httpapi.New(httpapi.Options{AccessLog: logger}))
+	defer ts.Close()
+	resp, _ := fetch(t, "GET", ts.URL+"/healthz?secret=1", map[string]string{"X-Request-Id": "trace-42.a_b"})
+	if got := resp.Header.Get("X-Request-Id"); got != "trace-42.a_b" {
+		t.Fatalf("kept request id = %q", got)
+	}
+	resp, _ = fetch(t, "GET", ts.URL+"/no/such", map[string]string{"X-Request-Id": "bad id <script>"})
+	generated := resp.Header.Get("X-Request-Id")
+	if len(generated) != 16 || strings.ContainsAny(generated, " <") {
+		t.Fatalf("hostile request id not replaced: %q", generated)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 access lines, got %d: %s", len(lines), buf.String())
+	}
+	var first, second map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
+		t.Fatal(err)
+	}
+	if first["msg"] != "access" || first["method"] != "GET" || first["path"] != "/healthz" || first["route"] != "/healthz" ||
+		first["status"] != "200" || first["request_id"] != "trace-42.a_b" || first["bytes"].(float64) <= 0 || first["user"] != "-" {
+		t.Errorf("first access line: %v", first)
+	}
+	if strings.Contains(lines[0], "secret") {
+		t.Errorf("the query string reached the access log: %s", lines[0])
+	}
+	if second["status"] != "404" || second["request_id"] != generated {
+		t.Errorf("second access line: %v", second)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// TestDomainMetrics: a complete download is counted by layer, format and
+// outcome, with the features it carried.
+func TestDomainMetrics(t *testing.T) {
+	ts, _ := sitingServer(t)
+	resp, body := fetch(t, "GET", ts.URL+"/collections/villages/items?f=csv", nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "鲁家村") {
+		t.Fatalf("download: %d %s", resp.StatusCode, body)
+	}
+	_, m := fetch(t, "GET", ts.URL+"/metrics", nil)
+	for _, want := range []string{
+		`villageplan_downloads_total{format="csv",layer="villages",outcome="complete"} 1`,
+		`villageplan_download_features_total{format="csv",layer="villages"} 1`,
+	} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("/metrics lacks %s", want)
 		}
 	}
 }

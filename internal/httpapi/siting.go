@@ -106,6 +106,9 @@ func (sr *sitingRoutes) create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	for _, res := range results {
+		sr.s.checksTotal.WithLabelValues(string(res.Verdict)).Inc()
+	}
 	base := sr.s.baseURL(r)
 	w.Header().Set("Location", fmt.Sprintf("%s/siting/checks/%d", base, results[0].ID))
 	if len(results) == 1 {

@@ -195,7 +195,7 @@ func TestSitingAPI(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"宅基地选址审查报告", "不予通过", "<svg", "fill=\"#e33\"", "不得占用永久基本农田", "基本农田保护条例", "EPSG:4551", "规则集版本", "暂定", "size: A4", "所依据的数据覆盖范围：", "permanent_farmland：test（"} {
+	for _, want := range []string{"宅基地选址审查报告", "审查结论：禁止", "<svg", "fill=\"#e33\"", "不得占用永久基本农田", "基本农田保护条例", "EPSG:4551", "规则集版本", "暂定", "size: A4", "所依据的数据覆盖范围：", "permanent_farmland：test（"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -383,7 +383,7 @@ func TestStaleLivePid(t *testing.T) {
 func TestEnsureDatabase(t *testing.T) {
 	c := newCluster(t)
 	if ok, control := c.Binaries().PostGISInstalled(); !ok {
-		t.Skipf("PostGIS not installed (%s missing)", control)
+		t.Fatalf("PostGIS not installed (%s missing): make test installs it (internal/devtools/install-deps.sh)", control)
 	}
 	ctx := context.Background()
 	if err := c.Init(ctx); err != nil {

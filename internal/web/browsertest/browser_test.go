@@ -53,7 +53,9 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("no Chromium found: install Debian's package chromium (apt-get install chromium fonts-noto-cjk) or set VILLAGEPLAN_CHROMIUM to run the browser tests")
+	// A missing browser fails the run loudly (make test installs it via
+	// install-deps.sh --with-test-tools); only -short skips these tests.
+	t.Fatal("no Chromium found: install Debian's package chromium (apt-get install chromium fonts-noto-cjk, what `make test` does) or set VILLAGEPLAN_CHROMIUM; -short skips the browser tests")
 	return ""
 }
 

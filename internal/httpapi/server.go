@@ -44,12 +44,12 @@ type Server struct {
 	// statement_timeout (classPools); base is Options.Pool itself
 	// (readiness).
 	pool, sitingPool, downloadPool, base *pgxpool.Pool
-	catalog  *layers.Catalog
-	logger   *slog.Logger
-	router   *mux.Router
-	registry *prometheus.Registry
-	requests *prometheus.HistogramVec
-	tiles    *tiles.Service
+	catalog                              *layers.Catalog
+	logger                               *slog.Logger
+	router                               *mux.Router
+	registry                             *prometheus.Registry
+	requests                             *prometheus.HistogramVec
+	tiles                                *tiles.Service
 
 	limits    Limits
 	downloads chan struct{} // download slots (Limits.DownloadSlots)

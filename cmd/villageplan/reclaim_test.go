@@ -173,3 +173,46 @@ func waitIdle(t *testing.T, pool *pgxpool.Pool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestImportStatementLimit: the import's sessions carry --limit-import as
+// their statement_timeout. An import whose layer another session holds
+// locked (an ALTER TABLE, a long QGIS transaction) fails at the limit with
+// a message naming it in Chinese and English, instead of waiting for ever,
+// and the layer is unchanged.
+func TestImportStatementLimit(t *testing.T) {
+	ctx := context.Background()
+	url := testpg.NewDatabase(t)
+	pool, err := db.Open(ctx, url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if out, errOut, err := run(t, "--database-url", url, "import", "--layer", "land_use", parcelsFile(t, 300)); err != nil {
+		t.Fatalf("first import: %v\n%s\n%s", err, out, errOut)
+	}
+	lock, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx)
+	if _, err := lock.Exec(ctx, `LOCK TABLE villageplan.land_use IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err = run(t, "--database-url", url, "import", "--layer", "land_use", "--mode", "replace", "--limit-import", "700ms", parcelsFile(t, 50))
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "--limit-import 700ms") || !strings.Contains(err.Error(), "时限") ||
+		!strings.Contains(err.Error(), "layer is unchanged") {
+		t.Fatalf("import into a locked layer: %v, want the limit named", err)
+	}
+	if took > 10*time.Second {
+		t.Errorf("the import gave up after %v", took)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM villageplan.land_use`).Scan(&n); err != nil || n != 300 {
+		t.Fatalf("land_use after the timed-out import: %d rows, %v", n, err)
+	}
+}

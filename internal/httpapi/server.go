@@ -122,6 +122,13 @@ type Limits struct {
 	// WriteStall is how long one write of a streamed response may block on
 	// a client that does not read before the connection is dropped.
 	WriteStall time.Duration
+	// Import and ImportIdle bound `villageplan import` (not an HTTP
+	// class; kept here so that every limit lives in one place): the
+	// statement_timeout and idle_in_transaction_session_timeout of its
+	// sessions. A statement past Import fails the import, which rolls
+	// back whole; a client that hangs inside its transaction longer than
+	// ImportIdle is disconnected and its locks on the layer freed.
+	Import, ImportIdle time.Duration
 }
 
 // DeadlineGrace is how long after its class's limit a request's context
@@ -131,7 +138,7 @@ const DeadlineGrace = time.Second
 
 // DefaultLimits are the limits used where Options.Limits leaves a zero.
 var DefaultLimits = Limits{Interactive: 15 * time.Second, Siting: 15 * time.Second, Download: 10 * time.Minute,
-	DownloadSlots: 2, WriteStall: 20 * time.Second}
+	DownloadSlots: 2, WriteStall: 20 * time.Second, Import: time.Hour, ImportIdle: 10 * time.Minute}
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
@@ -149,6 +156,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.WriteStall > 0 {
 		d.WriteStall = l.WriteStall
+	}
+	if l.Import > 0 {
+		d.Import = l.Import
+	}
+	if l.ImportIdle > 0 {
+		d.ImportIdle = l.ImportIdle
 	}
 	return d
 }

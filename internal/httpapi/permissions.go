@@ -53,8 +53,8 @@ var (
 // PermissionTable decides every route × role: a request whose route is not
 // in it, or whose role is not listed for it, is refused with 403 before any
 // handler runs (authorize), so a new route cannot ship unguarded. Personal
-// fields (layers.Field.Personal) are kept from every role here by the
-// feature, tile and download code itself.
+// fields (layers.Field.Personal) are decided per village by the feature
+// and download code (personal.go); tiles never carry them.
 var PermissionTable = []RoutePermission{
 	{get, "/healthz", everyone, "process up"},
 	{get, "/readyz", everyone, "database reachable and migrated"},
@@ -65,8 +65,8 @@ var PermissionTable = []RoutePermission{
 	{get, "/collections", everyone, ""},
 	{get, "/collections/{collectionId}", everyone, ""},
 	{get, "/collections/{collectionId}/queryables", everyone, "personal fields listed as restricted"},
-	{get, "/collections/{collectionId}/items", everyone, "personal fields never served (also in downloads)"},
-	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields never served"},
+	{get, "/collections/{collectionId}/items", everyone, "personal fields (also in downloads) only for principals entitled to the village, audited (personal.go)"},
+	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields only for principals entitled to the feature's village, audited"},
 	{get, "/collections/{collectionId}/coverage", everyone, "where a layer's data is complete"},
 	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles"},
 	{get, "/tiles/{tileset}.json", everyone, ""},
@@ -88,7 +88,7 @@ var PermissionTable = []RoutePermission{
 	{get, "/login", everyone, "login form"},
 	{post, "/login", everyone, "opens a session; throttled per account and address"},
 	{post, "/logout", everyone, "ends the session (if any) on the server"},
-	{get, "/account", signedIn, "who am I: roles, villages, CSRF token"},
+	{get, "/account", everyone, "who am I: roles, villages, CSRF token; {authenticated: false} for anonymous"},
 	{post, "/account/password", signedIn, "own password (the only thing a one-time password may do)"},
 	{get, "/account/tokens", signedIn, "own API tokens, never their secrets"},
 	{post, "/account/tokens", signedIn, "new API token; the secret is shown once"},

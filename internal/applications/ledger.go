@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"villageplan/internal/auth"
-	"villageplan/layers"
 )
 
 // LedgerFilter selects the rows of the 宅基地审批台账. Year is the year of
@@ -205,5 +204,3 @@ func ledgerRow(no int, a *row) LedgerRow {
 	}
 	return r
 }
-
-var _ = layers.Homesteads

@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"villageplan/internal/db"
 	"villageplan/internal/auth"
+	"villageplan/internal/db"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
 )

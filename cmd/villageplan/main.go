@@ -3,6 +3,7 @@
 // export and check follow the same pattern).
 //
 //	villageplan serve [--addr 127.0.0.1:8080] [--data DIR] [--database-url URL]
+//	villageplan user add|list|disable|enable|passwd|role …, villageplan token create|list|revoke …
 //	villageplan db status|start|stop|url|psql [psql args…] [--data DIR]
 //
 // Without a database URL (flag or DATABASE_URL) the service runs on its
@@ -52,7 +53,8 @@ func newRootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostGIS database URL (default $DATABASE_URL); empty runs the embedded default")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.AddCommand(newServeCommand(g), newDBCommand(g), newCheckCommand(g), newImportCommand(g), newExportCommand(g), newCoverageCommand(g))
+	root.AddCommand(newServeCommand(g), newDBCommand(g), newCheckCommand(g), newImportCommand(g), newExportCommand(g), newCoverageCommand(g),
+		newUserCommand(g), newTokenCommand(g))
 	return root
 }
 

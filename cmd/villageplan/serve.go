@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -19,6 +20,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"villageplan/data/sample"
+	"villageplan/internal/applications"
+	"villageplan/internal/auth"
 	"villageplan/internal/db"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/siting"
@@ -112,6 +115,23 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				if loaded {
 					logger.Info("sample township loaded (示例数据)", "features", counts, "duration", time.Since(start).Round(time.Millisecond))
 				}
+				if sampleScale == sample.ScaleTownship {
+					n, err := applications.LoadSamples(ctx, pool, siting.NewService(pool, rs), time.Now())
+					if err != nil {
+						return fmt.Errorf("load sample applications: %w", err)
+					}
+					if n > 0 {
+						logger.Info("sample applications filed (示例数据)", "applications", n)
+					}
+				}
+			}
+			accounts := auth.NewStore(pool)
+			if embedded || loadSample {
+				if err := firstAccounts(ctx, accounts, os.Stderr); err != nil {
+					return err
+				}
+			} else if n, err := accounts.CountUsers(ctx); err == nil && n == 0 {
+				logger.Warn("no user account yet: create one with `villageplan user add NAME --role admin` (its one-time password is printed once)")
 			}
 
 			accessLog, closeAccess, err := g.accessLogger(accessLogTo)
@@ -120,7 +140,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 			}
 			defer closeAccess()
 			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
-				TrustedProxies: trusted, Limits: limits, RateLimits: rates, AccessLog: accessLog})
+				TrustedProxies: trusted, Limits: limits, RateLimits: rates, AccessLog: accessLog, Accounts: accounts, Authenticator: accounts})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -166,6 +186,24 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().StringVar(&accessLogTo, "access-log", "stderr", "where one line per request goes: stderr, off, or a file (appended), in the --log-format")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
+}
+
+// firstAccounts, on a database without any account, creates admin and
+// the sample desk accounts (auth.EnsureAdmin, auth.CreateSampleUsers),
+// each with a random one-time password, and prints them once on w. There
+// is no fixed default password: each works until it is changed at the
+// first login. With accounts present it does nothing.
+func firstAccounts(ctx context.Context, accounts *auth.Store, w io.Writer) error {
+	admin, created, err := accounts.EnsureAdmin(ctx)
+	if err != nil || !created {
+		return err
+	}
+	desk, err := accounts.CreateSampleUsers(ctx)
+	if err != nil {
+		return err
+	}
+	auth.PrintOneTimeAccounts(w, append([]auth.OneTimeAccount{admin}, desk...))
+	return nil
 }
 
 // parseTrustedProxies reads --trusted-proxy values: CIDRs (10.0.0.0/8) or

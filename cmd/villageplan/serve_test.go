@@ -45,6 +45,8 @@ type served struct {
 	cmd  *exec.Cmd
 	url  string
 	done chan error
+	// startLog is stderr up to the "serving" line (one-time passwords).
+	startLog string
 }
 
 var urlRe = regexp.MustCompile(`msg=serving url=(http://\S+)`)
@@ -62,7 +64,7 @@ func serve(t *testing.T, bin, data string) *served {
 		t.Fatal(err)
 	}
 	s := &served{cmd: cmd, done: make(chan error, 1)}
-	found := make(chan string, 1)
+	found := make(chan [2]string, 1)
 	var logTail []string
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -70,13 +72,14 @@ func serve(t *testing.T, bin, data string) *served {
 			line := sc.Text()
 			logTail = append(logTail, line)
 			if m := urlRe.FindStringSubmatch(line); m != nil {
-				found <- m[1]
+				found <- [2]string{m[1], strings.Join(logTail, "\n")}
 			}
 		}
 		s.done <- cmd.Wait()
 	}()
 	select {
-	case s.url = <-found:
+	case f := <-found:
+		s.url, s.startLog = f[0], f[1]
 	case err := <-s.done:
 		t.Fatalf("serve exited before serving: %v\n%s", err, strings.Join(logTail, "\n"))
 	case <-time.After(3 * time.Minute):
@@ -155,6 +158,7 @@ func TestServeEmbeddedLifecycle(t *testing.T) {
 		t.Errorf("layers labelled as sample data: %s, want %d", got, len(counts))
 	}
 	history := psql(t, bin, data, "SELECT count(*) FROM villageplan.edit_history_all")
+	adminPW := oneTimeLogin(t, s)
 
 	s.stop(t)
 	st, _ := exec.Command(bin, "db", "status", "--data", data).CombinedOutput()
@@ -176,6 +180,9 @@ func TestServeEmbeddedLifecycle(t *testing.T) {
 	}
 	if got := psql(t, bin, data, "SELECT count(*) FROM villageplan.edit_history_all"); got != history {
 		t.Errorf("edit history grew on restart: %s → %s", history, got)
+	}
+	if strings.Contains(s2.startLog, "一次性密码") || strings.Contains(s2.startLog, adminPW) {
+		t.Errorf("second start printed passwords again:\n%s", s2.startLog)
 	}
 	s2.stop(t)
 }
@@ -213,4 +220,40 @@ func run(t *testing.T, bin string, args ...string) string {
 		t.Fatalf("%s %v: %v", bin, args, err)
 	}
 	return string(out)
+}
+
+// oneTimeLogin: the first start printed admin and one sample account per
+// desk role (two village clerks) with random one-time passwords, no fixed
+// one; admin logs in with its password and must change it. It returns the
+// admin password.
+func oneTimeLogin(t *testing.T, s *served) string {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^\s+(\S+)\s+([A-Za-z0-9]{16})\s+(.*)$`)
+	accounts := map[string]string{}
+	roles := ""
+	for _, m := range re.FindAllStringSubmatch(s.startLog, -1) {
+		accounts[m[1]] = m[2]
+		roles += m[3] + "\n"
+	}
+	for _, want := range []string{"乡镇窗口", "部门审查（农业农村）", "部门审查（自然资源）", "部门审查（规划建设）", "乡镇审批", "数据分析", "管理员"} {
+		if !strings.Contains(roles, want) {
+			t.Errorf("no sample account with role %s in the start log:\n%s", want, s.startLog)
+		}
+	}
+	if strings.Count(roles, "村级经办@") != 2 || accounts["admin"] == "" {
+		t.Fatalf("want admin and two village clerks among the one-time accounts:\n%s", s.startLog)
+	}
+	resp, err := http.Post(s.url+"/login", "application/json", strings.NewReader(`{"username":"admin","password":"`+accounts["admin"]+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acc struct {
+		Must bool `json:"must_change_password"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&acc)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !acc.Must {
+		t.Fatalf("admin login with the printed one-time password: %d must_change=%v", resp.StatusCode, acc.Must)
+	}
+	return accounts["admin"]
 }

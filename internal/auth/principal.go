@@ -13,6 +13,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"time"
 )
 
 // Role is what a user may do. The string is the stable code stored in the
@@ -111,6 +112,13 @@ type Principal struct {
 	// SessionID identifies the session or token (not its secret), for the
 	// audit log.
 	SessionID string `json:"-"`
+	// MustChangePassword: the user logged in with a one-time password and
+	// may do nothing but change it (the HTTP layer refuses everything else).
+	MustChangePassword bool `json:"must_change_password"`
+	// CSRFToken is the session's anti-CSRF token (Via "session" only): a
+	// state-changing request must send it back (X-CSRF-Token header or
+	// csrf_token form field).
+	CSRFToken string `json:"-"`
 }
 
 // Roles is the set of roles the principal holds in any scope; [Anonymous]
@@ -210,6 +218,8 @@ type Error struct {
 	Status int
 	Code   string
 	ZH, EN string
+	// RetryAfter is set for 429 (login throttled): when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.ZH + " " + e.EN }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"villageplan/data/sample"
+	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
 	"villageplan/layers"
@@ -123,7 +124,8 @@ func TestBadStoredGeometries(t *testing.T) {
 		t.Fatalf("land-use coverage from its features: %v %v", tag, err)
 	}
 
-	ts := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool, RateLimits: map[string]httpapi.RateLimit{"download": {}, "siting": {}}}))
+	ts := httptest.NewServer(withBearer(httpapi.New(httpapi.Options{Pool: pool, RateLimits: map[string]httpapi.RateLimit{"download": {}, "siting": {}}}),
+		bearerFor(t, pool, "window", auth.Grant{Role: auth.TownshipWindow})))
 	defer ts.Close()
 	no5xx := func(path string) []byte {
 		t.Helper()

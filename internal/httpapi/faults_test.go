@@ -216,7 +216,8 @@ func TestDatabaseGoneIs503(t *testing.T) {
 	}
 }
 
-// TestRateLimits: a client that sends siting checks faster than its bucket
+// TestRateLimits: a client that sends siting requests (desk previews: the
+// checks themselves need an account) faster than its bucket
 // allows gets 429 with Retry-After and a JSON body; reads are not limited,
 // and another client (a different address behind a trusted proxy) keeps
 // its own bucket.
@@ -228,7 +229,7 @@ func TestRateLimits(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	post := func(client string) *http.Response {
-		req, _ := http.NewRequest("POST", ts.URL+"/siting/checks", strings.NewReader(`{"site":{"type":"Polygon","coordinates":[]}}`))
+		req, _ := http.NewRequest("POST", ts.URL+"/desk/preview", strings.NewReader(`{"site":{"type":"Polygon","coordinates":[]}}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Forwarded-For", client)
 		resp, err := http.DefaultClient.Do(req)

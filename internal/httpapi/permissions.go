@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -40,13 +41,21 @@ var (
 	// everyone is every role and anonymous: the public map, features
 	// (without personal fields) and tiles.
 	everyone = Roles
+	// signedIn is every grantable role: one's own account.
+	signedIn = auth.AllRoles
+	// desk is the roles of the homestead-approval desk; a village clerk
+	// only for its own village (checked by the handler).
+	desk   = auth.DeskRoles
+	admins = []Role{auth.Admin}
+	del    = []string{http.MethodDelete}
+	patch  = []string{http.MethodPatch}
 )
 
 // PermissionTable decides every route × role: a request whose route is not
 // in it, or whose role is not listed for it, is refused with 403 before any
 // handler runs (authorize), so a new route cannot ship unguarded. Personal
-// fields (layers.Field.Personal) are kept from every role here by the
-// feature, tile and download code itself.
+// fields (layers.Field.Personal) are decided per village by the feature
+// and download code (personal.go); tiles never carry them.
 var PermissionTable = []RoutePermission{
 	{get, "/healthz", everyone, "process up"},
 	{get, "/readyz", everyone, "database reachable and migrated"},
@@ -57,15 +66,15 @@ var PermissionTable = []RoutePermission{
 	{get, "/collections", everyone, ""},
 	{get, "/collections/{collectionId}", everyone, ""},
 	{get, "/collections/{collectionId}/queryables", everyone, "personal fields listed as restricted"},
-	{get, "/collections/{collectionId}/items", everyone, "personal fields never served (also in downloads)"},
-	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields never served"},
+	{get, "/collections/{collectionId}/items", everyone, "personal fields (also in downloads) only for principals entitled to the village, audited (personal.go)"},
+	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields only for principals entitled to the feature's village, audited"},
 	{get, "/collections/{collectionId}/coverage", everyone, "where a layer's data is complete"},
 	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles"},
 	{get, "/tiles/{tileset}.json", everyone, ""},
 	{get, "/styles/default.json", everyone, ""},
-	{post, "/siting/checks", everyone, "stored check; to be limited to the desk roles by the accounts issue"},
-	{get, "/siting/checks/{id}", everyone, "links a household id to a site; to be limited by the accounts issue"},
-	{get, "/siting/checks/{id}/report", everyone, "as /siting/checks/{id}"},
+	{post, "/siting/checks", desk, "stored check linking a household to a site; a village clerk only for a site in its own village"},
+	{get, "/siting/checks/{id}", desk, "links a household id to a site; a village clerk only for checks of its own village"},
+	{get, "/siting/checks/{id}/report", desk, "as /siting/checks/{id}"},
 	{get, "/siting/ruleset", everyone, ""},
 	{get, "/map", everyone, "web map page"},
 	{get, "/map/", everyone, "redirect to /map"},
@@ -76,17 +85,45 @@ var PermissionTable = []RoutePermission{
 	{get, "/map/meta.json", everyone, ""},
 	{get, "/map/villages", everyone, ""},
 	{get, "/map/views/streetlight-coverage.geojson", everyone, ""},
-	{post, "/desk/preview", everyone, "area and 四至 of a site, nothing stored"},
+	{post, "/desk/preview", everyone, "area and 四至 of a site, nothing stored, nothing about a household"},
+	{get, "/login", everyone, "login form"},
+	{post, "/login", everyone, "opens a session; throttled per account and address"},
+	{post, "/logout", everyone, "ends the session (if any) on the server"},
+	{get, "/account", everyone, "who am I: roles, villages, CSRF token; {authenticated: false} for anonymous"},
+	{post, "/account/password", signedIn, "own password (the only thing a one-time password may do)"},
+	{get, "/account/tokens", signedIn, "own API tokens, never their secrets"},
+	{post, "/account/tokens", signedIn, "new API token; the secret is shown once"},
+	{del, "/account/tokens/{id}", signedIn, "revoke an own API token"},
+	{get, "/admin/users", admins, "every account and its roles"},
+	{post, "/admin/users", admins, "new account with a one-time password"},
+	{patch, "/admin/users/{id}", admins, "disable/enable, roles, password reset"},
+	// The application desk: personal data; the village scope is enforced
+	// by package applications (a village grant sees its village only),
+	// every read is audited.
+	{get, "/applications", desk, "list with counts per state; scoped to the principal's villages"},
+	{post, "/applications", desk, "file an application (村级经办, 乡镇窗口 of its village)"},
+	{get, "/applications/overdue", desk, "open steps past their deadline, scoped"},
+	{get, "/applications/{id}", desk, "one application with events and documents, scoped"},
+	{patch, "/applications/{id}", desk, "change the form or site before 受理 (If-Match)"},
+	{post, "/applications/{id}/transitions", desk, "one action; the action's role is checked per village (If-Match)"},
+	{get, "/applications/{id}/documents", desk, "document list, scoped"},
+	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
+	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
+	{get, "/applications/{id}/forms/{form}", desk, "printable A4 PDFs (申请表, 审批表, 批准书, 验收意见表, 选址审查报告), scoped, audited"},
+	{get, "/ledger", desk, "宅基地审批台账 rows (JSON, .xlsx, CSV), scoped"},
+	{post, "/house-transfers", []Role{auth.TownshipWindow}, "R16 record of a house sold/rented/given away (township-wide window; audited)"},
+	{get, "/workdays", append(slices.Clone(admins), desk...), "working-day calendar, no personal data"},
+	{[]string{http.MethodPut}, "/workdays/{date}", admins, "administrator's correction of a day (audited)"},
 	// Editing (editing.go, package editing): the package checks each
 	// layer's roles (layers.Editing.Roles) and village scope per feature.
 	{post, "/collections/{collectionId}/items", editors, "OGC API Part 4 create; proposed when the layer requires review"},
 	{[]string{http.MethodPut}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 replace, If-Match required"},
-	{[]string{http.MethodPatch}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 update (JSON Merge Patch), If-Match required"},
-	{[]string{http.MethodDelete}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 delete, If-Match required"},
-	{get, "/collections/{collectionId}/items/{featureId}/history", staff, "every version with actor, time and changeset (personal fields left out)"},
+	{patch, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 update (JSON Merge Patch), If-Match required"},
+	{del, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 delete, If-Match required"},
+	{get, "/collections/{collectionId}/items/{featureId}/history", signedIn, "every version with actor, time and changeset (personal fields left out)"},
 	{post, "/changesets", editors, "several operations in one transaction"},
-	{get, "/changesets", staff, "authors, messages and changes (personal fields left out)"},
-	{get, "/changesets/{id}", staff, "as /changesets"},
+	{get, "/changesets", signedIn, "authors, messages and changes (personal fields left out)"},
+	{get, "/changesets/{id}", signedIn, "as /changesets"},
 	{post, "/changesets/{id}/revert", editors, "a new changeset; 409 when later edits touched the features"},
 	{post, "/changesets/{id}/approve", reviewers, "never by the changeset's author (package editing)"},
 	{post, "/changesets/{id}/reject", reviewers, "never by the changeset's author (package editing)"},
@@ -96,8 +133,6 @@ var (
 	// editors may call the write routes: planning editors and every role
 	// a layer of the catalog names (layers.Editing.Roles).
 	editors = editRoles()
-	// staff is every signed-in role.
-	staff = auth.AllRoles
 	// reviewers approve or reject proposed changesets.
 	reviewers = []Role{auth.TownshipApprover, auth.PlanningEditor}
 )
@@ -114,20 +149,35 @@ func editRoles() []Role {
 	return rs
 }
 
+// passwordChangeRoutes are what a principal with a one-time password may
+// call besides the public routes (where it acts as anonymous).
+var passwordChangeRoutes = map[string]bool{"GET /account": true, "HEAD /account": true, "POST /account/password": true,
+	"POST /logout": true, "GET /login": true, "HEAD /login": true, "POST /login": true}
+
+// sessionlessRoutes may be called with a stale session cookie (expired,
+// logged out): the request is served as anonymous and the cookie cleared,
+// so a browser can always reach the login.
+var sessionlessRoutes = map[string]bool{"GET /login": true, "HEAD /login": true, "POST /login": true, "POST /logout": true}
+
 // principalRoles are the roles of the request's principal
 // ([Anonymous] when it proved no identity).
 func principalRoles(r *http.Request) []Role {
 	return auth.FromContext(r.Context()).Roles()
 }
 
-// permitted reports whether one of roles is listed in perm.
+// permitted reports whether one of roles is listed in perm; a public row
+// (one that lists Anonymous) permits every principal, also one without
+// any role.
 func permitted(perm *RoutePermission, roles []Role) bool {
-	return perm != nil && slices.ContainsFunc(roles, func(r Role) bool { return slices.Contains(perm.Roles, r) })
+	return perm != nil && (slices.Contains(perm.Roles, Anonymous) ||
+		slices.ContainsFunc(roles, func(r Role) bool { return slices.Contains(perm.Roles, r) }))
 }
 
 // identify puts the request's principal (Options.Authenticator) in its
 // context; credentials that are present but not valid are refused with
-// 401 and a JSON body, never served as anonymous.
+// 401 and a JSON body, never served as anonymous. A refused session
+// cookie is also cleared; on the login and logout routes
+// (sessionlessRoutes) it is ignored, so a browser can log in again.
 func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.opts.Authenticator == nil {
@@ -137,6 +187,13 @@ func (s *Server) identify(next http.Handler) http.Handler {
 		p, err := s.opts.Authenticator.Authenticate(r)
 		if err != nil {
 			var ae *auth.Error
+			if auth.IsSessionError(err) {
+				s.setSessionCookie(w, r, "", time.Time{})
+				if sessionlessRoutes[permissionKey(r)] {
+					next.ServeHTTP(w, r)
+					return
+				}
+			}
 			if errors.As(err, &ae) {
 				WriteError(w, ae.Status, ae.Code, ae.ZH+" "+ae.EN)
 				return
@@ -151,11 +208,29 @@ func (s *Server) identify(next http.Handler) http.Handler {
 	})
 }
 
-// authorize refuses, with 403 and a JSON body, a request whose route and
-// method are not in the PermissionTable or whose role is not listed there.
+// authorize refuses, with a JSON body, a request whose route and method
+// are not in the PermissionTable (403), an anonymous request to a route
+// that needs an account (401 LoginRequired), and a principal whose roles
+// are not listed (403). A principal with a one-time password
+// (MustChangePassword) acts as anonymous on public routes and is refused
+// (403 PasswordChangeRequired) everywhere but passwordChangeRoutes.
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		perm := s.permissions[permissionKey(r)]
+		key := permissionKey(r)
+		perm := s.permissions[key]
+		if p := auth.FromContext(r.Context()); p != nil && p.MustChangePassword && !passwordChangeRoutes[key] {
+			if perm == nil || !slices.Contains(perm.Roles, Anonymous) {
+				WriteError(w, http.StatusForbidden, "PasswordChangeRequired",
+					"须先修改一次性密码才能使用此功能（POST account/password 或登录页）。 Change your one-time password first (POST account/password, or the login page); nothing else is open to this account until then.")
+				return
+			}
+			r = r.WithContext(auth.WithPrincipal(r.Context(), nil))
+		}
+		if perm != nil && auth.FromContext(r.Context()) == nil && !slices.Contains(perm.Roles, Anonymous) {
+			WriteError(w, http.StatusUnauthorized, "LoginRequired",
+				"请先登录（浏览器：login 页面；脚本：Authorization: Bearer <API 令牌>）。 Log in first (browser: the login page; scripts: Authorization: Bearer <API token>).")
+			return
+		}
 		if roles := principalRoles(r); !permitted(perm, roles) {
 			WriteError(w, http.StatusForbidden, "Forbidden",
 				"无权访问此资源。 This route is not open to your role ("+roleList(roles)+").")

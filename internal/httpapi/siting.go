@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"villageplan/internal/auth"
 	"villageplan/internal/siting"
 )
 
@@ -39,7 +40,7 @@ func (s *Server) routeSiting() {
 			panic(err) // the shipped rule set is validated by tests
 		}
 	}
-	sr := &sitingRoutes{s: s, svc: siting.NewService(s.pool, rs)}
+	sr := &sitingRoutes{s: s, svc: siting.NewService(s.sitingPool, rs)}
 	s.router.HandleFunc("/siting/checks", sr.create).Methods(http.MethodPost)
 	s.router.HandleFunc("/siting/checks/{id}", sr.get).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/siting/checks/{id}/report", sr.report).Methods(http.MethodGet, http.MethodHead)
@@ -87,8 +88,20 @@ func (sr *sitingRoutes) create(w http.ResponseWriter, r *http.Request) {
 		}
 		results = append(results, res)
 	}
+	p := auth.FromContext(r.Context())
+	for _, res := range results {
+		if (in.VillageCode != "" && !mayCheckVillage(p, in.VillageCode)) || !mayCheckVillage(p, res.Site.VillageCode) {
+			refuseVillage(w, p, res.Site.VillageCode, in.VillageCode)
+			return
+		}
+	}
 	for i, res := range results {
 		if err := sr.svc.Save(r.Context(), sites[i], res); err != nil {
+			sr.s.serverError(w, r, err)
+			return
+		}
+		if err := auth.Audit(r.Context(), sr.s.pool, r, auth.AuditEntry{Action: "siting_check.create", SubjectKind: "siting_check",
+			SubjectID: strconv.FormatInt(res.ID, 10), Village: res.Site.VillageCode, PersonalData: in.HouseholdID != ""}); err != nil {
 			sr.s.serverError(w, r, err)
 			return
 		}
@@ -241,7 +254,41 @@ func (sr *sitingRoutes) load(w http.ResponseWriter, r *http.Request) *siting.Res
 		sr.s.serverError(w, r, err)
 		return nil
 	}
+	p := auth.FromContext(r.Context())
+	if !mayCheckVillage(p, res.Site.VillageCode) {
+		refuseVillage(w, p, res.Site.VillageCode, "")
+		return nil
+	}
+	// A stored check links a household id to a site: a personal-data read.
+	if err := auth.Audit(r.Context(), sr.s.pool, r, auth.AuditEntry{Action: "siting_check.read", SubjectKind: "siting_check",
+		SubjectID: strconv.FormatInt(id, 10), Village: res.Site.VillageCode, PersonalData: true}); err != nil {
+		sr.s.serverError(w, r, err)
+		return nil
+	}
 	return res
+}
+
+// mayCheckVillage reports whether p may run or read siting checks of
+// village (the village the site lies in, or the one applied in; "" for a
+// site outside every village): a desk role township-wide, or — a village
+// clerk — for that village. The permission table has already limited
+// the routes to the desk roles.
+func mayCheckVillage(p *auth.Principal, village string) bool {
+	return p.HasAnyFor(auth.DeskRoles, village)
+}
+
+// refuseVillage answers 403 naming the village that is outside the
+// principal's scope.
+func refuseVillage(w http.ResponseWriter, p *auth.Principal, site, applied string) {
+	v := site
+	if v == "" {
+		v = "（不在任何村内 outside every village）"
+	}
+	if applied != "" && !mayCheckVillage(p, applied) {
+		v = applied
+	}
+	WriteError(w, http.StatusForbidden, "OutsideYourVillage",
+		fmt.Sprintf("您的村级经办角色只适用于本村，此选址审查属于 %s。 Your village-clerk role covers only your own village; this siting check concerns %s.", v, v))
 }
 
 func (sr *sitingRoutes) get(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/data/sample"
+	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
 )
@@ -531,8 +532,29 @@ func testMap(t *testing.T, bin string, pool *pgxpool.Pool) {
 
 func testDesk(t *testing.T, bin string, svc *service) {
 	b := newBrowser(t, bin, svc.URL)
+	// Anonymous: the bar offers the login; the check needs a desk account.
 	do(t, b, chromedp.Navigate(svc.URL+"/desk"))
 	do(t, b, chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	if !js[bool](t, b, `!document.getElementById('login').hidden && document.getElementById('logout').hidden`) {
+		t.Errorf("anonymous desk: no login link in the bar")
+	}
+	// Log in through the login page as a 乡镇窗口 clerk; it returns to the
+	// desk, whose POSTs then carry the session's CSRF token.
+	store := auth.NewStore(svc.pool)
+	if _, _, err := store.CreateUser(context.Background(), auth.NewUser{Username: "window", DisplayName: "王窗口", Password: "desk password 1",
+		Grants: []auth.Grant{{Role: auth.TownshipWindow}}}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, b, chromedp.Click(chromedp.CSS(`#login`)))
+	do(t, b, chromedp.WaitVisible(chromedp.CSS(`#password`)))
+	do(t, b, chromedp.SendKeys(chromedp.CSS(`#username`), "window"))
+	do(t, b, chromedp.SendKeys(chromedp.CSS(`#password`), "desk password 1"))
+	b.screenshot(t, "login.png")
+	do(t, b, chromedp.Submit(chromedp.CSS(`#password`)))
+	do(t, b, chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	if who := run(t, b, chromedp.TextContent(chromedp.CSS(`#who`))); who != "王窗口" {
+		t.Errorf("desk after login shows %q, want the clerk's name", who)
+	}
 	js[bool](t, b, idle)
 	dir := t.TempDir()
 	// The rejected files below are answered 422 and 400, which Chromium
@@ -632,12 +654,16 @@ func testDesk(t *testing.T, bin string, svc *service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "永久基本农田") {
-		t.Errorf("report %s = %d %s", href, resp.StatusCode, resp.Header.Get("Content-Type"))
+	// The report links a household to a site: not for anonymous callers…
+	if resp.StatusCode != 401 {
+		t.Errorf("anonymous report %s = %d, want 401", href, resp.StatusCode)
 	}
+	// … but for the clerk's session.
 	do(t, b, chromedp.Navigate(href))
+	if body := run(t, b, chromedp.TextContent(chromedp.CSS(`body`))); !strings.Contains(body, "永久基本农田") || !strings.Contains(body, "宅基地选址审查报告") {
+		t.Errorf("report %s in the clerk's browser: %.300q", href, body)
+	}
 	b.screenshot(t, "desk-report.png")
 	do(t, b, chromedp.Navigate(svc.URL+"/desk"))
 	do(t, b, chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))

@@ -23,6 +23,9 @@ let results = []; // siting results
 let selected = 0; // index of the parcel shown
 let drawing = null; // [[lon, lat], …] while drawing
 let conflicts = []; // GeoJSON features drawn for the result shown
+// The signed-in account (GET account): its csrf_token goes with every
+// POST of the session; null until known or when anonymous.
+let account = null;
 
 // Geometry helpers --------------------------------------------------------
 
@@ -132,16 +135,52 @@ function applicant() {
   };
 }
 
+// postHeaders are the headers of a POST: its type and, in a session, the
+// CSRF token the server requires of every state-changing request.
+function postHeaders(type) {
+  const h = { 'Content-Type': type };
+  if (account && account.csrf_token) h['X-CSRF-Token'] = account.csrf_token;
+  return h;
+}
+
 function request(url, withApplicant) {
   const a = withApplicant ? applicant() : {};
   if (input.kind === 'txt') {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(a)) if (v !== undefined) q.set(k, String(v));
     const qs = q.toString();
-    return getJSON(url + (qs ? `?${qs}` : ''), { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: input.bytes });
+    return getJSON(url + (qs ? `?${qs}` : ''), { method: 'POST', headers: postHeaders('text/plain'), body: input.bytes });
   }
-  return getJSON(url, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+  return getJSON(url, { method: 'POST', headers: postHeaders('application/json'),
     body: JSON.stringify({ site: input.site, crs: input.crs, ...a }) });
+}
+
+// loadAccount asks who is signed in and shows it in the bar: the name and
+// 退出 (logout), or 登录 (login; the check needs a desk account, the
+// preview does not), or 修改密码 for a one-time password.
+async function loadAccount() {
+  try {
+    const a = await getJSON('account');
+    account = a && a.authenticated ? a : null;
+  } catch (e) {
+    account = null;
+  }
+  const must = account && account.must_change_password;
+  $('who').hidden = !account;
+  $('who').textContent = account ? (account.display_name || account.username) : '';
+  $('logout').hidden = !account;
+  $('login').hidden = !!account && !must;
+  $('login').textContent = t(must ? 'navPassword' : 'navLogin');
+  $('run').title = account ? '' : t('loginNeeded');
+}
+
+async function logout() {
+  try {
+    await getJSON('logout', { method: 'POST', headers: postHeaders('application/json') });
+  } finally {
+    account = null;
+    await loadAccount();
+  }
 }
 
 async function preview() {
@@ -401,6 +440,7 @@ function conflictPopup(e, popup) {
 
 async function main() {
   const mapEl = $('map');
+  const accountLoaded = loadAccount();
   let basics;
   try { basics = await loadBasics(); } catch (e) { initChrome(null); fatal(mapEl, e); return; }
   const { style, meta } = basics;
@@ -434,6 +474,7 @@ async function main() {
     }
   });
   $('run').addEventListener('click', () => runCheck());
+  $('logout').addEventListener('click', () => logout());
   $('draw').addEventListener('click', () => setDrawing(true));
   $('draw-cancel').addEventListener('click', () => setDrawing(false));
   $('draw-finish').addEventListener('click', () => finishDrawing());
@@ -455,7 +496,8 @@ async function main() {
     finishDrawing();
   });
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && drawing) setDrawing(false); });
-  onLangChange(() => { renderFacts(); if (results.length) renderResult(); });
+  onLangChange(() => { renderFacts(); if (results.length) renderResult(); loadAccount(); });
+  await accountLoaded;
   window.vp = { map, state, layers, meta };
   document.body.dataset.ready = 'true';
 }

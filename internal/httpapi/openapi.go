@@ -275,7 +275,7 @@ func sortedKeys[V any](m map[int]V) []int {
 // params are the shared parameters (components/parameters) as references.
 type params struct {
 	bbox, bboxCRS, crs, limit, offset, f, itemF, filter, filterLang, filterCRS, properties, sortby, datetime, encoding *openapi3.ParameterRef
-	collectionID, featureID, id, ifMatch, contentCRS, message                                                         *openapi3.ParameterRef
+	collectionID, featureID, id, ifMatch, contentCRS, message                                                          *openapi3.ParameterRef
 }
 
 func newParams(c *openapi3.Components) params {
@@ -429,7 +429,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "GET", path: "/map/meta.json", id: "getMapMeta", summary: "layers, legends and extents of the web map", tags: web, ok: ok("meta", mtJSON)},
 		{method: "GET", path: "/map/villages", id: "getMapVillages", summary: "villages by name (search)", tags: web,
 			params: []*openapi3.ParameterRef{qp("q", "part of a name", openapi3.NewStringSchema()), qp("limit", "at most", openapi3.NewIntegerSchema().WithMin(1))},
-			ok: ok("villages", mtJSON), errs: []int{400}},
+			ok:     ok("villages", mtJSON), errs: []int{400}},
 		{method: "GET", path: "/map/views/streetlight-coverage.geojson", id: "getStreetlightCoverage", summary: "street-light coverage view", tags: web, ok: ok("coverage", mtGeoJSON)},
 		{method: "POST", path: "/desk/preview", id: "previewSite", summary: "area and 四至 of a site; nothing stored", tags: web,
 			body: body("a GeoJSON site", mtJSON, mtGeoJSON), ok: ok("preview", mtJSON), errs: []int{400, 413, 415, 422}},
@@ -542,7 +542,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 				ok: itemsOK, errs: []int{400, 404, 406}},
 			apiOp{method: "GET", path: base + "/items/{featureId}", template: tpl + "/items/{featureId}", id: "getItem_" + id, summary: "one feature of " + name, tags: ogc,
 				params: []*openapi3.ParameterRef{p.featureID, p.crs, qp("f", "", openapi3.NewStringSchema().WithEnum("json", "geojson", "html"))},
-				ok: okRef("the feature (ETag: its revision, the If-Match of a write), or its HTML page", "feature", mtGeoJSON), errs: []int{400, 404, 406}},
+				ok:     okRef("the feature (ETag: its revision, the If-Match of a write), or its HTML page", "feature", mtGeoJSON), errs: []int{400, 404, 406}},
 			apiOp{method: "GET", path: base + "/items/{featureId}/history", template: tpl + "/items/{featureId}/history", id: "getItemHistory_" + id,
 				summary: "every version of a feature of " + name, tags: ed, params: fid, ok: ok("versions", mtGeoJSON), errs: []int{404}},
 			apiOp{method: "POST", path: base + "/items", template: tpl + "/items", id: "createItem_" + id, summary: "create a feature of " + name, tags: ed,

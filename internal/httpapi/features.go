@@ -160,7 +160,7 @@ func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
 	}
 	base := fr.s.baseURL(r)
 	if f == "html" {
-		renderHTML(w, "landing", &pageData{Title: "首页", Base: base, JSONQuery: jsonQuery(r)})
+		renderHTML(w, "landing", &pageData{Title: "首页", Base: base, JSONQuery: jsonQuery(r), Links: alternateLinks(base+"/", r.URL.Query(), "application/json", "html")})
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{
@@ -168,10 +168,15 @@ func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
 		"description": "OGC API – Features for every planning layer (CGCS2000). 示例数据 where marked.",
 		"links": []link{
 			{Href: base + "/", Rel: "self", Type: "application/json", Title: "this document"},
+			{Href: base + "/?f=html", Rel: relAlternate, Type: "text/html", Title: "首页（网页）/ this document as HTML"},
 			{Href: base + "/api", Rel: "service-desc", Type: "application/vnd.oai.openapi+json;version=3.0", Title: "OpenAPI definition"},
 			{Href: base + "/conformance", Rel: "conformance", Type: "application/json", Title: "conformance classes"},
 			{Href: base + "/collections", Rel: "data", Type: "application/json", Title: "layers"},
+			{Href: base + "/collections?f=html", Rel: "data", Type: "text/html", Title: "图层（网页）/ layers (HTML)"},
+			{Href: base + "/styles/default.json", Rel: "http://www.opengis.net/def/rel/ogc/1.0/styles", Type: "application/vnd.mapbox.style+json", Title: "地图样式 / map style (MapLibre)"},
 		},
+		"gdal": "GDAL/QGIS (OAPIF): GDAL 3.6 asks for 10 features per page; add -oo PAGE_SIZE=1000 " +
+			"(ogr2ogr -f GPKG homesteads.gpkg OAPIF:" + base + " homesteads -oo PAGE_SIZE=1000: 4 requests for 2,911 homesteads instead of 293).",
 	})
 }
 
@@ -278,11 +283,7 @@ func (fr *featureRoutes) collectionDoc(ctx context.Context, base string, l *laye
 		"itemType":    "feature",
 		"crs":         crsList,
 		"storageCrs":  crsURI(layers.StorageSRID),
-		"links": []link{
-			{Href: href, Rel: "self", Type: "application/json", Title: "this collection"},
-			{Href: href + "/items", Rel: "items", Type: "application/geo+json", Title: l.TitleZH},
-			{Href: href + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: "application/schema+json", Title: "queryables"},
-		},
+		"links":       append([]link{{Href: href, Rel: "self", Type: "application/json", Title: "this collection"}}, collectionLinks(base, l)...),
 	}
 	if b, ok := briefs[l.ID]; ok {
 		cs := newCoverageSummary(base, l, b)
@@ -308,7 +309,8 @@ func (fr *featureRoutes) collections(w http.ResponseWriter, r *http.Request) {
 	}
 	base := fr.s.baseURL(r)
 	if f == "html" {
-		renderHTML(w, "collections", &pageData{Title: "图层", Base: base, JSONQuery: jsonQuery(r), Layers: fr.s.catalog.Layers()})
+		renderHTML(w, "collections", &pageData{Title: "图层", Base: base, JSONQuery: jsonQuery(r), Layers: fr.s.catalog.Layers(),
+			Links: alternateLinks(base+"/collections", r.URL.Query(), "application/json", "html")})
 		return
 	}
 	briefs, err := coverage.Briefs(r.Context(), fr.s.pool)
@@ -326,7 +328,8 @@ func (fr *featureRoutes) collections(w http.ResponseWriter, r *http.Request) {
 		docs = append(docs, d)
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{
-		"links":       []link{{Href: base + "/collections", Rel: "self", Type: "application/json"}},
+		"links": []link{{Href: base + "/collections", Rel: "self", Type: "application/json"},
+			{Href: base + "/collections?f=html", Rel: relAlternate, Type: "text/html", Title: "图层（网页）/ layers as HTML"}},
 		"collections": docs,
 		"crs":         []string{uriCRS84, crsURI(layers.StorageSRID), crsURI(4326), crsURI(layers.TileSRID)},
 	})
@@ -356,7 +359,8 @@ func (fr *featureRoutes) collection(w http.ResponseWriter, r *http.Request) {
 		if b, ok := briefs[l.ID]; ok {
 			cs = newCoverageSummary(fr.s.baseURL(r), l, b)
 		}
-		renderHTML(w, "collection", &pageData{Title: l.TitleZH, Base: fr.s.baseURL(r), JSONQuery: jsonQuery(r), Layer: l, Sample: sample, Coverage: cs})
+		links := append(alternateLinks(fr.s.baseURL(r)+"/collections/"+l.ID, r.URL.Query(), "application/json", "html"), htmlLinks(collectionLinks(fr.s.baseURL(r), l))[1:]...)
+		renderHTML(w, "collection", &pageData{Title: l.TitleZH, Base: fr.s.baseURL(r), JSONQuery: jsonQuery(r), Layer: l, Sample: sample, Coverage: cs, Links: links})
 		return
 	}
 	d, err := fr.collectionDoc(r.Context(), fr.s.baseURL(r), l, briefs)
@@ -721,6 +725,7 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 	}
 	links := []link{{Href: self + queryString(v), Rel: "self", Type: "application/geo+json", Title: "this page"},
 		{Href: base + "/collections/" + l.ID, Rel: "collection", Type: "application/json"}}
+	links = append(links, itemsPageLinks(base, l, v, "json")...)
 	var hdrLinks []string
 	if page.HasNext {
 		nl := pageLink("next", q.Offset+q.Limit)
@@ -870,6 +875,7 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 	lb, _ := jsonMarshal([]link{
 		{Href: base + "/collections/" + l.ID + "/items/" + raw, Rel: "self", Type: "application/geo+json"},
 		{Href: base + "/collections/" + l.ID, Rel: "collection", Type: "application/json"},
+		itemPageLinks(base, l, raw, r.URL.Query(), "json")[0],
 	})
 	out := make([]byte, 0, len(f)+len(lb)+16)
 	out = append(out, f[:len(f)-1]...)

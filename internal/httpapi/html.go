@@ -57,6 +57,9 @@ type pageData struct {
 	Map            *features.SVGMap
 	Fill           string
 	Stroke, Radius float64
+	// Links are the page's alternates and downloads (links.go), listed
+	// at its foot and as <link rel="alternate"> in its head.
+	Links []link
 }
 
 type htmlRow struct {
@@ -141,6 +144,7 @@ func (fr *featureRoutes) itemsHTML(w http.ResponseWriter, r *http.Request, l *la
 		d.Rows = append(d.Rows, rowFrom(raw, fields))
 	}
 	mapStyle(l, d)
+	d.Links = itemsPageLinks(fr.s.baseURL(r), l, r.URL.Query(), "html")
 	renderHTML(w, "items", d)
 }
 
@@ -169,5 +173,6 @@ func (fr *featureRoutes) itemHTML(w http.ResponseWriter, r *http.Request, l *lay
 	fields := features.VisibleFields(l, false)
 	d := &pageData{Title: l.TitleZH, Base: fr.s.baseURL(r), JSONQuery: jsonQuery(r), Layer: l, Fields: fields, Row: rowFrom(raw, fields), Map: m}
 	mapStyle(l, d)
+	d.Links = itemPageLinks(fr.s.baseURL(r), l, strconv.FormatInt(id, 10), r.URL.Query(), "html")
 	renderHTML(w, "item", d)
 }

@@ -276,6 +276,8 @@ func sortedKeys[V any](m map[int]V) []int {
 type params struct {
 	bbox, bboxCRS, crs, limit, offset, f, itemF, filter, filterLang, filterCRS, properties, sortby, datetime, encoding *openapi3.ParameterRef
 	collectionID, featureID, id, ifMatch, contentCRS, message                                                          *openapi3.ParameterRef
+	// limitValue is the limit parameter itself, for inline use.
+	limitValue *openapi3.Parameter
 }
 
 func newParams(c *openapi3.Components) params {
@@ -288,7 +290,7 @@ func newParams(c *openapi3.Components) params {
 		p.Style, p.Explode = "form", &explode
 		return p
 	}
-	return params{
+	ps := params{
 		bbox: add("bbox", form(openapi3.NewQueryParameter("bbox").WithDescription("minimum and maximum of axis 1 and 2 in the axis order of bbox-crs (CRS84: lon,lat)").
 			WithSchema(openapi3.NewArraySchema().WithItems(openapi3.NewFloat64Schema()).WithMinItems(4).WithMaxItems(6)))),
 		bboxCRS: add("bbox-crs", openapi3.NewQueryParameter("bbox-crs").WithDescription("CRS of bbox, an OGC CRS URI (default CRS84)").
@@ -326,6 +328,8 @@ func newParams(c *openapi3.Components) params {
 			WithSchema(openapi3.NewStringSchema())),
 		message: add("message", openapi3.NewQueryParameter("message").WithDescription("changeset message").WithSchema(openapi3.NewStringSchema())),
 	}
+	ps.limitValue = c.Parameters["limit"].Value
+	return ps
 }
 
 func toAny(ss []string) []any {
@@ -504,7 +508,10 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 	for _, l := range catalog.Layers() {
 		base, id, name := "/collections/"+l.ID, l.ID, l.TitleZH+" "+l.TitleEN
 		tpl := "/collections/{collectionId}"
-		itemsParams := []*openapi3.ParameterRef{p.bbox, p.bboxCRS, p.limit, p.offset, p.crs, p.itemF, p.filter, p.filterLang, p.filterCRS,
+		// limit inline (not a $ref): clients that size their pages from
+		// its maximum and default read it without resolving references.
+		limit := &openapi3.ParameterRef{Value: p.limitValue}
+		itemsParams := []*openapi3.ParameterRef{p.bbox, p.bboxCRS, limit, p.offset, p.crs, p.itemF, p.filter, p.filterLang, p.filterCRS,
 			p.properties, p.sortby, p.datetime, p.encoding}
 		for _, f := range features.VisibleFields(l, false) {
 			s := openapi3.NewSchema()

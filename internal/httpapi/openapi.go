@@ -445,7 +445,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "POST", path: "/logout", id: "logout", summary: "end the session", tags: acc, ok: with(status(204, "logged out"), status(303, "form logout: redirect"))},
 		{method: "GET", path: "/account", id: "getAccount", summary: "who am I: roles, villages, CSRF token ({authenticated: false} for anonymous)", tags: acc, ok: ok("account", mtJSON)},
 		{method: "POST", path: "/account/password", id: "changePassword", summary: "change one's own password", tags: acc,
-			body: body("{current, new}", mtJSON), ok: status(204, "changed"), errs: []int{400, 413, 415, 422}},
+			body: body("{current, new} (JSON) or the password form", mtJSON, mtForm), ok: with(ok("{changed: true}", mtJSON), status(303, "form: redirect")), errs: []int{400, 413, 415, 422}},
 		{method: "GET", path: "/account/tokens", id: "listTokens", summary: "one's API tokens (never their secrets)", tags: acc, ok: ok("tokens", mtJSON)},
 		{method: "POST", path: "/account/tokens", id: "createToken", summary: "new API token; the secret is shown once", tags: acc,
 			body: body("{name, expires}", mtJSON), ok: status(201, "the token and its secret", mtJSON), errs: []int{400, 413, 415}},
@@ -489,7 +489,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 				qp("to", "last day, at most 367 days on", openapi3.NewStringSchema().WithFormat("date"))}, ok: ok("days", mtJSON), errs: []int{400}},
 		{method: "PUT", path: "/workdays/{date}", id: "putWorkday", summary: "correct a day of the calendar", tags: app,
 			params: []*openapi3.ParameterRef{pathParam("date", "YYYY-MM-DD", openapi3.NewStringSchema().WithFormat("date"))},
-			body:   body("{workday, note}", mtJSON), ok: ok("the day", mtJSON), errs: []int{400, 413, 415}},
+			body:   body("{is_workday, note}", mtJSON), ok: ok("the day", mtJSON), errs: []int{400, 413, 415, 422}},
 		// Changesets.
 		{method: "GET", path: "/changesets", id: "listChangesets", summary: "changesets, newest first", tags: ed,
 			params: []*openapi3.ParameterRef{qp("state", "", openapi3.NewStringSchema().WithEnum("published", "proposed", "rejected")),
@@ -499,7 +499,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			errs: []int{400, 404, 409, 412, 413, 415, 422}},
 		{method: "GET", path: "/changesets/{id}", id: "getChangeset", summary: "a changeset and its changes", tags: ed, params: []*openapi3.ParameterRef{p.id}, ok: ok("the changeset", mtGeoJSON), errs: []int{404}},
 		{method: "POST", path: "/changesets/{id}/revert", id: "revertChangeset", summary: "revert a published changeset with a new one", tags: ed, params: []*openapi3.ParameterRef{p.id},
-			body: openapi3.NewRequestBody().WithDescription("{message} (optional)").WithContent(content(nil, mtJSON)), ok: with(status(201, "the new changeset", mtJSON), status(202, "proposed", mtJSON)), errs: []int{400, 404, 409, 413, 415}},
+			body: openapi3.NewRequestBody().WithDescription("{message} (optional)").WithContent(content(nil, mtJSON)), ok: with(with(ok("reverted", mtJSON), status(201, "the new changeset", mtJSON)), status(202, "proposed", mtJSON)), errs: []int{400, 404, 409, 413, 415}},
 		{method: "POST", path: "/changesets/{id}/approve", id: "approveChangeset", summary: "approve a proposed changeset (not its author)", tags: ed, params: []*openapi3.ParameterRef{p.id},
 			body: openapi3.NewRequestBody().WithDescription("{comment} (optional)").WithContent(content(nil, mtJSON)), ok: ok("published", mtJSON), errs: []int{400, 404, 409, 413, 415}},
 		{method: "POST", path: "/changesets/{id}/reject", id: "rejectChangeset", summary: "reject a proposed changeset (not its author)", tags: ed, params: []*openapi3.ParameterRef{p.id},
@@ -531,6 +531,8 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		for _, t := range downloads[1:] {
 			itemsOK[200].Content[t] = content(nil, t)[t]
 		}
+		itemOK := okRef("the feature (ETag: its revision, the If-Match of a write), or its HTML page", "feature", mtGeoJSON)
+		itemOK[200].Content[mtHTML] = content(nil, mtHTML)[mtHTML]
 		fid := []*openapi3.ParameterRef{p.featureID}
 		writeParams := []*openapi3.ParameterRef{p.featureID, p.ifMatch, p.contentCRS, p.message}
 		writeOK := func(st int, desc string) map[int]*openapi3.Response {
@@ -546,10 +548,10 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			apiOp{method: "GET", path: base + "/coverage", template: tpl + "/coverage", id: "getCoverage_" + id, summary: "where the data of " + name + " is complete (GeoJSON Feature, CRS84)", tags: ogc,
 				ok: ok("coverage", mtGeoJSON), errs: []int{404}},
 			apiOp{method: "GET", path: base + "/items", template: tpl + "/items", id: "getItems_" + id, summary: "features of " + name, tags: ogc, params: itemsParams,
-				ok: itemsOK, errs: []int{400, 404, 406}},
+				ok: with(itemsOK, status(304, "not modified (If-None-Match)")), errs: []int{400, 404, 406}},
 			apiOp{method: "GET", path: base + "/items/{featureId}", template: tpl + "/items/{featureId}", id: "getItem_" + id, summary: "one feature of " + name, tags: ogc,
 				params: []*openapi3.ParameterRef{p.featureID, p.crs, qp("f", "", openapi3.NewStringSchema().WithEnum("json", "geojson", "html"))},
-				ok:     okRef("the feature (ETag: its revision, the If-Match of a write), or its HTML page", "feature", mtGeoJSON), errs: []int{400, 404, 406}},
+				ok:     with(itemOK, status(304, "not modified (If-None-Match)")), errs: []int{400, 404, 406}},
 			apiOp{method: "GET", path: base + "/items/{featureId}/history", template: tpl + "/items/{featureId}/history", id: "getItemHistory_" + id,
 				summary: "every version of a feature of " + name, tags: ed, params: fid, ok: ok("versions", mtGeoJSON), errs: []int{404}},
 			apiOp{method: "POST", path: base + "/items", template: tpl + "/items", id: "createItem_" + id, summary: "create a feature of " + name, tags: ed,

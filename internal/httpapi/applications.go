@@ -54,6 +54,7 @@ func (s *Server) routeApplications() {
 	s.router.HandleFunc("/applications/{id}/documents/{docId}", ar.document).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/ledger", ar.ledger).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/house-transfers", ar.recordTransfer).Methods(http.MethodPost)
+	ar.routePrinting()
 }
 
 // recordTransfer records that a person sold, rented out or gave away a
@@ -216,7 +217,7 @@ func (ar *applicationRoutes) create(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", fmt.Sprintf("%s/applications/%d", ar.s.baseURL(r), a.ID))
 	w.Header().Set("ETag", versionETag(a.Version))
-	WriteJSON(w, http.StatusCreated, a)
+	WriteJSON(w, http.StatusCreated, ar.withLinks(r, a))
 }
 
 func (ar *applicationRoutes) get(w http.ResponseWriter, r *http.Request) {
@@ -232,7 +233,7 @@ func (ar *applicationRoutes) get(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", versionETag(a.Version))
 	w.Header().Set("Cache-Control", "private, no-store")
-	WriteJSON(w, http.StatusOK, a)
+	WriteJSON(w, http.StatusOK, ar.withLinks(r, a))
 }
 
 func (ar *applicationRoutes) patch(w http.ResponseWriter, r *http.Request) {
@@ -256,7 +257,7 @@ func (ar *applicationRoutes) patch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", versionETag(a.Version))
-	WriteJSON(w, http.StatusOK, a)
+	WriteJSON(w, http.StatusOK, ar.withLinks(r, a))
 }
 
 func (ar *applicationRoutes) transition(w http.ResponseWriter, r *http.Request) {
@@ -280,7 +281,7 @@ func (ar *applicationRoutes) transition(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	w.Header().Set("ETag", versionETag(a.Version))
-	WriteJSON(w, http.StatusOK, a)
+	WriteJSON(w, http.StatusOK, ar.withLinks(r, a))
 }
 
 func (ar *applicationRoutes) documents(w http.ResponseWriter, r *http.Request) {

@@ -109,7 +109,7 @@ var PermissionTable = []RoutePermission{
 	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
 	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
 	{get, "/applications/{id}/print/{document}", desk, "printable PDF (申请表/审批表/批准书/验收意见表) with personal data, scoped as /applications/{id}, audited"},
-	{get, "/ledger", desk, "宅基地审批台账 rows, scoped"},
+	{get, "/ledger", append(slices.Clone(desk), auth.DataAnalyst), "宅基地审批台账 rows, scoped; 数据分析 gets names and 身份证号 masked unless also entitled (个人信息查阅) for the row's village"},
 	{post, "/house-transfers", []Role{auth.TownshipWindow}, "R16 record of a house sold/rented/given away (township-wide window; audited)"},
 	{get, "/workdays", append(slices.Clone(admins), desk...), "working-day calendar, no personal data"},
 	{[]string{http.MethodPut}, "/workdays/{date}", admins, "administrator's correction of a day (audited)"},

@@ -32,6 +32,11 @@ const (
 	PrintAcceptance PrintKind = "acceptance"
 )
 
+// PrintSitingReport is the Document of the link to the application's
+// current siting check as PDF (GET /siting/checks/{id}/report?f=pdf); it
+// is not a route of /print.
+const PrintSitingReport PrintKind = "siting-report"
+
 // PrintKinds lists the documents in the order of the steps.
 var PrintKinds = []PrintKind{PrintApplicationForm, PrintApprovalForm, PrintCertificate, PrintAcceptance}
 
@@ -66,8 +71,8 @@ type PrintLink struct {
 
 // PrintLinks are the links to the documents that exist in the
 // application's state, under base (the service's base URL): rel
-// "describedby" for the forms, "alternate" for the 批准书 (the approval
-// itself), type application/pdf.
+// "describedby" for the forms and the current check's 选址审查报告,
+// "alternate" for the 批准书 (the approval itself), type application/pdf.
 func PrintLinks(base string, a *Application) []PrintLink {
 	out := []PrintLink{}
 	if a == nil {
@@ -83,6 +88,10 @@ func PrintLinks(base string, a *Application) []PrintLink {
 		}
 		out = append(out, PrintLink{Href: fmt.Sprintf("%s/applications/%d/print/%s", base, a.ID, k), Rel: rel,
 			Type: "application/pdf", Title: k.Title(), Document: k})
+	}
+	if a.Check != nil {
+		out = append(out, PrintLink{Href: fmt.Sprintf("%s/siting/checks/%d/report?f=pdf", base, a.Check.ID), Rel: "describedby",
+			Type: "application/pdf", Title: "宅基地选址审查报告", Document: PrintSitingReport})
 	}
 	return out
 }

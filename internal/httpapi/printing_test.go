@@ -102,6 +102,13 @@ func TestPrintDocuments(t *testing.T) {
 		ls, _ := got["links"].([]any)
 		for _, l := range ls {
 			m := l.(map[string]any)
+			if m["document"] == "siting-report" {
+				// the current check's report, as PDF
+				if m["type"] != "application/pdf" || !strings.HasSuffix(m["href"].(string), fmt.Sprintf("/siting/checks/%d/report?f=pdf", int64(got["check"].(map[string]any)["id"].(float64)))) {
+					t.Errorf("siting report link %v", m)
+				}
+				continue
+			}
 			if m["type"] != "application/pdf" || !strings.HasSuffix(m["href"].(string), base+m["document"].(string)) || (m["rel"] != "describedby" && m["rel"] != "alternate") {
 				t.Errorf("link %v", m)
 			}

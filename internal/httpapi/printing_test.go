@@ -219,6 +219,18 @@ func TestPrintDocuments(t *testing.T) {
 		t.Errorf("links after 竣工验收 = %v, want all four", got)
 	}
 
+	// A refused application: its 审批表 says so with the reasons; it never
+	// gets a 批准书.
+	rid, ra := c.create(8, rect(400, 100, 15, 18), nil)
+	rv := c.toDecision(rid, int(ra["version"].(float64)))
+	c.must("approver", rid, rv, "reject", map[string]any{"reasons": []string{"拟建层数超过村庄规划要求"}})
+	text, _ = c.getPDF("approver", fmt.Sprintf("/applications/%d/print/approval-form", rid), "审批表-不予批准")
+	wantText(t, "审批表（不予批准）", text, "□批准■不予批准", "拟建层数超过村庄规划要求", "测试户主8")
+	if code, out, _ := c.do("approver", "GET", fmt.Sprintf("/applications/%d/print/certificate", rid), nil, nil); code != 409 || out["state"] != "rejected" ||
+		!strings.Contains(out["description_zh"].(string), "不予批准的申请没有") {
+		t.Errorf("批准书 of a refused application = %d %v", code, out)
+	}
+
 	var prints int
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.audit_log WHERE action = 'application.print'
 		AND subject_id = $1 AND personal_data`, fmt.Sprint(id)).Scan(&prints); err != nil {

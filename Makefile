@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles clean browser-test maplibre fuzz
+.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles bench-edit clean browser-test maplibre fuzz
 
 all: build
 
@@ -97,6 +97,11 @@ browser-test:
 # Refresh the vendored MapLibre GL JS from npm (VERSION=x.y.z to pin).
 maplibre:
 	internal/web/update-maplibre.sh $(VERSION)
+
+# One-feature edits over HTTP (validation, topology, history, audit) on the
+# sample of SCALE (township or county); see internal/devtools/bench-edit.sh.
+bench-edit:
+	internal/devtools/bench-edit.sh $(SCALE)
 
 # Vector-tile figures (raw SQL ceiling via pgbench, uncached, cached) on
 # their own county-scale cluster; see tiles/tilebench/run.sh.

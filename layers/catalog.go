@@ -198,6 +198,9 @@ type Layer struct {
 	// refuse to append a feature whose key already exists and merge by it
 	// in upsert mode. "" when the layer has no key.
 	Key string
+	// Editing says who edits the layer through the service, which changes
+	// need review and which topology rules hold (see [Editing]).
+	Editing Editing
 }
 
 // QualifiedTable returns the schema-qualified, SQL-quoted table name,
@@ -277,6 +280,11 @@ func NewCatalog(ls []*Layer) (*Catalog, error) {
 		}
 		c.byID[l.ID] = l
 		c.layers = append(c.layers, l)
+	}
+	for _, l := range c.layers {
+		if err := validateEditing(c, l); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

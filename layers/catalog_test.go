@@ -139,3 +139,45 @@ func TestRulesFromCatalog(t *testing.T) {
 		t.Error("RuleByName accepted a name that is not a rule")
 	}
 }
+
+// TestEditingDeclarations: review and topology declarations are checked
+// against the catalog, and the shipped ones say what issue 13 asks.
+func TestEditingDeclarations(t *testing.T) {
+	c := Default()
+	want := map[string]string{"homesteads": "homesteads,permanent_farmland", "villages": "villages"}
+	for _, l := range c.Layers() {
+		var others []string
+		for _, r := range l.Editing.Topology {
+			others = append(others, r.Other)
+		}
+		if got := strings.Join(others, ","); got != want[l.ID] {
+			t.Errorf("%s: topology against %q, want %q", l.ID, got, want[l.ID])
+		}
+	}
+	farm, _ := c.Layer("permanent_farmland")
+	zones, _ := c.Layer("control_zones")
+	if !farm.Editing.Review.Applies("", "") || !zones.Editing.Review.Applies("生态保护红线", "") ||
+		!zones.Editing.Review.Applies("河道管理范围", "村庄集中建设区") || zones.Editing.Review.Applies("河道管理范围", "城镇开发边界") {
+		t.Error("review declarations")
+	}
+	bad := func(e Editing) error {
+		l := &Layer{ID: "x", Table: "x", Geometry: MultiPolygon, MinZoom: 1, MaxZoom: 2, Editing: e,
+			Fields: []Field{{Name: "kind", TitleZH: "类", TitleEN: "kind", Type: Text, CodeList: CLControlZoneKind}}}
+		_, err := NewCatalog([]*Layer{l, {ID: "p", Table: "p", Geometry: Point, MinZoom: 1, MaxZoom: 2}})
+		return err
+	}
+	for name, e := range map[string]Editing{
+		"unknown layer":   {Topology: []TopologyRule{{Kind: NoOverlap, Other: "nope", ZH: "z", EN: "e"}}},
+		"point layer":     {Topology: []TopologyRule{{Kind: NoOverlap, Other: "p", ZH: "z", EN: "e"}}},
+		"no text":         {Topology: []TopologyRule{{Kind: NoOverlap, Other: "x"}}},
+		"value not coded": {Review: &Review{Field: "kind", Values: []string{"不存在"}, ZH: "z", EN: "e"}},
+		"unknown field":   {Review: &Review{Field: "nope", Values: []string{"a"}, ZH: "z", EN: "e"}},
+	} {
+		if bad(e) == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := bad(Editing{Topology: []TopologyRule{{Kind: NoOverlap, Other: "x", ZH: "z", EN: "e"}}}); err != nil {
+		t.Errorf("a valid rule refused: %v", err)
+	}
+}

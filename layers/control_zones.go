@@ -16,6 +16,10 @@ var ControlZones = &Layer{
 		{Name: "approval", TitleZH: "批准文号", TitleEN: "approval document", Type: Text},
 		xzqdmField(Field{Name: "xzqdm", Code: "XZQDM", TitleZH: "行政区代码", TitleEN: "administrative code", Type: Text, MaxLength: 12}),
 	},
+	// 村庄建设边界 = 村庄集中建设区 ∪ 村庄弹性发展区 (DOMAIN.md, C9).
+	Editing: Editing{Review: &Review{Field: "gkbjlxmc", Values: []string{"生态保护红线", "村庄集中建设区", "村庄弹性发展区"},
+		ZH: "生态保护红线和村庄建设边界（村庄集中建设区、弹性发展区）是经批准的规划管控边界（土地管理法 第十八条；城乡规划法 第二十二条），修改须经第二人审核后发布",
+		EN: "the ecological red line and the village construction boundary (村庄集中建设区, 村庄弹性发展区) are approved planning boundaries: a change is reviewed by a second person before it is published"}},
 	MinZoom: 10, MaxZoom: 22, Group: "规划管控",
 	Style: Style{Kind: "fill", Color: "#7570b3", Opacity: 0.25, ColorBy: "gkbjlxmc", Colors: map[string]string{
 		"生态保护红线": "#1b9e77", "城镇开发边界": "#7570b3", "村庄集中建设区": "#e7298a", "村庄弹性发展区": "#f1a5c8",

@@ -22,7 +22,15 @@ var Homesteads = &Layer{
 		{Name: "holder_name", TitleZH: "户主姓名", TitleEN: "holder name", Type: Text, Personal: true, TileMinZoom: -1},
 		{Name: "holder_id_number", TitleZH: "户主身份证号", TitleEN: "holder ID number", Type: Text, MaxLength: 18, Personal: true, TileMinZoom: -1},
 	},
-	Key:     "zddm",
+	Key: "zddm",
+	Editing: Editing{Topology: []TopologyRule{
+		{Kind: NoOverlap, Other: "homesteads", ToleranceM2: 0.5,
+			ZH: "宅基地宗地之间不得重叠（一宗地一个不动产单元，不动产登记暂行条例实施细则 第五条）",
+			EN: "homestead parcels may not overlap each other (one parcel, one real-estate unit)"},
+		{Kind: NoOverlap, Other: "permanent_farmland", ToleranceM2: 0.5,
+			ZH: "宅基地不得占用永久基本农田（土地管理法 第三十五条、第六十二条）",
+			EN: "a homestead may not occupy permanent basic farmland (Land Administration Law art. 35, 62)"},
+	}},
 	MinZoom: 14, MaxZoom: 22, Group: "宅基地",
 	// Browns, not pinks: the parcels sit inside the pink 村庄集中建设区.
 	Style: Style{Kind: "fill", Color: "#c98b4a", Opacity: 0.8, ColorBy: "status", Colors: map[string]string{

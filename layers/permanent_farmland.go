@@ -22,7 +22,10 @@ var PermanentFarmland = &Layer{
 		{Name: "bhkssj", Code: "BHKSSJ", TitleZH: "保护开始时间", TitleEN: "protection from", Type: Date, TileMinZoom: 15},
 		{Name: "bhjssj", Code: "BHJSSJ", TitleZH: "保护结束时间", TitleEN: "protection until", Type: Date, TileMinZoom: 15},
 	},
-	Key:     "yjjbnttbbh",
+	Key: "yjjbnttbbh",
+	Editing: Editing{Review: &Review{All: true,
+		ZH: "永久基本农田一经划定，任何单位和个人不得擅自占用或者改变用途（土地管理法 第三十五条）：每项修改须经第二人审核后发布",
+		EN: "permanent basic farmland may not be changed by anyone on their own (Land Administration Law art. 35): every change is reviewed by a second person before it is published"}},
 	MinZoom: 11, MaxZoom: 22, Group: "规划管控",
 	Style: Style{Kind: "fill", Color: "#e6c229", Opacity: 0.45},
 }

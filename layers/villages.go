@@ -17,7 +17,12 @@ var Villages = &Layer{
 		{Name: "township_code", TitleZH: "乡镇代码", TitleEN: "township code (9 digits)", Type: Text, MaxLength: 9,
 			Pattern: PatternTownship, PatternZH: "9 位数字（乡镇级统计用区划代码）", PatternEN: "exactly 9 digits (township division code)"},
 	},
-	Key:     "xzqdm",
+	Key: "xzqdm",
+	Editing: Editing{Topology: []TopologyRule{
+		{Kind: NoOverlap, Other: "villages", ToleranceM2: 1,
+			ZH: "村级调查区之间不得重叠（每处土地只属于一个村）",
+			EN: "village areas may not overlap each other (every piece of land belongs to one village)"},
+	}},
 	MinZoom: 8, MaxZoom: 22, Group: "规划管控",
 	Style: Style{Kind: "fill", Color: "#d9d9d9", Opacity: 0.35, ColorBy: "czlx", LabelField: "xzqmc", Colors: map[string]string{
 		"集聚提升类": "#f4a259", "城郊融合类": "#8cb369", "特色保护类": "#bc4b51", "搬迁撤并类": "#5b8e7d", "暂不分类": "#bdbdbd",

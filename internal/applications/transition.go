@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -852,5 +851,3 @@ func (t *transition) register(ctx context.Context, pl RegisterPayload) error {
 	t.record = reg
 	return nil
 }
-
-var _ = http.StatusOK

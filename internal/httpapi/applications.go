@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"villageplan/internal/applications"
+	"villageplan/internal/documents"
 	"villageplan/internal/siting"
 )
 
@@ -27,6 +28,7 @@ import (
 type applicationRoutes struct {
 	s   *Server
 	svc *applications.Service
+	sit *siting.Service
 }
 
 // routeApplications mounts /applications, /applications/overdue and
@@ -42,7 +44,8 @@ func (s *Server) routeApplications() {
 			panic(err) // the shipped rule set is validated by tests
 		}
 	}
-	ar := &applicationRoutes{s: s, svc: applications.NewService(s.pool, siting.NewService(s.pool, rs), s.opts.Applications)}
+	sit := siting.NewService(s.pool, rs)
+	ar := &applicationRoutes{s: s, sit: sit, svc: applications.NewService(s.pool, sit, s.opts.Applications)}
 	s.router.HandleFunc("/applications", ar.list).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/applications", ar.create).Methods(http.MethodPost)
 	s.router.HandleFunc("/applications/overdue", ar.overdue).Methods(http.MethodGet, http.MethodHead)
@@ -52,6 +55,7 @@ func (s *Server) routeApplications() {
 	s.router.HandleFunc("/applications/{id}/documents", ar.documents).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/applications/{id}/documents", ar.upload).Methods(http.MethodPost)
 	s.router.HandleFunc("/applications/{id}/documents/{docId}", ar.document).Methods(http.MethodGet, http.MethodHead)
+	s.router.HandleFunc("/applications/{id}/forms/{form}", ar.forms).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/ledger", ar.ledger).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/house-transfers", ar.recordTransfer).Methods(http.MethodPost)
 	ar.routePrinting()
@@ -393,11 +397,91 @@ func (ar *applicationRoutes) ledger(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Year = n
 	}
+	format := q.Get("f")
+	if format != "" && format != "json" && format != "xlsx" && format != "csv" {
+		ar.fail(w, r, badRequest("f", fmt.Sprintf("不支持的格式 f=%q（可用 json、xlsx、csv）", format), fmt.Sprintf("unsupported format f=%q (json, xlsx, csv)", format)))
+		return
+	}
 	rows, err := ar.svc.Ledger(applications.WithRequest(r.Context(), r), f)
 	if err != nil {
 		ar.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "private, no-store")
-	WriteJSON(w, http.StatusOK, map[string]any{"columns": applications.LedgerColumns, "rows": rows})
+	if format == "" || format == "json" {
+		WriteJSON(w, http.StatusOK, map[string]any{"columns": applications.LedgerColumns, "rows": rows})
+		return
+	}
+	// The Service scoped the rows, masked those whose personal data the
+	// reader may not see (LedgerRow.Masked: a 数据分析 reader without
+	// 个人信息查阅 for the village) and audited the others: Entitled when
+	// any row is in full, the masked ones stay masked (documents.LedgerRow.Masked).
+	titles := ar.svc.Config().TownshipTitles
+	h := documents.LedgerHeader{Township: titles["220112203"], Year: f.Year}
+	for i := range rows {
+		h.Entitled = h.Entitled || !rows[i].Masked
+	}
+	if f.State != "" {
+		h.State = f.State.Label()
+	}
+	if len(rows) > 0 {
+		if t, ok := titles[rows[0].Township]; ok {
+			h.Township = t
+		}
+		if f.Village != "" {
+			h.Village = rows[0].VillageName
+		}
+	}
+	seq := func(yield func(*documents.LedgerRow, error) bool) {
+		for i := range rows {
+			if !yield(documentLedgerRow(&rows[i]), nil) {
+				return
+			}
+		}
+	}
+	name := "宅基地审批台账"
+	if f.Year != 0 {
+		name += strconv.Itoa(f.Year)
+	}
+	var buf bytes.Buffer
+	ctype := "text/csv; charset=utf-8"
+	if format == "xlsx" {
+		err = documents.WriteLedgerXLSX(&buf, h, seq)
+		ctype, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name+".xlsx"
+	} else {
+		err = documents.WriteLedgerCSV(&buf, h, seq)
+		name += ".csv"
+	}
+	if err != nil {
+		ar.s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// documentLedgerRow is a ledger row as package documents renders it.
+func documentLedgerRow(r *applications.LedgerRow) *documents.LedgerRow {
+	day := func(s string) time.Time {
+		t, err := time.ParseInLocation(time.DateOnly, s, applications.China)
+		if err != nil {
+			return time.Time{}
+		}
+		return t
+	}
+	out := &documents.LedgerRow{ApplicationNo: strconv.FormatInt(r.ApplicationID, 10), Village: r.VillageName,
+		Applicant: r.ApplicantName, IDNumber: r.ApplicantIDNumber, Address: r.Address, FloorAreaM2: r.FloorAreaM2,
+		Storeys: r.Storeys, Case: documents.ConstructionCase(r.SituationCode), Land: documents.LandClass(r.LandClassCode),
+		AgriKind: r.LandSubclass, AcceptedOn: day(r.AcceptedOn), ApprovedOn: day(r.ApprovedOn), CertificateNo: r.ApprovalNumber,
+		State: r.StateLabel, StakedOn: day(r.StakedOn), StartedOn: day(r.StartedOn), AcceptedBuilt: day(r.InspectedOn),
+		RegisteredOn: day(r.RegisteredOn), Masked: r.Masked}
+	if r.SiteAreaM2 != nil {
+		out.SiteAreaM2 = *r.SiteAreaM2
+	}
+	return out
 }

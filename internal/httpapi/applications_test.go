@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -314,6 +315,47 @@ func TestApplicationWholeWay(t *testing.T) {
 	if code != 200 || len(rows) != 1 || rows[0].(map[string]any)["zddm"] != "220112203301JC00123" || rows[0].(map[string]any)["old_homestead_disposal"] != "退给村集体" {
 		t.Errorf("ledger = %d %v", code, led)
 	}
+	// The printable forms from the stored data.
+	for _, form := range []string{"application", "approval", "certificate", "acceptance", "siting"} {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/applications/%d/forms/%s", ts.URL, id, form), nil)
+		req.Header.Set("Authorization", c.tokens["window"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("form %s: %d %.200s", form, resp.StatusCode, b)
+		}
+		if dir := os.Getenv("VILLAGEPLAN_KEEP_FORMS"); dir != "" {
+			_ = os.WriteFile(fmt.Sprintf("%s/%s.pdf", dir, form), b, 0o644)
+		}
+	}
+	if code, _, _ := c.do("other", "GET", fmt.Sprintf("/applications/%d/forms/application", id), nil, nil); code != 403 {
+		t.Errorf("form for another village's clerk = %d", code)
+	}
+	// The same ledger as .xlsx and CSV (package documents).
+	for _, f := range []struct{ f, ctype, magic string }{
+		{"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "PK"},
+		{"csv", "text/csv; charset=utf-8", "\uFEFF"},
+	} {
+		req, _ := http.NewRequest("GET", ts.URL+"/ledger?year=2026&f="+f.f, nil)
+		req.Header.Set("Authorization", c.tokens["window"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != f.ctype || !bytes.HasPrefix(b, []byte(f.magic)) ||
+			!strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("ledger f=%s: %d %s %.40q", f.f, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		if f.f == "csv" && !strings.Contains(string(b), "双营子宅批〔2026〕第0001号") {
+			t.Errorf("ledger CSV lacks the approval number: %s", b)
+		}
+	}
 	if code, out := c.act("clerk", id, v, "withdraw", nil); code != 409 || out["state"] != "registered" {
 		t.Errorf("withdraw after 登记 = %d %v", code, out)
 	}
@@ -355,6 +397,9 @@ func TestApplicationIllegalTransitions(t *testing.T) {
 	// Without If-Match: 428.
 	if code, _, _ := c.do("clerk", "POST", fmt.Sprintf("/applications/%d/transitions", id), nil, map[string]any{"action": "publicize"}); code != 428 {
 		t.Errorf("no If-Match = %d", code)
+	}
+	if code, out, _ := c.do("clerk", "GET", fmt.Sprintf("/applications/%d/forms/certificate", id), nil, nil); code != 409 || out["state"] != "submitted" {
+		t.Errorf("certificate before approval = %d %v", code, out)
 	}
 	v = c.must("clerk", id, v, "withdraw", nil)
 	if code, out := c.act("clerk", id, v, "publicize", map[string]any{}); code != 409 || out["state"] != "withdrawn" ||

@@ -52,6 +52,8 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 }
 
+func init() { conformanceClasses = append(conformanceClasses, part4Classes...) } // editing.go
+
 // featureRoutes holds the state of the OGC API – Features handlers.
 type featureRoutes struct {
 	s   *Server
@@ -631,6 +633,19 @@ func etag(layerID string, version int64, r *http.Request) string {
 	return fmt.Sprintf(`W/"%s-%d-%s"`, layerID, version, hex.EncodeToString(h[:6]))
 }
 
+// itemETag is the strong ETag of a single feature's representation
+// (features.ETag: its revision, plus a variant digest for HTML, another
+// CRS, forwarded links or personal fields).
+func itemETag(id int64, rev string, r *http.Request, personal bool) string {
+	variant := r.URL.RawQuery + "|" + r.Header.Get("X-Forwarded-Host") + r.Header.Get("X-Forwarded-Prefix") + "|" + strconv.FormatBool(acceptsHTML(r)) +
+		"|" + strconv.FormatBool(personal)
+	if variant == "||false|false" {
+		return features.ETag(id, rev)
+	}
+	h := sha256.Sum256([]byte(variant))
+	return features.VariantETag(id, rev, hex.EncodeToString(h[:6]))
+}
+
 // notModified sets ETag/Last-Modified and answers 304 when the client's
 // copy is current.
 func notModified(w http.ResponseWriter, r *http.Request, tag string, updated time.Time) bool {
@@ -809,17 +824,19 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Personal fields for a principal entitled to the feature's village
-	// (personal.go); never in the HTML page.
+	// (personal.go); never in the HTML page. The ETag names the feature's
+	// revision (features.ETag): the If-Match of a Part 4 write (editing.go)
+	// is compared with it.
 	p := auth.FromContext(r.Context())
 	township, scope := p.PersonalScope()
 	personal := format != "html" && hasPersonal(l) && township
-	f, version, updated, err := fr.svc.Feature(r.Context(), l, id, srid, personal)
+	f, rev, updated, err := fr.svc.FeatureRevision(r.Context(), l, id, srid, personal)
 	village := ""
 	if err == nil && format != "html" && hasPersonal(l) && !township && len(scope) > 0 {
 		if vf := villageField(l); vf != "" {
 			if v := villageOfFeature(f, vf); v != "" && p.MayReadPersonal(v) {
 				personal, village = true, v
-				f, version, updated, err = fr.svc.Feature(r.Context(), l, id, srid, true)
+				f, rev, updated, err = fr.svc.FeatureRevision(r.Context(), l, id, srid, true)
 			}
 		}
 	}
@@ -831,7 +848,7 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 		fr.s.serverError(w, r, err)
 		return
 	}
-	if notModified(w, r, personalTag(etag(l.ID, version, r), personal), updated) {
+	if notModified(w, r, itemETag(id, rev, r, personal), updated) {
 		return
 	}
 	if personal {

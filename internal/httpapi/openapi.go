@@ -56,7 +56,9 @@ func (fr *featureRoutes) openAPI(w http.ResponseWriter, r *http.Request) {
 			"parameters": []any{map[string]any{"name": "featureId", "in": "path", "required": true, "schema": map[string]any{"type": "integer"}},
 				map[string]any{"$ref": "#/components/parameters/crs"}, map[string]any{"$ref": "#/components/parameters/f"}},
 			"responses": map[string]any{"200": geojson("the feature"), "400": errResp, "404": errResp, "500": errResp}}}
+		addEditOperations(paths, l.ID, errResp)
 	}
+	addChangesetPaths(paths, errResp)
 	doc := map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "villageplan — 双营子回族乡村庄规划一张图", "version": "1",

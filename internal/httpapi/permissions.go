@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"villageplan/internal/auth"
+	"villageplan/layers"
 )
 
 // Role is a role of the permission table: auth.Anonymous or a grantable
@@ -108,11 +109,45 @@ var PermissionTable = []RoutePermission{
 	{get, "/applications/{id}/documents", desk, "document list, scoped"},
 	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
 	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
+	{get, "/applications/{id}/forms/{form}", desk, "printable A4 PDFs (申请表, 审批表, 批准书, 验收意见表, 选址审查报告), scoped, audited"},
 	{get, "/applications/{id}/print/{document}", desk, "printable PDF (申请表/审批表/批准书/验收意见表) with personal data, scoped as /applications/{id}, audited"},
-	{get, "/ledger", append(slices.Clone(desk), auth.DataAnalyst), "宅基地审批台账 rows, scoped; 数据分析 gets names and 身份证号 masked unless also entitled (个人信息查阅) for the row's village"},
+	{get, "/ledger", append(slices.Clone(desk), auth.DataAnalyst), "宅基地审批台账 rows (JSON, .xlsx, CSV), scoped; 数据分析 gets names and 身份证号 masked unless also entitled (个人信息查阅) for the row's village"},
 	{post, "/house-transfers", []Role{auth.TownshipWindow}, "R16 record of a house sold/rented/given away (township-wide window; audited)"},
 	{get, "/workdays", append(slices.Clone(admins), desk...), "working-day calendar, no personal data"},
 	{[]string{http.MethodPut}, "/workdays/{date}", admins, "administrator's correction of a day (audited)"},
+	// Editing (editing.go, package editing): the package checks each
+	// layer's roles (layers.Editing.Roles) and village scope per feature.
+	{post, "/collections/{collectionId}/items", editors, "OGC API Part 4 create; proposed when the layer requires review"},
+	{[]string{http.MethodPut}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 replace, If-Match required"},
+	{patch, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 update (JSON Merge Patch), If-Match required"},
+	{del, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 delete, If-Match required"},
+	{get, "/collections/{collectionId}/items/{featureId}/history", signedIn, "every version with actor, time and changeset (personal fields left out)"},
+	{post, "/changesets", editors, "several operations in one transaction"},
+	{get, "/changesets", signedIn, "authors, messages and changes (personal fields left out)"},
+	{get, "/changesets/{id}", signedIn, "as /changesets"},
+	{post, "/changesets/{id}/revert", editors, "a new changeset; 409 when later edits touched the features"},
+	{post, "/changesets/{id}/approve", reviewers, "never by the changeset's author (package editing)"},
+	{post, "/changesets/{id}/reject", reviewers, "never by the changeset's author (package editing)"},
+}
+
+var (
+	// editors may call the write routes: planning editors and every role
+	// a layer of the catalog names (layers.Editing.Roles).
+	editors = editRoles()
+	// reviewers approve or reject proposed changesets.
+	reviewers = []Role{auth.TownshipApprover, auth.PlanningEditor}
+)
+
+func editRoles() []Role {
+	rs := []Role{auth.PlanningEditor}
+	for _, l := range layers.Default().Layers() {
+		for _, r := range l.Editing.Roles {
+			if !slices.Contains(rs, Role(r)) {
+				rs = append(rs, Role(r))
+			}
+		}
+	}
+	return rs
 }
 
 // passwordChangeRoutes are what a principal with a one-time password may
@@ -124,6 +159,24 @@ var passwordChangeRoutes = map[string]bool{"GET /account": true, "HEAD /account"
 // logged out): the request is served as anonymous and the cookie cleared,
 // so a browser can always reach the login.
 var sessionlessRoutes = map[string]bool{"GET /login": true, "HEAD /login": true, "POST /login": true, "POST /logout": true}
+
+// SameForEveryone are the routes (path templates) open to every role whose
+// answer never depends on who asks: identify does not look at their
+// credentials, so a browser's map tiles, styles and static files cost no
+// session lookup (cached tiles stay free of database queries) and a stale
+// cookie does not turn them into 401s. A route that serves personal data
+// or anything role-dependent must never be listed; the permission test
+// checks that each listed route is open to everyone.
+var SameForEveryone = map[string]bool{
+	"/healthz":                         true,
+	"/readyz":                          true,
+	"/metrics":                         true,
+	"/tiles/{tileset}/{z}/{x}/{y}.mvt": true,
+	"/tiles/{tileset}.json":            true,
+	"/styles/default.json":             true,
+	"/favicon.ico":                     true,
+	"/web/":                            true,
+}
 
 // principalRoles are the roles of the request's principal
 // ([Anonymous] when it proved no identity).
@@ -146,7 +199,7 @@ func permitted(perm *RoutePermission, roles []Role) bool {
 // (sessionlessRoutes) it is ignored, so a browser can log in again.
 func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.Authenticator == nil {
+		if s.opts.Authenticator == nil || SameForEveryone[routeTemplate(r)] {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -139,7 +139,8 @@ func TestPermissionTableExhaustive(t *testing.T) {
 		t.Fatalf("check in village %s: %d %+v", villageA, resp.StatusCode, check)
 	}
 	concrete := strings.NewReplacer("{collectionId}", "homesteads", "{featureId}", "1", "{tileset}", "homesteads",
-		"{z}", "16", "{x}", "54321", "{y}", "23456", "{id}", strconv.FormatInt(check.ID, 10), "{docId}", "1", "{date}", "2026-10-08", "{document}", "certificate")
+		"{z}", "16", "{x}", "54321", "{y}", "23456", "{id}", strconv.FormatInt(check.ID, 10), "{docId}", "1", "{date}", "2026-10-08", "{form}", "application",
+		"{document}", "certificate")
 	// Routes where a role listed by the table is still refused for the
 	// other village's clerk, because the subject is of village A.
 	villageScoped := map[string]bool{"/siting/checks": true, "/siting/checks/{id}": true, "/siting/checks/{id}/report": true}
@@ -214,5 +215,46 @@ func TestUnlistedRouteIsRefused(t *testing.T) {
 	resp, b := fetch(t, "GET", ts.URL+"/unlisted", nil)
 	if resp.StatusCode != 403 || ran || !strings.Contains(string(b), `"code":"Forbidden"`) {
 		t.Fatalf("unlisted route: %d ran=%v %s", resp.StatusCode, ran, b)
+	}
+}
+
+// TestSameForEveryoneSkipsCredentials: the routes whose answer does not
+// depend on who asks are open to every role in the table, and a request to
+// them with a dead session cookie or an unknown token is served (as
+// anonymous) while a role-dependent route refuses the same credentials with
+// 401.
+func TestSameForEveryoneSkipsCredentials(t *testing.T) {
+	for path := range httpapi.SameForEveryone {
+		found := false
+		for _, p := range httpapi.PermissionTable {
+			if p.Path == path {
+				found = true
+				if len(p.Roles) != len(httpapi.Roles) {
+					t.Errorf("%s is listed as the same for everyone but its row admits only %v", path, p.Roles)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s is listed as the same for everyone but has no permission row", path)
+		}
+	}
+	pool := testpg.New(t)
+	srv := httpapi.New(httpapi.Options{Pool: pool})
+	defer srv.Close()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for _, hdr := range []map[string]string{
+		{"Cookie": auth.SessionCookie + "=stale-session-secret"},
+		{"Authorization": "Bearer vp_unknown_token"},
+	} {
+		for _, path := range []string{"/tiles/homesteads/14/13758/6081.mvt", "/tiles/homesteads.json", "/styles/default.json", "/healthz"} {
+			resp, body := fetch(t, "GET", ts.URL+path, hdr)
+			if resp.StatusCode >= 300 {
+				t.Errorf("%s with %v: %d %s, want it served", path, hdr, resp.StatusCode, body)
+			}
+		}
+		if resp, _ := fetch(t, "GET", ts.URL+"/collections/homesteads/items", hdr); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("items with %v: %d, want 401", hdr, resp.StatusCode)
+		}
 	}
 }

@@ -250,6 +250,8 @@ func New(opts Options) *Server {
 	s.router.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	// Each concern mounts its routes from its own file.
 	s.routeFeatures()
+	s.routeEditing()
+	s.routeHistory()
 	s.routeCoverage()
 	s.routeTiles()
 	s.routeSiting()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"villageplan/internal/auth"
 	"villageplan/internal/db"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
@@ -109,7 +110,8 @@ func TestSlowStatementAnswers503NamingTheLimit(t *testing.T) {
 	limits := httpapi.Limits{Interactive: 300 * time.Millisecond, Siting: 400 * time.Millisecond, Download: 500 * time.Millisecond}
 	srv := httpapi.New(httpapi.Options{Pool: pool, Limits: limits, RateLimits: map[string]httpapi.RateLimit{"download": {}, "siting": {}}})
 	defer srv.Close()
-	ts := httptest.NewServer(srv)
+	// The siting check is a desk route: it runs as the township window.
+	ts := httptest.NewServer(withBearer(srv, bearerFor(t, pool, "window", auth.Grant{Role: auth.TownshipWindow})))
 	defer ts.Close()
 
 	var id string

@@ -14,6 +14,8 @@ echo "$out" | grep -E 'inserted|Benchmark'
 line=$(echo "$out" | grep '^BenchmarkLedgerXLSXYear')
 ns=$(echo "$line" | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "ns/op") print $i}')
 size=$(echo "$line" | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "xlsx_bytes") print $i}')
+cpu=$(echo "$line" | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "go_cpu_ms/op") print $i}')
+json=$(echo "$line" | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "json_ms") print $i}')
 ms=$(echo "scale=1; $ns / 1000000" | bc)
 bench_record "ledger .xlsx of a year over HTTP, 20,000 applications (mean of $N downloads)" \
-  "ms_per_download=$ms xlsx_bytes=$size rows=20000" "2000 ms" "$(echo "scale=3; $ms / 2000" | bc)" "$cmd"
+  "ms_per_download=$ms go_cpu_ms_per_download=$cpu json_ledger_ms=$json xlsx_bytes=$size rows=20000" "2000 ms" "$(echo "scale=3; $ms / 2000" | bc)" "$cmd"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"villageplan/internal/applications"
 	"villageplan/internal/exports"
 	"villageplan/internal/features"
 	"villageplan/layers"
@@ -346,6 +347,15 @@ func toAny(ss []string) []any {
 	return out
 }
 
+// printKinds are the documents of /applications/{id}/print/{document}.
+func printKinds() []any {
+	out := make([]any, len(applications.PrintKinds))
+	for i, k := range applications.PrintKinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
 // required marks a parameter required.
 func required(p *openapi3.ParameterRef) *openapi3.ParameterRef {
 	p.Value.Required = true
@@ -439,7 +449,9 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			body: body("a GeoJSON site with the household's answers (application/json), or a 界址点 coordinate file (text/plain, GBK or UTF-8)", mtJSON, mtGeoJSON, mtText, "application/octet-stream"),
 			ok:   status(201, "the stored check with its verdict per rule (Location: the check)", mtJSON), errs: []int{400, 413, 415, 422}},
 		{method: "GET", path: "/siting/checks/{id}", id: "getSitingCheck", summary: "a stored siting check", tags: sit, params: []*openapi3.ParameterRef{p.id}, ok: ok("the check", mtJSON), errs: []int{404}},
-		{method: "GET", path: "/siting/checks/{id}/report", id: "getSitingReport", summary: "the check's printable report", tags: sit, params: []*openapi3.ParameterRef{p.id}, ok: ok("report", mtHTML), errs: []int{404}},
+		{method: "GET", path: "/siting/checks/{id}/report", id: "getSitingReport", summary: "the check's 选址审查报告: HTML, or PDF with f=pdf", tags: sit,
+			params: []*openapi3.ParameterRef{p.id, qp("f", "pdf for the PDF (default: the HTML page)", openapi3.NewStringSchema().WithEnum("html", "pdf"))},
+			ok:     ok("report", mtHTML, mtPDF), errs: []int{404}},
 		{method: "GET", path: "/siting/ruleset", id: "getSitingRuleset", summary: "the siting rules and their legal sources", tags: sit, ok: ok("ruleset", mtJSON)},
 		// Map and desk data.
 		{method: "GET", path: "/map/meta.json", id: "getMapMeta", summary: "layers, legends and extents of the web map", tags: web, ok: ok("meta", mtJSON)},
@@ -491,7 +503,8 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "GET", path: "/applications/{id}/forms/{form}", id: "getApplicationForm", summary: "a printable A4 form (申请表, 审批表, 批准书, 验收意见表, 选址审查报告)", tags: app,
 			params: []*openapi3.ParameterRef{p.id, pathParam("form", "form name", openapi3.NewStringSchema())}, ok: ok("PDF", mtPDF), errs: []int{404, 409}},
 		{method: "GET", path: "/applications/{id}/print/{document}", id: "printApplicationDocument", summary: "a printable PDF of an application (申请表, 审批表, 批准书, 验收意见表)", tags: app,
-			params: []*openapi3.ParameterRef{p.id, pathParam("document", "document name", openapi3.NewStringSchema())}, ok: ok("PDF", mtPDF), errs: []int{400, 404, 409}, routedOnly: true},
+			params: []*openapi3.ParameterRef{p.id, pathParam("document", "申请表, 审批表, 批准书, 验收意见表", openapi3.NewStringSchema().WithEnum(printKinds()...))},
+			ok:     ok("PDF (inline)", mtPDF), errs: []int{400, 404, 409}},
 		{method: "GET", path: "/ledger", id: "getLedger", summary: "宅基地审批台账 rows", tags: app,
 			params: []*openapi3.ParameterRef{qp("year", "year", openapi3.NewIntegerSchema().WithMin(1900).WithMax(9999)), qp("village", "village code", openapi3.NewStringSchema()),
 				qp("state", "workflow state", openapi3.NewStringSchema()), qp("f", "format", openapi3.NewStringSchema().WithEnum("json", "xlsx", "csv"))},

@@ -316,8 +316,8 @@ func TestApplicationWholeWay(t *testing.T) {
 		t.Errorf("ledger = %d %v", code, led)
 	}
 	// The printable forms from the stored data.
-	for _, form := range []string{"application", "approval", "certificate", "acceptance", "siting"} {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/applications/%d/forms/%s", ts.URL, id, form), nil)
+	for _, form := range []string{"application-form", "approval-form", "certificate", "acceptance"} {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/applications/%d/print/%s", ts.URL, id, form), nil)
 		req.Header.Set("Authorization", c.tokens["window"])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -332,7 +332,7 @@ func TestApplicationWholeWay(t *testing.T) {
 			_ = os.WriteFile(fmt.Sprintf("%s/%s.pdf", dir, form), b, 0o644)
 		}
 	}
-	if code, _, _ := c.do("other", "GET", fmt.Sprintf("/applications/%d/forms/application", id), nil, nil); code != 403 {
+	if code, _, _ := c.do("other", "GET", fmt.Sprintf("/applications/%d/print/application-form", id), nil, nil); code != 403 {
 		t.Errorf("form for another village's clerk = %d", code)
 	}
 	// The same ledger as .xlsx and CSV (package documents).
@@ -398,7 +398,7 @@ func TestApplicationIllegalTransitions(t *testing.T) {
 	if code, _, _ := c.do("clerk", "POST", fmt.Sprintf("/applications/%d/transitions", id), nil, map[string]any{"action": "publicize"}); code != 428 {
 		t.Errorf("no If-Match = %d", code)
 	}
-	if code, out, _ := c.do("clerk", "GET", fmt.Sprintf("/applications/%d/forms/certificate", id), nil, nil); code != 409 || out["state"] != "submitted" {
+	if code, out, _ := c.do("clerk", "GET", fmt.Sprintf("/applications/%d/print/certificate", id), nil, nil); code != 409 || out["state"] != "submitted" {
 		t.Errorf("certificate before approval = %d %v", code, out)
 	}
 	v = c.must("clerk", id, v, "withdraw", nil)

@@ -109,7 +109,6 @@ var PermissionTable = []RoutePermission{
 	{get, "/applications/{id}/documents", desk, "document list, scoped"},
 	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
 	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
-	{get, "/applications/{id}/forms/{form}", desk, "printable A4 PDFs (申请表, 审批表, 批准书, 验收意见表, 选址审查报告), scoped, audited"},
 	{get, "/applications/{id}/print/{document}", desk, "printable PDF (申请表/审批表/批准书/验收意见表) with personal data, scoped as /applications/{id}, audited"},
 	{get, "/ledger", append(slices.Clone(desk), auth.DataAnalyst), "宅基地审批台账 rows (JSON, .xlsx, CSV), scoped; 数据分析 gets names and 身份证号 masked unless also entitled (个人信息查阅) for the row's village"},
 	{post, "/house-transfers", []Role{auth.TownshipWindow}, "R16 record of a house sold/rented/given away (township-wide window; audited)"},

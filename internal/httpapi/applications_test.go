@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -475,6 +477,48 @@ func TestApplicationRefusedFilingKeepsNoCheck(t *testing.T) {
 	_ = pool.QueryRow(context.Background(), `SELECT max(id) FROM villageplan.siting_checks`).Scan(&cur)
 	if n := checks(); code != 200 || n != 2 || int64(got["check"].(map[string]any)["id"].(float64)) != cur {
 		t.Errorf("after an accepted update: %d checks (want 2), current %v, newest %d", n, got["check"], cur)
+	}
+}
+
+// TestApplicationListSearch: the desk search over the indexed arms: a
+// part of the name or 坐落 (three characters or more), the start of the
+// name or 坐落 (one or two), a household ID number and a 宗地代码 exactly
+// (any case); LIKE wildcards are literal; counts follow the search.
+func TestApplicationListSearch(t *testing.T) {
+	ts, _, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
+	id41, _ := c.create(41, rect(800, 100, 15, 18), nil)
+	id0, _ := c.create(0, rect(100, 100, 15, 18), func(f map[string]any) {
+		f["applicant"].(map[string]any)["id_number"] = testID(1960, 1)
+		f["household_id"] = "H-TEST-1"
+		f["current"] = map[string]any{"land_area_m2": 225, "floor_area_m2": 90, "certificate_no": "吉(2010)双阳区集建字第0001号",
+			"disposal": "return", "zddm": "220112203301JC00001"}
+	})
+	for q, want := range map[string][]int64{
+		"户主41":                 {id41},
+		"测试":                   {id0, id41},
+		"户主":                   nil,
+		"41 号":                 {id41},
+		"一组 0 号":               {id0},
+		testID(1952+41%40, 84): {id41},
+		"220112203301jc00001":  {id0},
+		"%":                    nil,
+		"测试户主_1":               nil,
+	} {
+		code, out, _ := c.do("window", "GET", "/applications?year=2026&q="+url.QueryEscape(q), nil, nil)
+		if code != 200 {
+			t.Fatalf("search %q = %d %v", q, code, out)
+		}
+		var got []int64
+		for _, it := range out["items"].([]any) {
+			got = append(got, int64(it.(map[string]any)["id"].(float64)))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		counts := out["counts"].(map[string]any)
+		if !slices.Equal(got, want) || int(out["total"].(float64)) != len(want) || int(counts["submitted"].(float64)) != len(want) {
+			t.Errorf("search %q = %v (total %v, counts %v), want %v", q, got, out["total"], counts, want)
+		}
 	}
 }
 

@@ -12,7 +12,7 @@
 -- ('示例户主3') gives five trigrams), so a search of three or more
 -- characters uses the index. Under the plain C locale they are not, and the
 -- same query still answers correctly by rechecking every row (slower).
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 
 CREATE INDEX applications_search_trgm_idx ON villageplan.applications
     USING gin (lower(applicant_name || E'\n' || address || E'\n' || coalesce(approval_number, '')) gin_trgm_ops);

@@ -89,7 +89,8 @@ type ListResult struct {
 // the ID numbers' GIN index (exact 身份证号), the parcels' btree indexes,
 // and for the name, 坐落 and 批准书号 the pg_trgm index of their
 // case-folded text (a substring of three characters or more) or, for one
-// or two characters, the prefix indexes of the name and the 坐落.
+// or two characters without cased letters, the prefix indexes of the name
+// and the 坐落 (with cased letters, a scan with case folding).
 func where(p *auth.Principal, f Filter, withState bool, parcels []int64) (string, []any) {
 	var conds []string
 	var args []any
@@ -112,6 +113,10 @@ func where(p *auth.Principal, f Filter, withState bool, parcels []int64) (string
 		var arms []string
 		if utf8.RuneCountInString(s) >= 3 {
 			arms = append(arms, `lower(a.applicant_name || E'\n' || a.address || E'\n' || coalesce(a.approval_number, '')) LIKE `+arg("%"+low+"%"))
+		} else if strings.ToLower(s) == s && strings.ToUpper(s) == s {
+			// No cased letters (Chinese, digits): the columns as written.
+			pre := arg(low + "%")
+			arms = append(arms, "a.applicant_name LIKE "+pre, "a.address LIKE "+pre)
 		} else {
 			pre := arg(low + "%")
 			arms = append(arms, "lower(a.applicant_name) LIKE "+pre, "lower(a.address) LIKE "+pre)

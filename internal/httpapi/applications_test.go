@@ -504,6 +504,8 @@ func TestApplicationListSearch(t *testing.T) {
 		"220112203301jc00001":  {id0},
 		"%":                    nil,
 		"测试户主_1":               nil,
+		"a":                    nil,
+		"鲁家":                   {id0, id41},
 	} {
 		code, out, _ := c.do("window", "GET", "/applications?year=2026&q="+url.QueryEscape(q), nil, nil)
 		if code != 200 {

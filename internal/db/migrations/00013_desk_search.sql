@@ -16,10 +16,12 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 
 CREATE INDEX applications_search_trgm_idx ON villageplan.applications
     USING gin (lower(applicant_name || E'\n' || address || E'\n' || coalesce(approval_number, '')) gin_trgm_ops);
--- Searches shorter than a trigram (most Chinese names are two or three
--- characters): prefix of the name or of the 坐落.
-CREATE INDEX applications_name_prefix_idx ON villageplan.applications (lower(applicant_name) text_pattern_ops);
-CREATE INDEX applications_address_prefix_idx ON villageplan.applications (lower(address) text_pattern_ops);
+-- Searches shorter than a trigram (a surname, a two-character name):
+-- prefix of the name or of the 坐落, on the columns as written (such a
+-- search without cased letters needs no case folding, and a prefix that
+-- matches most rows is then a cheap scan rather than one lower() per row).
+CREATE INDEX applications_name_prefix_idx ON villageplan.applications (applicant_name text_pattern_ops);
+CREATE INDEX applications_address_prefix_idx ON villageplan.applications (address text_pattern_ops);
 -- A 宗地代码 / 不动产单元号 search finds the parcel in the homesteads layer
 -- (unique indexes there) and then the applications linked to it.
 CREATE INDEX applications_homestead_idx ON villageplan.applications (homestead_id) WHERE homestead_id IS NOT NULL;

@@ -206,7 +206,71 @@ END;
 $$;
 -- +goose StatementEnd
 
+-- +goose StatementBegin
+-- check_no_overlap is the database side of the catalog's no_overlap
+-- topology rules (layers.Editing.Topology): internal/db/topology.go
+-- attaches it to each layer with such rules as a constraint trigger
+-- vp_topo_<layer>_<other> (AFTER INSERT OR UPDATE OF geom, per row), so
+-- edits through psql or QGIS obey the rules the service checks. It refuses
+-- a row whose geometry overlaps a feature of the other layer (another
+-- feature when it is the same layer) by more than the tolerance, the
+-- overlap measured on the CGCS2000 3-degree Gauss-Krüger plane of the
+-- row's zone (EPSG:4534–4554; on the ellipsoid outside zones 25–45), as
+-- internal/editing does. Error: SQLSTATE 23P01 with the rule in Chinese
+-- and English and the features involved.
+--
+-- Arguments: other table, tolerance in m², the rule's Chinese and English
+-- text.
+--
+-- Bypass: a session or transaction with villageplan.topology = 'off'.
+-- The service's editing path sets it (SET LOCAL; it checks the same rules
+-- itself, on the state after the whole changeset, with better messages);
+-- so do bulk loads (internal/imports, the sample loader: their own checks
+-- run before, and a per-row check would cost a 500,000-row load dearly)
+-- and the test databases of internal/testpg (fixtures insert overlapping
+-- rows on purpose; a test of the rule turns it back on). It is a
+-- convention, not a permission: PostgreSQL cannot restrict who sets a
+-- custom setting, so an analyst who sets it in psql bypasses the rule
+-- knowingly (the edit is still in the history).
+CREATE FUNCTION villageplan.check_no_overlap() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_other text := TG_ARGV[0];
+    v_tol float8 := TG_ARGV[1]::float8;
+    v_id bigint;
+    v_m2 float8;
+    v_epsg int;
+BEGIN
+    IF coalesce(current_setting('villageplan.topology', true), '') = 'off' OR NEW.geom IS NULL OR ST_IsEmpty(NEW.geom) THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format($q$
+        WITH f0 AS (SELECT $1::geometry AS g, floor(ST_X(ST_Centroid($1)) / 3 + 0.5)::int AS z),
+        f AS (SELECT g, z, CASE WHEN z BETWEEN 25 AND 45 THEN ST_Transform(g, 4509 + z) END AS p FROM f0)
+        SELECT o.id, a.m2, CASE WHEN f.z BETWEEN 25 AND 45 THEN 4509 + f.z ELSE 0 END
+          FROM f JOIN villageplan.%I o ON o.geom && f.g AND ST_Intersects(o.geom, f.g) AND NOT (%L AND o.id = $2)
+         CROSS JOIN LATERAL (SELECT CASE WHEN ST_IsValid(o.geom) THEN o.geom ELSE ST_CollectionExtract(ST_MakeValid(o.geom), 3) END AS og) v
+         CROSS JOIN LATERAL (SELECT CASE WHEN f.z BETWEEN 25 AND 45
+                 THEN ST_Area(ST_Intersection(ST_Transform(v.og, 4509 + f.z), f.p))
+                 ELSE ST_Area(ST_Intersection(v.og, f.g)::geography) END AS m2) a
+         WHERE a.m2 > $3
+         ORDER BY a.m2 DESC, o.id LIMIT 1$q$, v_other, v_other = TG_TABLE_NAME)
+        INTO v_id, v_m2, v_epsg USING NEW.geom, NEW.id, v_tol;
+    IF v_id IS NOT NULL THEN
+        RAISE EXCEPTION '图层 % 的要素 % 与图层 % 的要素 % 重叠 % 平方米，超过容差 % 平方米（%）；layer % feature % overlaps layer % feature % by % m², more than the tolerance of % m² (areas on EPSG:%): %. Reshape it, or edit through the service, which lists every conflict.',
+            TG_TABLE_NAME, NEW.id, v_other, v_id, round(v_m2::numeric, 2), v_tol, TG_ARGV[2],
+            TG_TABLE_NAME, NEW.id, v_other, v_id, round(v_m2::numeric, 2), v_tol, v_epsg, TG_ARGV[3]
+            USING ERRCODE = 'exclusion_violation', TABLE = TG_TABLE_NAME, COLUMN = 'geom',
+                  CONSTRAINT = TG_NAME;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+
 -- +goose Down
+-- (the vp_topo_ triggers of internal/db/topology.go go with the function)
+DROP FUNCTION villageplan.check_no_overlap() CASCADE;
 DROP INDEX villageplan.edit_history_layer_at_idx;
 -- record_edit of migration 12:
 -- +goose StatementBegin

@@ -27,15 +27,13 @@
 --     (features updated, deleted or inserted after T — an id multirange
 --      computed once from feature_versions (layer, valid_to), edit_history
 --      (layer, at) and edit_batch)
---   UNION ALL versions with valid @> T (GiST on (layer, valid, geom)).
+--   UNION ALL versions of the layer with valid @> T (GiST on (valid, geom)).
 -- The changes between F and T: ids in changed_between(layer, F, T); the
 -- state at F and at T of each, compared.
 -- As-of answers start at the layer's first recorded edit
 -- (villageplan.history_start); earlier instants are refused by the API.
 -- Timestamps are transaction start times: two transactions that overlap are
 -- ordered by when they began, as edit_history always was.
-
-CREATE EXTENSION IF NOT EXISTS btree_gist;
 
 CREATE TABLE villageplan.feature_versions (
     layer text NOT NULL,
@@ -54,7 +52,10 @@ CREATE TABLE villageplan.feature_versions (
 );
 COMMENT ON TABLE villageplan.feature_versions IS
     '要素的历史版本（有效期 [valid_from, valid_to)）。 Superseded versions of layer features with their validity range; the current row of the layer table is the open version. Written by record_edit; read by datetime= and /changes.';
-CREATE INDEX feature_versions_asof_idx ON villageplan.feature_versions USING gist (layer, valid, geom);
+-- GiST on (valid, geom) without the layer: a GiST over text needs the
+-- btree_gist extension, which the service's role may not create; the layer
+-- is a filter on the few versions the range and box select.
+CREATE INDEX feature_versions_asof_idx ON villageplan.feature_versions USING gist (valid, geom);
 CREATE INDEX feature_versions_feature_idx ON villageplan.feature_versions (layer, feature_id, valid_to);
 CREATE INDEX feature_versions_to_idx ON villageplan.feature_versions (layer, valid_to);
 CREATE INDEX edit_history_layer_at_idx ON villageplan.edit_history (layer, at);

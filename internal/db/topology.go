@@ -36,7 +36,7 @@ func topologyTriggers(cat *layers.Catalog) []topologyTrigger {
 			if !ok {
 				continue
 			}
-			name := "vp_topo_" + l.Table + "_" + other.Table
+			name := "topology_" + l.Table + "_" + other.Table
 			def := `CREATE CONSTRAINT TRIGGER ` + layers.QuoteIdent(name) + ` AFTER INSERT OR UPDATE OF geom ON ` + l.QualifiedTable() +
 				` DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION villageplan.check_no_overlap(` +
 				strings.Join([]string{layers.QuoteLiteral(other.Table), layers.QuoteLiteral(strconv.FormatFloat(r.ToleranceM2, 'g', -1, 64)),
@@ -48,7 +48,7 @@ func topologyTriggers(cat *layers.Catalog) []topologyTrigger {
 	return out
 }
 
-// ApplyTopology brings the constraint triggers vp_topo_<layer>_<other> in
+// ApplyTopology brings the constraint triggers topology_<layer>_<other> in
 // line with the catalog's no_overlap rules (layers.Editing.Topology), so
 // that edits through psql or QGIS obey them: a missing trigger, or one
 // whose comment carries another digest, is (re)created; one that no rule
@@ -67,7 +67,7 @@ func ApplyTopology(ctx context.Context, pool *pgxpool.Pool, cat *layers.Catalog)
 	have := map[string][2]string{} // name → table, comment
 	rows, err := tx.Query(ctx, `SELECT t.tgname, c.relname, coalesce(obj_description(t.oid, 'pg_trigger'), '')
 		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = $1 AND t.tgname LIKE 'vp\_topo\_%'`, layers.Schema)
+		WHERE n.nspname = $1 AND t.tgname LIKE 'topology\_%'`, layers.Schema)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func TestTopologyTriggersRefusePSQLOverlaps(t *testing.T) {
 	pool := testpg.New(t) // sessions default to the bypass (testpg)
 	ctx := context.Background()
 	var n int
-	pool.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'vp\_topo\_%'`).Scan(&n)
+	pool.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'topology\_%'`).Scan(&n)
 	want := 0
 	for _, l := range layers.Default().Layers() {
 		want += len(l.Editing.Topology)

@@ -211,7 +211,7 @@ $$;
 -- check_no_overlap is the database side of the catalog's no_overlap
 -- topology rules (layers.Editing.Topology): internal/db/topology.go
 -- attaches it to each layer with such rules as a constraint trigger
--- vp_topo_<layer>_<other> (AFTER INSERT OR UPDATE OF geom, per row), so
+-- topology_<layer>_<other> (AFTER INSERT OR UPDATE OF geom, per row), so
 -- edits through psql or QGIS obey the rules the service checks. It refuses
 -- a row whose geometry overlaps a feature of the other layer (another
 -- feature when it is the same layer) by more than the tolerance, the
@@ -270,7 +270,7 @@ $$;
 -- +goose StatementEnd
 
 -- +goose Down
--- (the vp_topo_ triggers of internal/db/topology.go go with the function)
+-- (the topology_ triggers of internal/db/topology.go go with the function)
 DROP FUNCTION villageplan.check_no_overlap() CASCADE;
 DROP INDEX villageplan.edit_history_layer_at_idx;
 -- record_edit of migration 12:

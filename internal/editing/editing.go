@@ -719,6 +719,7 @@ func begin(ctx context.Context, tx pgx.Tx, actor string, changeset int64, cat *l
 	}
 	_, err := tx.Exec(ctx, `SELECT set_config('villageplan.actor', $1, true), set_config('villageplan.history', 'row', true),
 		set_config('villageplan.batch_id', '', true), set_config('villageplan.changeset', $2, true),
+		set_config('villageplan.topology', 'off', true),
 		(SELECT string_agg(pg_advisory_xact_lock(hashtext('villageplan.edit.' || x))::text, ',')
 		   FROM (SELECT x FROM unnest($3::text[]) x ORDER BY x) s)`, actor, cs, topologyLayers(cat, ops))
 	return err

@@ -121,6 +121,7 @@ var PermissionTable = []RoutePermission{
 	{patch, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 update (JSON Merge Patch), If-Match required"},
 	{del, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 delete, If-Match required"},
 	{get, "/collections/{collectionId}/items/{featureId}/history", signedIn, "every version with actor, time and changeset (personal fields left out)"},
+	{get, "/collections/{collectionId}/changes", signedIn, "added/modified/removed features between two instants (personal fields for township-wide entitlement only)"},
 	{post, "/changesets", editors, "several operations in one transaction"},
 	{get, "/changesets", signedIn, "authors, messages and changes (personal fields left out)"},
 	{get, "/changesets/{id}", signedIn, "as /changesets"},

@@ -14,6 +14,9 @@ import {
 import { TerraDrawMapLibreGLAdapter } from '../vendor/terra-draw/terra-draw-maplibre-gl-adapter.mjs';
 
 const SNAP_PX = 12; // snapping distance in screen pixels
+const NEAR_PX = 16; // closing a ring, picking a vertex: pixels
+// round keeps terra-draw's coordinate precision (9 decimals, < 1 mm).
+const round = (c) => (typeof c[0] === 'number' ? c.map((v) => Math.round(v * 1e9) / 1e9) : c.map(round));
 const kindOf = (geom) => (/Polygon/.test(geom) ? 'polygon' : /Line/.test(geom) ? 'linestring' : 'point');
 
 // editable lists the catalog layers an account's roles may edit.
@@ -51,7 +54,8 @@ function snapper(map, styleLayers) {
         }
       }
     }
-    return best || edge || undefined;
+    const hit = best || edge;
+    return hit ? round(hit) : undefined;
   };
 }
 
@@ -71,10 +75,10 @@ export function editPanel(container, map, meta, layers, state, account) {
   const draw = new TerraDraw({
     adapter: new TerraDrawMapLibreGLAdapter({ map, prefixId: 'vp-td' }),
     modes: [
-      new TerraDrawPolygonMode({ snapping, styles: { fillColor: '#1f78b4', outlineColor: '#1f78b4', fillOpacity: 0.25, outlineWidth: 2 } }),
-      new TerraDrawLineStringMode({ snapping, styles: { lineStringColor: '#1f78b4', lineStringWidth: 3 } }),
+      new TerraDrawPolygonMode({ snapping, pointerDistance: NEAR_PX, styles: { fillColor: '#1f78b4', outlineColor: '#1f78b4', fillOpacity: 0.25, outlineWidth: 2 } }),
+      new TerraDrawLineStringMode({ snapping, pointerDistance: NEAR_PX, styles: { lineStringColor: '#1f78b4', lineStringWidth: 3 } }),
       new TerraDrawPointMode({ styles: { pointColor: '#1f78b4', pointWidth: 7 } }),
-      new TerraDrawSelectMode({ flags: { polygon: coordFlags, linestring: coordFlags, point: { feature: { draggable: true } } },
+      new TerraDrawSelectMode({ pointerDistance: NEAR_PX, flags: { polygon: coordFlags, linestring: coordFlags, point: { feature: { draggable: true } } },
         keyEvents: null, allowManualDeselection: false,
         styles: { selectedPolygonColor: '#ff7f00', selectedPolygonOutlineColor: '#ff7f00', selectedPolygonFillOpacity: 0.3, selectionPointColor: '#ff7f00' } }),
     ],
@@ -115,7 +119,7 @@ export function editPanel(container, map, meta, layers, state, account) {
   const put = (g) => {
     draw.setMode('select');
     if (draw.hasFeature(cur.tdId)) draw.removeFeatures([cur.tdId]);
-    const res = draw.addFeatures([{ id: cur.tdId, type: 'Feature', geometry: g, properties: { mode: cur.kind } }]);
+    const res = draw.addFeatures([{ id: cur.tdId, type: 'Feature', geometry: { type: g.type, coordinates: round(g.coordinates) }, properties: { mode: cur.kind } }]);
     if (!res[0] || !res[0].valid) throw new Error(res[0] && res[0].reason);
     draw.selectFeature(cur.tdId);
   };
@@ -127,6 +131,7 @@ export function editPanel(container, map, meta, layers, state, account) {
   };
   function reset() {
     errPopup.remove();
+    lastErr = null;
     draw.clear();
     draw.setMode('static');
     cur = null;
@@ -234,7 +239,7 @@ export function editPanel(container, map, meta, layers, state, account) {
     });
     const rv = layer.editing.review;
     form.replaceChildren(...rows,
-      rv ? el('p', { class: 'muted review-note' }, t(rv.all ? 'editReviewAll' : 'editReviewSome'), ' ', pick(rv, '')) : null,
+      ...(rv ? [el('p', { class: 'muted review-note' }, t(rv.all ? 'editReviewAll' : 'editReviewSome'), ' ', pick(rv, ''))] : []),
       el('button', { type: 'submit', id: 'edit-save' }, t('save')));
     form.hidden = false;
   }
@@ -257,6 +262,7 @@ export function editPanel(container, map, meta, layers, state, account) {
   async function save() {
     if (!cur) return;
     errPopup.remove();
+    lastErr = null;
     for (const x of form.querySelectorAll('.bad')) x.classList.remove('bad');
     const props = values();
     const g = geometry();
@@ -270,6 +276,8 @@ export function editPanel(container, map, meta, layers, state, account) {
       for (const [k, v] of Object.entries(props)) if ((cur.props[k] ?? null) !== v) changed[k] = v;
       r = await fetch(`collections/${encodeURIComponent(layer.id)}/items/${cur.fid}`, { method: 'PATCH',
         headers: headers({ 'Content-Type': 'application/merge-patch+json', 'If-Match': cur.etag }), body: JSON.stringify({ geometry: g, properties: changed }) });
+      // What a re-apply after a 412 puts on the new version: the changes only.
+      return answered(r, g, changed);
     }
     await answered(r, g, props);
   }
@@ -298,26 +306,36 @@ export function editPanel(container, map, meta, layers, state, account) {
       document.body.dataset.editSaved = String(fid);
       return;
     }
-    const text = body ? pick(body, 'description') || body.description || r.statusText : `${r.status} ${r.statusText}`;
-    const parts = [el('p', { class: 'err-text' }, text)];
-    if (r.status === 412) {
-      parts.push(el('button', { type: 'button', id: 'edit-reload', onclick: () => reapply(g, props) }, t('editReload')));
-      parts.unshift(el('strong', null, t('editConflict')));
-    }
-    if (body && body.conflicts) {
-      parts.push(el('ul', { class: 'conflicts' }, body.conflicts.map((c) => el('li', { dataset: { collection: c.collection, fid: c.feature_id } },
-        t('editOverlap', { layer: layers.has(c.collection) ? pick(layers.get(c.collection)) : c.collection, id: c.feature_id, m2: c.overlap_m2 != null ? c.overlap_m2.toFixed(2) : '?' })))));
-    }
+    lastErr = { status: r.status, statusText: r.statusText, body, g, props };
+    showError();
+  }
+
+  // showError shows the last refused write in the panel and beside the
+  // feature (again on a language change): the server's message, the
+  // overlapping features, a reload-and-re-apply button on 412.
+  let lastErr = null;
+  function showError() {
+    const { status, statusText, body, g, props } = lastErr;
+    const parts = () => {
+      const out = [el('p', { class: 'err-text' }, body ? pick(body, 'description') || body.description || statusText : `${status} ${statusText}`)];
+      if (status === 412) {
+        out.unshift(el('strong', null, t('editConflict')));
+        out.push(el('button', { type: 'button', class: 'edit-reload', onclick: () => reapply(g, props) }, t('editReload')));
+      }
+      if (body && body.conflicts) {
+        out.push(el('ul', { class: 'conflicts' }, body.conflicts.map((c) => el('li', { dataset: { collection: c.collection, fid: c.feature_id } },
+          t('editOverlap', { layer: layers.has(c.collection) ? pick(layers.get(c.collection)) : c.collection, id: c.feature_id, m2: c.overlap_m2 != null ? c.overlap_m2.toFixed(2) : '?' })))));
+      }
+      return out;
+    };
     if (body && body.field) {
       const f = form.querySelector(`[data-field="${CSS.escape(body.field)}"]`);
       if (f) f.classList.add('bad');
     }
-    say(parts.map((p) => p.cloneNode(true)), 'error');
-    const reload = msg.querySelector('#edit-reload');
-    if (reload) reload.onclick = () => reapply(g, props);
+    say(parts(), 'error');
     // Beside the feature: at the problem's location, else its first vertex.
     const at = body && body.lon != null ? [body.lon, body.lat] : firstVertex(g);
-    errPopup.setLngLat(at).setDOMContent(el('div', { class: 'popup edit-error', dataset: { code: (body && body.code) || String(r.status) } }, parts)).addTo(map);
+    errPopup.setLngLat(at).setDOMContent(el('div', { class: 'popup edit-error', id: 'edit-error', dataset: { code: (body && body.code) || String(status) } }, parts())).addTo(map);
   }
 
   // reapply reloads the feature as it is now (new ETag) and puts the
@@ -341,7 +359,7 @@ export function editPanel(container, map, meta, layers, state, account) {
 
   fillLayers();
   buttons();
-  onLangChange(() => { fillLayers(); if (cur && !form.hidden) showForm(values()); });
+  onLangChange(() => { fillLayers(); if (cur && !form.hidden) showForm(values()); if (lastErr) showError(); else if (mode !== 'idle' && !msg.classList.contains('ok')) say(''); });
   return { draw, load, reset, get current() { return cur; }, get mode() { return mode; }, step, save };
 }
 

@@ -246,6 +246,9 @@ CROSS JOIN LATERAL (SELECT (d).geom FROM ST_DumpPoints(n.geom) d ORDER BY (d).ge
 	if !strings.Contains(zh, "重叠") || !strings.Contains(zh, fmt.Sprint(fid)) || !strings.Contains(zh, "m²") {
 		t.Errorf("overlap error (Chinese) %q: want 重叠, feature %d and the area", zh, fid)
 	}
+	// The parcel in the way is outlined on the map.
+	run(t, b, chromedp.Poll[bool](fmt.Sprintf(`!!vp.map.getLayer('vp-edit-conflicts') && vp.map.queryRenderedFeatures({layers: ['vp-edit-conflicts']}).some((f) => f.id === %d)`, fid), chromedp.WithPollingInterval(100*time.Millisecond)))
+	js[bool](t, b, idle)
 	b.screenshot(t, "map-edit-overlap-zh.png")
 	do(t, b, chromedp.Click(chromedp.CSS(`#lang`)))
 	en := run(t, b, chromedp.TextContent(chromedp.CSS(`#edit-error`)))
@@ -259,5 +262,38 @@ CROSS JOIN LATERAL (SELECT (d).geom FROM ST_DumpPoints(n.geom) d ORDER BY (d).ge
 		t.Errorf("the refused parcel was written (%d rows, %v)", n, err)
 	}
 	do(t, b, chromedp.Click(chromedp.CSS(`#edit-cancel`)))
+
+	// 永久基本农田 changes are reviewed: the save is proposed (202) and the
+	// page says 已提交审核; the layer is unchanged until approval.
+	do(t, b, chromedp.SetValue(chromedp.CSS(`#edit-layer`), "permanent_farmland"))
+	js[bool](t, b, `(document.getElementById('edit-layer').dispatchEvent(new Event('change')), true)`)
+	do(t, b, chromedp.Click(chromedp.CSS(`#edit-new`)))
+	for _, p := range square {
+		b.clickAt(t, p[0]-4*h, p[1])
+	}
+	do(t, b, chromedp.WaitVisible(chromedp.CSS(`#edit-form input[name="yjjbnttbbh"]`)))
+	if note := run(t, b, chromedp.TextContent(chromedp.CSS(`#edit-form .review-note`))); !strings.Contains(note, "审核") {
+		t.Errorf("the form of a reviewed layer does not say so: %q", note)
+	}
+	do(t, b, chromedp.SetValue(chromedp.CSS(`#edit-form input[name="yjjbnttbbh"]`), "JBNT-TEST-0001"),
+		chromedp.SetValue(chromedp.CSS(`#edit-form select[name="dlbm"]`), "0101"))
+	do(t, b, chromedp.Click(chromedp.CSS(`#edit-save`)))
+	run(t, b, chromedp.Poll[bool](`document.querySelector('#edit-msg.proposed, #edit-msg.error') !== null`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	if m := run(t, b, chromedp.TextContent(chromedp.CSS(`#edit-msg`))); !strings.Contains(m, "已提交审核") {
+		t.Errorf("a reviewed layer's save says %q, want 已提交审核", m)
+	}
+	b.screenshot(t, "map-edit-proposed.png")
+	var proposed, written int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM villageplan.changesets WHERE state = 'proposed'),
+		(SELECT count(*) FROM villageplan.permanent_farmland WHERE yjjbnttbbh = 'JBNT-TEST-0001')`).Scan(&proposed, &written); err != nil || proposed != 1 || written != 0 {
+		t.Errorf("after the reviewed save: %d proposed changesets, %d farmland rows (%v); want 1 and 0", proposed, written, err)
+	}
+
+	// The page code an editor's /map loads: the viewer's plus edit.js.
+	own := js[float64](t, b, `performance.getEntriesByType('resource').filter((e) => /\/web\/(js|app)/.test(e.name)).reduce((s, e) => s + e.decodedBodySize, 0)`)
+	t.Logf("page code loaded by /map for a planning editor: %.0f bytes", own)
+	if own == 0 || own >= 120*1024 {
+		t.Errorf("page code loaded by /map for an editor is %.0f bytes, budget 120 KB (100 KB + the editing module)", own)
+	}
 	b.checkClean(t)
 }

@@ -132,6 +132,7 @@ export function editPanel(container, map, meta, layers, state, account) {
   function reset() {
     errPopup.remove();
     lastErr = null;
+    if (map.getSource('vp-edit-conflicts')) map.getSource('vp-edit-conflicts').setData({ type: 'FeatureCollection', features: [] });
     draw.clear();
     draw.setMode('static');
     cur = null;
@@ -336,6 +337,20 @@ export function editPanel(container, map, meta, layers, state, account) {
     // Beside the feature: at the problem's location, else its first vertex.
     const at = body && body.lon != null ? [body.lon, body.lat] : firstVertex(g);
     errPopup.setLngLat(at).setDOMContent(el('div', { class: 'popup edit-error', id: 'edit-error', dataset: { code: (body && body.code) || String(status) } }, parts())).addTo(map);
+    if (body && body.conflicts) outline(body.conflicts).catch((e) => console.warn(e));
+  }
+
+  // outline draws the features in the way (from the items API) in red.
+  const OUT = 'vp-edit-conflicts';
+  async function outline(conflicts) {
+    const fs = await Promise.all(conflicts.map((c) => fetch(`collections/${encodeURIComponent(c.collection)}/items/${c.feature_id}`,
+      { headers: { Accept: 'application/geo+json' } }).then((r) => (r.ok ? r.json() : null))));
+    const data = { type: 'FeatureCollection', features: fs.filter(Boolean) };
+    if (map.getSource(OUT)) map.getSource(OUT).setData(data);
+    else {
+      map.addSource(OUT, { type: 'geojson', data });
+      map.addLayer({ id: OUT, type: 'line', source: OUT, paint: { 'line-color': '#d7191c', 'line-width': 3, 'line-dasharray': [2, 1] } });
+    }
   }
 
   // reapply reloads the feature as it is now (new ETag) and puts the

@@ -111,6 +111,16 @@ CROSS JOIN LATERAL (SELECT (d).geom FROM ST_DumpPoints(n.geom) d ORDER BY (d).ge
 	do(t, b, chromedp.Submit(chromedp.CSS(`#password`)))
 	do(t, b, chromedp.WaitVisible(chromedp.CSS(`#edit`)))
 	do(t, b, chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	// The page code an editor's /map loads: the viewer's plus edit.js
+	// (measured before the tiles fill the resource-timing buffer).
+	own := js[float64](t, b, `performance.getEntriesByType('resource').filter((e) => /\/web\/(js|app)/.test(e.name)).reduce((s, e) => s + e.decodedBodySize, 0)`)
+	t.Logf("page code loaded by /map for a planning editor: %.0f bytes", own)
+	if !js[bool](t, b, `performance.getEntriesByType('resource').some((e) => /\/web\/js\/edit\.js$/.test(e.name))`) {
+		t.Errorf("the resource timing of /map for an editor lacks js/edit.js")
+	}
+	if own == 0 || own >= 120*1024 {
+		t.Errorf("page code loaded by /map for an editor is %.0f bytes, budget 120 KB (100 KB + the editing module)", own)
+	}
 	do(t, b, chromedp.SetValue(chromedp.CSS(`#edit-layer`), "homesteads"))
 	js[bool](t, b, `(document.getElementById('edit-layer').dispatchEvent(new Event('change')), true)`)
 	js[bool](t, b, fmt.Sprintf(`new Promise((r) => { vp.map.once('idle', () => r(true)); vp.map.jumpTo({center: [%.9f, %.9f], zoom: 18.5}); })`, (spot[0]+corner[0])/2, (spot[1]+corner[1])/2))
@@ -289,11 +299,5 @@ CROSS JOIN LATERAL (SELECT (d).geom FROM ST_DumpPoints(n.geom) d ORDER BY (d).ge
 		t.Errorf("after the reviewed save: %d proposed changesets, %d farmland rows (%v); want 1 and 0", proposed, written, err)
 	}
 
-	// The page code an editor's /map loads: the viewer's plus edit.js.
-	own := js[float64](t, b, `performance.getEntriesByType('resource').filter((e) => /\/web\/(js|app)/.test(e.name)).reduce((s, e) => s + e.decodedBodySize, 0)`)
-	t.Logf("page code loaded by /map for a planning editor: %.0f bytes", own)
-	if own == 0 || own >= 120*1024 {
-		t.Errorf("page code loaded by /map for an editor is %.0f bytes, budget 120 KB (100 KB + the editing module)", own)
-	}
 	b.checkClean(t)
 }

@@ -159,6 +159,24 @@ var passwordChangeRoutes = map[string]bool{"GET /account": true, "HEAD /account"
 // so a browser can always reach the login.
 var sessionlessRoutes = map[string]bool{"GET /login": true, "HEAD /login": true, "POST /login": true, "POST /logout": true}
 
+// SameForEveryone are the routes (path templates) open to every role whose
+// answer never depends on who asks: identify does not look at their
+// credentials, so a browser's map tiles, styles and static files cost no
+// session lookup (cached tiles stay free of database queries) and a stale
+// cookie does not turn them into 401s. A route that serves personal data
+// or anything role-dependent must never be listed; the permission test
+// checks that each listed route is open to everyone.
+var SameForEveryone = map[string]bool{
+	"/healthz":                         true,
+	"/readyz":                          true,
+	"/metrics":                         true,
+	"/tiles/{tileset}/{z}/{x}/{y}.mvt": true,
+	"/tiles/{tileset}.json":            true,
+	"/styles/default.json":             true,
+	"/favicon.ico":                     true,
+	"/web/":                            true,
+}
+
 // principalRoles are the roles of the request's principal
 // ([Anonymous] when it proved no identity).
 func principalRoles(r *http.Request) []Role {
@@ -180,7 +198,7 @@ func permitted(perm *RoutePermission, roles []Role) bool {
 // (sessionlessRoutes) it is ignored, so a browser can log in again.
 func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.Authenticator == nil {
+		if s.opts.Authenticator == nil || SameForEveryone[routeTemplate(r)] {
 			next.ServeHTTP(w, r)
 			return
 		}

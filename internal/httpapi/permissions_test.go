@@ -216,3 +216,44 @@ func TestUnlistedRouteIsRefused(t *testing.T) {
 		t.Fatalf("unlisted route: %d ran=%v %s", resp.StatusCode, ran, b)
 	}
 }
+
+// TestSameForEveryoneSkipsCredentials: the routes whose answer does not
+// depend on who asks are open to every role in the table, and a request to
+// them with a dead session cookie or an unknown token is served (as
+// anonymous) while a role-dependent route refuses the same credentials with
+// 401.
+func TestSameForEveryoneSkipsCredentials(t *testing.T) {
+	for path := range httpapi.SameForEveryone {
+		found := false
+		for _, p := range httpapi.PermissionTable {
+			if p.Path == path {
+				found = true
+				if len(p.Roles) != len(httpapi.Roles) {
+					t.Errorf("%s is listed as the same for everyone but its row admits only %v", path, p.Roles)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s is listed as the same for everyone but has no permission row", path)
+		}
+	}
+	pool := testpg.New(t)
+	srv := httpapi.New(httpapi.Options{Pool: pool})
+	defer srv.Close()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for _, hdr := range []map[string]string{
+		{"Cookie": auth.SessionCookie + "=stale-session-secret"},
+		{"Authorization": "Bearer vp_unknown_token"},
+	} {
+		for _, path := range []string{"/tiles/homesteads/14/13758/6081.mvt", "/tiles/homesteads.json", "/styles/default.json", "/healthz"} {
+			resp, body := fetch(t, "GET", ts.URL+path, hdr)
+			if resp.StatusCode >= 300 {
+				t.Errorf("%s with %v: %d %s, want it served", path, hdr, resp.StatusCode, body)
+			}
+		}
+		if resp, _ := fetch(t, "GET", ts.URL+"/collections/homesteads/items", hdr); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("items with %v: %d, want 401", hdr, resp.StatusCode)
+		}
+	}
+}

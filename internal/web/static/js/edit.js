@@ -372,6 +372,12 @@ export function editPanel(container, map, meta, layers, state, account) {
     await new Promise((res) => { map.once('idle', res); map.triggerRepaint(); });
   }
 
+  // Ctrl+Z / Ctrl+Y (or Ctrl+Shift+Z) undo and redo the vertex edits.
+  document.addEventListener('keydown', (e) => {
+    if (!cur || !(e.ctrlKey || e.metaKey) || /INPUT|SELECT|TEXTAREA/.test(e.target.tagName)) return;
+    const k = e.key.toLowerCase();
+    if (k === 'z' || k === 'y') { e.preventDefault(); step(k === 'y' || e.shiftKey ? 1 : -1); }
+  });
   fillLayers();
   buttons();
   onLangChange(() => { fillLayers(); if (cur && !form.hidden) showForm(values()); if (lastErr) showError(); else if (mode !== 'idle' && !msg.classList.contains('ok')) say(''); });

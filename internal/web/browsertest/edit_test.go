@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"villageplan/internal/auth"
@@ -104,7 +105,13 @@ CROSS JOIN LATERAL (SELECT (d).geom FROM ST_DumpPoints(n.geom) d ORDER BY (d).ge
 	if js[bool](t, b, `!!document.getElementById('edit')`) {
 		t.Errorf("the anonymous map offers editing")
 	}
-	// Sign in as the planning editor; the login returns to the map.
+	// Sign in as the planning editor; the login returns to the map. (No
+	// HTTP cache from here on, so that the resource timing below lists
+	// every file the editor's /map loads.)
+	do(t, b, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+		return err
+	}))
 	do(t, b, chromedp.Navigate(svc.URL+"/login?next=map"))
 	do(t, b, chromedp.WaitVisible(chromedp.CSS(`#password`)))
 	do(t, b, chromedp.SendKeys(chromedp.CSS(`#username`), "planner"), chromedp.SendKeys(chromedp.CSS(`#password`), "edit password 1"))
@@ -115,8 +122,10 @@ CROSS JOIN LATERAL (SELECT (d).geom FROM ST_DumpPoints(n.geom) d ORDER BY (d).ge
 	// (measured before the tiles fill the resource-timing buffer).
 	own := js[float64](t, b, `performance.getEntriesByType('resource').filter((e) => /\/web\/(js|app)/.test(e.name)).reduce((s, e) => s + e.decodedBodySize, 0)`)
 	t.Logf("page code loaded by /map for a planning editor: %.0f bytes", own)
-	if !js[bool](t, b, `performance.getEntriesByType('resource').some((e) => /\/web\/js\/edit\.js$/.test(e.name))`) {
-		t.Errorf("the resource timing of /map for an editor lacks js/edit.js")
+	for _, f := range []string{"edit", "map", "mapcore", "panel", "i18n"} {
+		if !js[bool](t, b, `performance.getEntriesByType('resource').some((e) => e.name.endsWith('/web/js/`+f+`.js'))`) {
+			t.Errorf("the resource timing of /map for an editor lacks js/%s.js", f)
+		}
 	}
 	if own == 0 || own >= 120*1024 {
 		t.Errorf("page code loaded by /map for an editor is %.0f bytes, budget 120 KB (100 KB + the editing module)", own)

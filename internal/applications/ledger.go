@@ -61,6 +61,9 @@ type LedgerRow struct {
 	ZDDM                 string   `json:"zddm"`
 	CheckVerdict         string   `json:"check_verdict"`
 	Sample               bool     `json:"sample"`
+	// Masked: the reader may not see this row's personal data
+	// (applicant_name and applicant_id_number are masked).
+	Masked bool `json:"masked,omitempty"`
 }
 
 // LedgerColumn names a column of the ledger for a rendered table.
@@ -102,13 +105,15 @@ func (r LedgerRow) Values() []string {
 		r.StartedOn, r.InspectedOn, r.RegisteredOn, r.ZDDM, verdictZH[r.CheckVerdict]}
 }
 
-// Ledger returns the ledger rows in the principal's scope (desk roles),
-// ordered by 批准书号 then application; the read is audited.
+// Ledger returns the ledger rows in the principal's scope (desk roles and
+// 数据分析, ledgerScope), ordered by 批准书号 then application; rows whose
+// personal data the principal may not read are masked (maskLedger); the
+// read of the others is audited.
 func (s *Service) Ledger(ctx context.Context, f LedgerFilter) ([]LedgerRow, error) {
 	p := auth.FromContext(ctx)
-	township, villages := deskScope(p)
+	township, villages := ledgerScope(p)
 	if !township && len(villages) == 0 {
-		return nil, forbidden("无权查看台账：须有审批业务角色", "not allowed to read the ledger: needs a desk role")
+		return nil, forbidden("无权查看台账：须有审批业务角色或数据分析角色", "not allowed to read the ledger: needs a desk role or data_analyst")
 	}
 	out := []LedgerRow{}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -130,10 +135,7 @@ func (s *Service) Ledger(ctx context.Context, f LedgerFilter) ([]LedgerRow, erro
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		ids := make([]int64, 0, len(out))
-		for _, r := range out {
-			ids = append(ids, r.ApplicationID)
-		}
+		ids := maskLedger(p, out)
 		return auth.Audit(ctx, tx, requestOf(ctx), auth.AuditEntry{Action: "application.ledger", SubjectKind: "application",
 			Village: f.Village, PersonalData: len(ids) > 0, Details: map[string]any{"ids": ids, "filter": f}})
 	})

@@ -274,6 +274,9 @@ type Application struct {
 	UpdatedAt time.Time      `json:"updated_at"`
 	// Sample marks 示例数据.
 	Sample bool `json:"sample,omitempty"`
+	// Links are the printable documents that exist in the current state
+	// (PrintLinks; filled by the HTTP layer, which knows the base URL).
+	Links []PrintLink `json:"links,omitempty"`
 }
 
 // CheckSummary is the application's current siting check.

@@ -121,6 +121,9 @@ type JointReview struct {
 
 // Decision is the township's decision (乡镇政府审批意见).
 type Decision struct {
+	// Pending: not decided yet (the 审批表 printed during 联审); both boxes
+	// stay empty and Approved is ignored.
+	Pending  bool
 	Approved bool
 	Opinion  Opinion // text: the decision; for a refusal the reasons
 	// CertificateNo is the 批准书号 when approved.
@@ -198,7 +201,8 @@ type Acceptance struct {
 	PlanningPermitNo string
 	StartedOn        time.Time // 开工日期
 	CompletedOn      time.Time // 竣工日期
-	// Built facts measured at the completion visit.
+	// Built facts measured at the completion visit; 0 = not measured
+	// (printed 未实测, and no comparison is claimed).
 	BuiltAreaM2      float64 // 实测宅基地面积
 	BuiltFloorAreaM2 float64
 	BuiltStoreys     int
@@ -336,11 +340,14 @@ func WriteApprovalForm(w io.Writer, f *ApprovalForm) (*Rendered, error) {
 	o := f.Outcome
 	text := o.Opinion.Text
 	head := "■批准  □不予批准"
-	if !o.Approved {
+	switch {
+	case o.Pending:
+		head = "□批准  □不予批准"
+	case !o.Approved:
 		head = "□批准  ■不予批准"
 	}
 	text = head + "\n" + text
-	if o.Approved && o.CertificateNo != "" {
+	if o.Approved && !o.Pending && o.CertificateNo != "" {
 		text += "\n农村宅基地批准书号：" + o.CertificateNo
 	}
 	if o.PlanningPermitNo != "" {
@@ -446,13 +453,17 @@ func WriteAcceptance(w io.Writer, a *Acceptance) (*Rendered, error) {
 	d.section("批准与实测对照")
 	cw := []float64{40, 45, 45, contentW - 130}
 	d.row(lab(cw[0], "项目"), lab(cw[1], "批准"), lab(cw[2], "实测"), lab(cw[3], "是否相符"))
-	cmp := func(name, appr, built string, ok bool) {
-		d.row(lab(cw[0], name), cell{w: cw[1], text: appr, align: "C"}, cell{w: cw[2], text: built, align: "C"}, cell{w: cw[3], text: yesNo(ok), align: "C"})
+	cmp := func(name, appr, built string, measured, ok bool) {
+		match := yesNo(ok)
+		if !measured {
+			built, match = "未实测", "—"
+		}
+		d.row(lab(cw[0], name), cell{w: cw[1], text: appr, align: "C"}, cell{w: cw[2], text: built, align: "C"}, cell{w: cw[3], text: match, align: "C"})
 	}
-	cmp("宅基地面积", m2(app.Site.AreaM2), m2(a.BuiltAreaM2), a.BuiltAreaM2 <= app.Site.AreaM2+0.005)
-	cmp("住宅建筑面积", m2(app.FloorAreaM2), m2(a.BuiltFloorAreaM2), a.BuiltFloorAreaM2 <= app.FloorAreaM2+0.005)
-	cmp("建筑层数", storeys(app.Storeys), storeys(a.BuiltStoreys), a.BuiltStoreys <= app.Storeys)
-	cmp("建筑高度", metres(app.HeightM), metres(a.BuiltHeightM), a.BuiltHeightM <= app.HeightM+0.005)
+	cmp("宅基地面积", m2(app.Site.AreaM2), m2(a.BuiltAreaM2), a.BuiltAreaM2 > 0, a.BuiltAreaM2 <= app.Site.AreaM2+0.005)
+	cmp("住宅建筑面积", m2(app.FloorAreaM2), m2(a.BuiltFloorAreaM2), a.BuiltFloorAreaM2 > 0, a.BuiltFloorAreaM2 <= app.FloorAreaM2+0.005)
+	cmp("建筑层数", storeys(app.Storeys), storeys(a.BuiltStoreys), a.BuiltStoreys > 0, a.BuiltStoreys <= app.Storeys)
+	cmp("建筑高度", metres(app.HeightM), metres(a.BuiltHeightM), a.BuiltHeightM > 0, a.BuiltHeightM <= app.HeightM+0.005)
 	if a.OldSiteReturned != nil {
 		d.row(lab(cw[0], "旧宅基地退出"), val(contentW-cw[0], yesNo(*a.OldSiteReturned)))
 	}

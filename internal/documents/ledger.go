@@ -38,6 +38,10 @@ type LedgerRow struct {
 	StartedOn     time.Time // 开工日期
 	AcceptedBuilt time.Time // 竣工验收日期
 	RegisteredOn  time.Time // 登记日期
+	// Masked: the reader may not see this row's personal data (its village
+	// is outside the reader's entitlement); Applicant and IDNumber are
+	// printed masked whatever LedgerHeader.Entitled says.
+	Masked bool
 }
 
 // LedgerHeader is the title of a ledger: township, year and the filters
@@ -50,7 +54,8 @@ type LedgerHeader struct {
 	// Entitled readers get names and 身份证号 in full; for everyone else
 	// the 身份证号 is masked (MaskID) and the name shows the surname only
 	// (MaskName). The caller decides it from the reader's role and
-	// villages, and audits the read when true.
+	// villages, and audits the read when true; a row of a village the
+	// reader is not entitled to is marked LedgerRow.Masked.
 	Entitled bool
 	// Made is the production time printed in the title (zero: now).
 	Made time.Time
@@ -94,7 +99,7 @@ func (h LedgerHeader) filters() string {
 }
 
 func (h LedgerHeader) person(r *LedgerRow) (string, string) {
-	if h.Entitled {
+	if h.Entitled && !r.Masked {
 		return r.Applicant, r.IDNumber
 	}
 	return MaskName(r.Applicant), MaskID(r.IDNumber)

@@ -58,6 +58,7 @@ func (s *Server) routeApplications() {
 	s.router.HandleFunc("/applications/{id}/forms/{form}", ar.forms).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/ledger", ar.ledger).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/house-transfers", ar.recordTransfer).Methods(http.MethodPost)
+	ar.routePrinting()
 }
 
 // recordTransfer records that a person sold, rented out or gave away a
@@ -220,7 +221,7 @@ func (ar *applicationRoutes) create(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", fmt.Sprintf("%s/applications/%d", ar.s.baseURL(r), a.ID))
 	w.Header().Set("ETag", versionETag(a.Version))
-	WriteJSON(w, http.StatusCreated, a)
+	WriteJSON(w, http.StatusCreated, ar.withLinks(r, a))
 }
 
 func (ar *applicationRoutes) get(w http.ResponseWriter, r *http.Request) {
@@ -236,7 +237,7 @@ func (ar *applicationRoutes) get(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", versionETag(a.Version))
 	w.Header().Set("Cache-Control", "private, no-store")
-	WriteJSON(w, http.StatusOK, a)
+	WriteJSON(w, http.StatusOK, ar.withLinks(r, a))
 }
 
 func (ar *applicationRoutes) patch(w http.ResponseWriter, r *http.Request) {
@@ -260,7 +261,7 @@ func (ar *applicationRoutes) patch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", versionETag(a.Version))
-	WriteJSON(w, http.StatusOK, a)
+	WriteJSON(w, http.StatusOK, ar.withLinks(r, a))
 }
 
 func (ar *applicationRoutes) transition(w http.ResponseWriter, r *http.Request) {
@@ -284,7 +285,7 @@ func (ar *applicationRoutes) transition(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	w.Header().Set("ETag", versionETag(a.Version))
-	WriteJSON(w, http.StatusOK, a)
+	WriteJSON(w, http.StatusOK, ar.withLinks(r, a))
 }
 
 func (ar *applicationRoutes) documents(w http.ResponseWriter, r *http.Request) {
@@ -411,10 +412,15 @@ func (ar *applicationRoutes) ledger(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]any{"columns": applications.LedgerColumns, "rows": rows})
 		return
 	}
-	// The reader holds a desk role for every row's village (the Service
-	// scoped them) and the read is audited: names and 身份证号 in full.
+	// The Service scoped the rows, masked those whose personal data the
+	// reader may not see (LedgerRow.Masked: a 数据分析 reader without
+	// 个人信息查阅 for the village) and audited the others: Entitled when
+	// any row is in full, the masked ones stay masked (documents.LedgerRow.Masked).
 	titles := ar.svc.Config().TownshipTitles
-	h := documents.LedgerHeader{Township: titles["220112203"], Year: f.Year, Entitled: true}
+	h := documents.LedgerHeader{Township: titles["220112203"], Year: f.Year}
+	for i := range rows {
+		h.Entitled = h.Entitled || !rows[i].Masked
+	}
 	if f.State != "" {
 		h.State = f.State.Label()
 	}
@@ -473,7 +479,7 @@ func documentLedgerRow(r *applications.LedgerRow) *documents.LedgerRow {
 		Storeys: r.Storeys, Case: documents.ConstructionCase(r.SituationCode), Land: documents.LandClass(r.LandClassCode),
 		AgriKind: r.LandSubclass, AcceptedOn: day(r.AcceptedOn), ApprovedOn: day(r.ApprovedOn), CertificateNo: r.ApprovalNumber,
 		State: r.StateLabel, StakedOn: day(r.StakedOn), StartedOn: day(r.StartedOn), AcceptedBuilt: day(r.InspectedOn),
-		RegisteredOn: day(r.RegisteredOn)}
+		RegisteredOn: day(r.RegisteredOn), Masked: r.Masked}
 	if r.SiteAreaM2 != nil {
 		out.SiteAreaM2 = *r.SiteAreaM2
 	}

@@ -302,6 +302,10 @@ func (sr *sitingRoutes) report(w http.ResponseWriter, r *http.Request) {
 	if res == nil {
 		return
 	}
+	if r.URL.Query().Get("f") == "pdf" {
+		sr.reportPDF(w, r, res)
+		return
+	}
 	var b bytes.Buffer
 	if err := sr.svc.Report(r.Context(), &b, res); err != nil {
 		sr.s.serverError(w, r, err)

@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles bench-edit clean browser-test maplibre fuzz
+.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles bench-edit bench-desk clean browser-test maplibre fuzz
 
 all: build
 
@@ -103,6 +103,11 @@ maplibre:
 # sample of SCALE (township or county); see internal/devtools/bench-edit.sh.
 bench-edit:
 	internal/devtools/bench-edit.sh $(SCALE)
+
+# The desk with 20,000 applications (list p95, update with re-check and
+# transition p95, ledger of a year); see internal/devtools/bench-desk.sh.
+bench-desk:
+	internal/devtools/bench-desk.sh
 
 # Vector-tile figures (raw SQL ceiling via pgbench, uncached, cached) on
 # their own county-scale cluster; see tiles/tilebench/run.sh.

@@ -257,7 +257,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 		return nil, ErrNotEmpty
 	}
 	if _, err := tx.Exec(ctx, `SELECT set_config('villageplan.actor', $1, true), set_config('villageplan.batch_id', $2, true),
-		set_config('villageplan.history', 'batch', true), set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`, Actor, batch); err != nil {
+		set_config('villageplan.history', 'batch', true), set_config('villageplan.topology', 'off', true), set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`, Actor, batch); err != nil {
 		return nil, fmt.Errorf("sample: settings: %w", err)
 	}
 	if err := loadParams(ctx, tx, opts, g, vs); err != nil {

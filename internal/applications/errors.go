@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"villageplan/internal/editing"
 )
 
 // Error is a refusal the desk can act on, in Chinese and English, with the
@@ -29,6 +31,9 @@ type Error struct {
 	// Problems lists every invalid field of a form (the first is in
 	// ZH/EN/Field as well).
 	Problems []*Error `json:"problems,omitempty"`
+	// Conflicts are the features in the way of a registration (topology
+	// rule, overlap m² on the Gauss-Krüger plane of MeasureEPSG).
+	Conflicts []editing.Conflict `json:"conflicts,omitempty"`
 }
 
 // Missing is one thing a transition needs and lacks.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -40,9 +41,11 @@ type Filter struct {
 	Village string
 	// Year of filing (申请日期, China time).
 	Year int
-	// Search matches the applicant's name, an ID number of the household
-	// (exactly), the address (坐落), the 批准书号, or a 宗地代码 / 不动产单元号
-	// of the current or registered parcel.
+	// Search matches, case-insensitively, a part of the applicant's name,
+	// the address (坐落) or the 批准书号 (three characters or more; one or two
+	// characters match the start of the name or the address), an ID number
+	// of the household (exactly), or a 宗地代码 / 不动产单元号 (exactly) of the
+	// current or registered parcel.
 	Search string
 	Limit  int // default 50, at most 500
 	Offset int
@@ -79,8 +82,16 @@ type ListResult struct {
 }
 
 // where builds the WHERE clause of the principal's scope and the filter;
-// withState false leaves the state out (for the counts).
-func where(p *auth.Principal, f Filter, withState bool) (string, []any) {
+// withState false leaves the state out (for the counts). parcels are the
+// homesteads-layer ids whose 宗地代码 or 不动产单元号 is the search text
+// (parcelsOf). Every arm is answered from an index (migration 13): the
+// village and the year (a range of created_at) by btree; the search by
+// the ID numbers' GIN index (exact 身份证号), the parcels' btree indexes,
+// and for the name, 坐落 and 批准书号 the pg_trgm index of their
+// case-folded text (a substring of three characters or more) or, for one
+// or two characters without cased letters, the prefix indexes of the name
+// and the 坐落 (with cased letters, a scan with case folding).
+func where(p *auth.Principal, f Filter, withState bool, parcels []int64) (string, []any) {
 	var conds []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -94,23 +105,59 @@ func where(p *auth.Principal, f Filter, withState bool) (string, []any) {
 		conds = append(conds, "a.state = "+arg(string(f.State)))
 	}
 	if f.Year != 0 {
-		conds = append(conds, "extract(year FROM a.created_at AT TIME ZONE 'Asia/Shanghai') = "+arg(f.Year))
+		from := time.Date(f.Year, 1, 1, 0, 0, 0, 0, China)
+		conds = append(conds, "a.created_at >= "+arg(from)+" AND a.created_at < "+arg(from.AddDate(1, 0, 0)))
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
-		e, l := arg(strings.ToUpper(s)), arg(like)
-		// The current parcel named on the form is linked as
-		// old_homestead_id; the registered one is homestead_id. The
-		// parcel lookup runs once (hashed subplan), the ID number uses
-		// the GIN index.
-		parcels := `(SELECT h.id FROM ` + layers.Homesteads.QualifiedTable() + ` h WHERE h.zddm = ` + e + ` OR h.bdcdyh = ` + e + `)`
-		conds = append(conds, `((a.applicant_name || E'\n' || a.address || E'\n' || coalesce(a.approval_number, '')) ILIKE `+l+
-			` OR a.household_ids @> ARRAY[`+e+`]::text[] OR a.homestead_id IN `+parcels+` OR a.old_homestead_id IN `+parcels+`)`)
+		low := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s))
+		var arms []string
+		if utf8.RuneCountInString(s) >= 3 {
+			arms = append(arms, `lower(a.applicant_name || E'\n' || a.address || E'\n' || coalesce(a.approval_number, '')) LIKE `+arg("%"+low+"%"))
+		} else if strings.ToLower(s) == s && strings.ToUpper(s) == s {
+			// No cased letters (Chinese, digits): the columns as written.
+			pre := arg(low + "%")
+			arms = append(arms, "a.applicant_name LIKE "+pre, "a.address LIKE "+pre)
+		} else {
+			pre := arg(low + "%")
+			arms = append(arms, "lower(a.applicant_name) LIKE "+pre, "lower(a.address) LIKE "+pre)
+		}
+		arms = append(arms, "a.household_ids @> ARRAY["+arg(strings.ToUpper(s))+"]::text[]")
+		if len(parcels) > 0 {
+			ids := arg(parcels)
+			arms = append(arms, "a.homestead_id = ANY("+ids+"::bigint[])", "a.old_homestead_id = ANY("+ids+"::bigint[])")
+		}
+		conds = append(conds, "("+strings.Join(arms, " OR ")+")")
 	}
 	if len(conds) == 0 {
 		return "", args
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// listQueries are the two statements of a list page: the counts per state
+// (the filter less its state) and the page itself, newest first.
+func listQueries(p *auth.Principal, f Filter, parcels []int64) (countSQL string, countArgs []any, itemsSQL string, itemsArgs []any) {
+	w, countArgs := where(p, f, false, parcels)
+	countSQL = `SELECT a.state, count(*) FROM villageplan.applications a` + w + ` GROUP BY a.state`
+	w, itemsArgs = where(p, f, true, parcels)
+	itemsArgs = append(itemsArgs, f.Limit, f.Offset)
+	itemsSQL = `SELECT a.id, a.village_code, coalesce((SELECT v.xzqmc FROM ` + layers.Villages.QualifiedTable() + ` v WHERE v.xzqdm = a.village_code ORDER BY v.id LIMIT 1), ''),
+			a.state, a.version, a.applicant_name, a.address, a.site_area_m2, a.check_verdict, a.approval_number,
+			(a.created_at AT TIME ZONE 'Asia/Shanghai')::date, a.due_on, a.is_sample
+			FROM villageplan.applications a` + w + fmt.Sprintf(` ORDER BY a.id DESC LIMIT $%d OFFSET $%d`, len(itemsArgs)-1, len(itemsArgs))
+	return
+}
+
+// parcelsOf is the homesteads-layer parcels whose 宗地代码 or 不动产单元号
+// is search (case-folded to upper case as the codes are written).
+func parcelsOf(ctx context.Context, tx pgx.Tx, search string) ([]int64, error) {
+	s := strings.ToUpper(strings.TrimSpace(search))
+	if s == "" {
+		return nil, nil
+	}
+	var ids []int64
+	err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(h.id), '{}') FROM `+layers.Homesteads.QualifiedTable()+` h WHERE h.zddm = $1 OR h.bdcdyh = $1`, s).Scan(&ids)
+	return ids, err
 }
 
 // List returns the applications the principal may see (desk roles: the
@@ -135,8 +182,12 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListResult, error) {
 		if err != nil {
 			return err
 		}
-		w, args := where(p, f, false)
-		rows, err := tx.Query(ctx, `SELECT a.state, count(*) FROM villageplan.applications a`+w+` GROUP BY a.state`, args...)
+		parcels, err := parcelsOf(ctx, tx, f.Search)
+		if err != nil {
+			return err
+		}
+		countSQL, countArgs, itemsSQL, itemsArgs := listQueries(p, f, parcels)
+		rows, err := tx.Query(ctx, countSQL, countArgs...)
 		if err != nil {
 			return err
 		}
@@ -151,12 +202,7 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListResult, error) {
 				out.Total += k
 			}
 		}
-		w, args = where(p, f, true)
-		args = append(args, f.Limit, f.Offset)
-		rows, err = tx.Query(ctx, `SELECT a.id, a.village_code, coalesce((SELECT v.xzqmc FROM `+layers.Villages.QualifiedTable()+` v WHERE v.xzqdm = a.village_code ORDER BY v.id LIMIT 1), ''),
-			a.state, a.version, a.applicant_name, a.address, a.site_area_m2, a.check_verdict, a.approval_number,
-			(a.created_at AT TIME ZONE 'Asia/Shanghai')::date, a.due_on, a.is_sample
-			FROM villageplan.applications a`+w+fmt.Sprintf(` ORDER BY a.id DESC LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+		rows, err = tx.Query(ctx, itemsSQL, itemsArgs...)
 		if err != nil {
 			return err
 		}

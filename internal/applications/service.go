@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/internal/auth"
+	"villageplan/internal/editing"
 	"villageplan/internal/siting"
 	"villageplan/internal/workdays"
 	"villageplan/layers"
@@ -83,6 +84,7 @@ var China = time.FixedZone("CST", 8*3600)
 type Service struct {
 	pool   *pgxpool.Pool
 	siting *siting.Service
+	edit   *editing.Service
 	cfg    Config
 }
 
@@ -109,7 +111,7 @@ func NewService(pool *pgxpool.Pool, sit *siting.Service, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{pool: pool, siting: sit, cfg: cfg}
+	return &Service{pool: pool, siting: sit, edit: editing.New(pool, layers.Default()), cfg: cfg}
 }
 
 // Config returns the configuration in force.
@@ -408,8 +410,11 @@ func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.pool, fn)
 }
 
-// check runs (and stores) the siting check of the application's site and
-// returns it; a site outside the form's village is refused.
+// check runs the siting check of the application's site and returns it
+// with the parsed site, not stored: the caller stores it with saveCheck in
+// the transaction that makes it the application's current check, so that
+// a filing refused after the check leaves no check behind. A site outside
+// the form's village is refused.
 func (s *Service) check(ctx context.Context, f *Form, si *SiteInput, field string) (*siting.Result, siting.Site, error) {
 	site, err := si.parse(field)
 	if err != nil {
@@ -427,14 +432,15 @@ func (s *Service) check(ctx context.Context, f *Form, si *SiteInput, field strin
 		return nil, site, fieldErr(field, "选址位于 %s（%s），不在申请村 %s 内", "the site lies in %s (%s), not in the village applied in, %s",
 			res.Site.VillageName, res.Site.VillageCode, f.VillageCode)
 	}
-	if err := s.siting.Save(ctx, site, res); err != nil {
-		return nil, site, err
-	}
 	return res, site, nil
 }
 
-// setCheck stores a check as the application's current one with its site.
-func setCheck(ctx context.Context, tx pgx.Tx, id int64, res *siting.Result) error {
+// setCheck stores check res of site in tx and makes it the application's
+// current one with its site.
+func (s *Service) setCheck(ctx context.Context, tx pgx.Tx, id int64, site siting.Site, res *siting.Result) error {
+	if err := s.siting.SaveIn(ctx, tx, site, res); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `UPDATE villageplan.applications a SET site = c.site, site_area_m2 = $3, check_id = c.id, check_verdict = c.verdict
 		FROM villageplan.siting_checks c WHERE c.id = $2 AND a.id = $1`, id, res.ID, res.Site.AreaM2)
 	return err
@@ -456,9 +462,10 @@ func (s *Service) Create(ctx context.Context, f Form, si *SiteInput) (*Applicati
 		return nil, scopeErr(p, f.VillageCode, fileRoles, "提交申请")
 	}
 	var res *siting.Result
+	var site siting.Site
 	if !si.empty() {
 		var err error
-		if res, _, err = s.check(ctx, &f, si, "site"); err != nil {
+		if res, site, err = s.check(ctx, &f, si, "site"); err != nil {
 			return nil, err
 		}
 	}
@@ -488,7 +495,7 @@ func (s *Service) Create(ctx context.Context, f Form, si *SiteInput) (*Applicati
 			return err
 		}
 		if res != nil {
-			if err := setCheck(ctx, tx, id, res); err != nil {
+			if err := s.setCheck(ctx, tx, id, site, res); err != nil {
 				return err
 			}
 		}
@@ -602,13 +609,14 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 		return nil, versionErr(cur, version)
 	}
 	var res *siting.Result
+	var site siting.Site
 	switch {
 	case !si.empty():
-		if res, _, err = s.check(ctx, &f, si, "site"); err != nil {
+		if res, site, err = s.check(ctx, &f, si, "site"); err != nil {
 			return nil, err
 		}
 	case cur.Site != nil && checkInput(&cur.Form) != checkInput(&f):
-		if res, _, err = s.check(ctx, &f, &SiteInput{GeoJSON: json.RawMessage(*cur.Site), CRS: "EPSG:4490"}, "site"); err != nil {
+		if res, site, err = s.check(ctx, &f, &SiteInput{GeoJSON: json.RawMessage(*cur.Site), CRS: "EPSG:4490"}, "site"); err != nil {
 			return nil, err
 		}
 	}
@@ -641,7 +649,7 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 		}
 		details := map[string]any{"site_changed": !si.empty(), "rechecked": res != nil}
 		if res != nil {
-			if err := setCheck(ctx, tx, id, res); err != nil {
+			if err := s.setCheck(ctx, tx, id, site, res); err != nil {
 				return err
 			}
 			details["check_id"], details["verdict"] = res.ID, res.Verdict

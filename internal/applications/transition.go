@@ -10,11 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"net/http"
+
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"villageplan/internal/auth"
+	"villageplan/internal/editing"
+	"villageplan/internal/features"
 	"villageplan/internal/workdays"
 	"villageplan/layers"
 )
@@ -125,10 +128,13 @@ type InspectionStep struct {
 
 // RegistrationStep is 登记: the parcel written to the homesteads layer.
 type RegistrationStep struct {
-	On             string `json:"on"`
-	ZDDM           string `json:"zddm"`
-	BDCDYH         string `json:"bdcdyh,omitempty"`
-	HomesteadID    int64  `json:"homestead_id"`
+	On          string `json:"on"`
+	ZDDM        string `json:"zddm"`
+	BDCDYH      string `json:"bdcdyh,omitempty"`
+	HomesteadID int64  `json:"homestead_id"`
+	// ChangesetID is the editing changeset that wrote the parcel (and
+	// the old one's 退出): /changesets/{id}.
+	ChangesetID    int64  `json:"changeset_id,omitempty"`
 	OldHomesteadID *int64 `json:"old_homestead_id,omitempty"`
 	OldReturned    bool   `json:"old_returned"`
 	Note           string `json:"note,omitempty"`
@@ -781,10 +787,18 @@ func (t *transition) measure(ctx context.Context, si *SiteInput) (*geomFacts, er
 	return &g, nil
 }
 
-// register writes the parcel to the homesteads layer through the edit
-// history with the application as the batch (villageplan.batch_id =
-// "application:ID") and, when the old homestead is returned (处置 退给村集体)
-// or rebuilt on (建设情形 1), marks it 退出.
+// register writes the parcel to the homesteads layer through the editing
+// path (editing.SubmitTx, inside the transition's transaction): one
+// changeset named after the application and its 批准书号 that creates the
+// parcel and, when the old homestead is returned (处置 退给村集体) or
+// rebuilt on (建设情形 1), patches it to 退出. The changeset is validated
+// like any edit (catalog fields, the topology rules of the homesteads
+// layer: no overlap with another homestead or with 永久基本农田) and shows in
+// /changesets and in the features' history. The 乡镇窗口's right to write
+// the layer comes from the state machine (editing.Delegation for the
+// application's village). A topology violation is a 409
+// TopologyViolation naming each conflicting feature and its overlap; the
+// application then stays unregistered.
 func (t *transition) register(ctx context.Context, pl RegisterPayload) error {
 	a := t.a
 	pl.ZDDM = strings.TrimSpace(pl.ZDDM)
@@ -805,49 +819,108 @@ func (t *transition) register(ctx context.Context, pl RegisterPayload) error {
 	if exists {
 		return fieldErr("payload.zddm", "宗地代码 %s 或不动产单元号已在宅基地图层中", "parcel code %s or the unit number is already in the homesteads layer", pl.ZDDM)
 	}
-	if _, err := t.tx.Exec(ctx, `SELECT set_config('villageplan.actor', $1, true), set_config('villageplan.batch_id', $2, true)`,
-		t.by, fmt.Sprintf("application:%d", a.ID)); err != nil {
+	// The parcel as the editing path takes it: the staked site (else the
+	// approved one) in CRS84 and its area on the check's plane.
+	var geom string
+	var zdmj float64
+	if err := t.tx.QueryRow(ctx, `SELECT ST_AsGeoJSON(coalesce(a.staked, a.site), 9),
+			round(ST_Area(ST_Transform(coalesce(a.staked, a.site), coalesce((c.result->'site'->>'measure_epsg')::int, 4551)))::numeric, 2)::float8
+		FROM villageplan.applications a LEFT JOIN villageplan.siting_checks c ON c.id = a.check_id WHERE a.id = $1`, a.ID).Scan(&geom, &zdmj); err != nil {
 		return err
 	}
 	f := a.Form
-	var household *string
-	if f.HouseholdID != "" {
-		household = &f.HouseholdID
-	}
-	var bdcdyh *string
+	props := map[string]any{"zddm": pl.ZDDM, "xzqdm": a.Village, "zdmj": zdmj, "status": "已登记",
+		"holder_name": f.Applicant.Name, "holder_id_number": f.Applicant.IDNumber}
 	if pl.BDCDYH != "" {
-		bdcdyh = &pl.BDCDYH
+		props["bdcdyh"] = pl.BDCDYH
 	}
-	var hid int64
-	err := t.tx.QueryRow(ctx, `INSERT INTO `+tbl+` (zddm, bdcdyh, xzqdm, zl, zdmj, approval_number, approved_on, status, household_id, holder_name, holder_id_number, geom)
-		SELECT $2, $3, a.village_code, a.address,
-			round(ST_Area(ST_Transform(coalesce(a.staked, a.site), coalesce((c.result->'site'->>'measure_epsg')::int, 4551)))::numeric, 2),
-			a.approval_number, a.approved_on, '已登记', $4, $5, $6, coalesce(a.staked, a.site)
-		FROM villageplan.applications a LEFT JOIN villageplan.siting_checks c ON c.id = a.check_id WHERE a.id = $1
-		RETURNING id`, a.ID, pl.ZDDM, bdcdyh, household, f.Applicant.Name, f.Applicant.IDNumber).Scan(&hid)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
-		// registered meanwhile by another transaction
-		return fieldErr("payload.zddm", "宗地代码 %s 或不动产单元号已在宅基地图层中", "parcel code %s or the unit number is already in the homesteads layer", pl.ZDDM)
+	if f.Proposed.Address != "" {
+		props["zl"] = f.Proposed.Address
 	}
+	if f.HouseholdID != "" {
+		props["household_id"] = f.HouseholdID
+	}
+	num := ""
+	if a.ApprovalNumber != nil {
+		num = *a.ApprovalNumber
+		props["approval_number"] = num
+	}
+	if a.ApprovedOn != nil {
+		props["approved_on"] = a.ApprovedOn.Format(time.DateOnly)
+	}
+	feature, err := json.Marshal(map[string]any{"type": "Feature", "properties": props, "geometry": json.RawMessage(geom)})
 	if err != nil {
 		return err
 	}
-	reg := &RegistrationStep{On: t.today.Format(time.DateOnly), ZDDM: pl.ZDDM, BDCDYH: pl.BDCDYH, HomesteadID: hid, OldHomesteadID: a.OldHomesteadID, By: t.by}
+	cs := editing.Changeset{Operations: []editing.Operation{{Kind: editing.Create, Layer: layers.Homesteads.ID, Feature: feature}}}
+	reg := &RegistrationStep{On: t.today.Format(time.DateOnly), ZDDM: pl.ZDDM, BDCDYH: pl.BDCDYH, OldHomesteadID: a.OldHomesteadID, By: t.by}
 	returns := f.Current != nil && f.Current.Disposal == DisposalReturn || f.Proposed.Situation == 1
 	switch {
 	case returns && a.OldHomesteadID != nil:
-		if _, err := t.tx.Exec(ctx, `UPDATE `+tbl+` SET status = '退出' WHERE id = $1`, *a.OldHomesteadID); err != nil {
+		var rev string
+		err := t.tx.QueryRow(ctx, `SELECT xmin::text FROM `+tbl+` WHERE id = $1`, *a.OldHomesteadID).Scan(&rev)
+		if errors.Is(err, pgx.ErrNoRows) {
+			reg.Note = fmt.Sprintf("原宅基地（图层要素 %d）已不在宅基地图层中，未办理退出", *a.OldHomesteadID)
+			break
+		}
+		if err != nil {
 			return err
 		}
+		cs.Operations = append(cs.Operations, editing.Operation{Kind: editing.Patch, Layer: layers.Homesteads.ID, FeatureID: *a.OldHomesteadID,
+			IfMatch: features.ETag(*a.OldHomesteadID, rev), Feature: json.RawMessage(`{"properties":{"status":"退出"}}`)})
 		reg.OldReturned = true
 	case returns:
 		reg.Note = "原宅基地未关联宅基地图层要素（宗地代码），须在图层中人工办理退出"
 	}
-	if _, err := t.tx.Exec(ctx, `UPDATE villageplan.applications SET homestead_id = $2 WHERE id = $1`, a.ID, hid); err != nil {
+	cs.Message = fmt.Sprintf("宅基地申请 %d 登记：宗地 %s（%s，批准书号 %s）", a.ID, pl.ZDDM, f.Applicant.Name, num)
+	if reg.OldReturned {
+		cs.Message += fmt.Sprintf("；原宅基地（要素 %d）退出", *a.OldHomesteadID)
+	}
+	cs.Message += fmt.Sprintf(" / registration of homestead application %d: parcel %s (approval %s)", a.ID, pl.ZDDM, num)
+	ectx := editing.WithDelegation(ctx, editing.Delegation{Layer: layers.Homesteads.ID, Village: a.Village})
+	res, err := t.s.edit.SubmitTx(ectx, t.tx, cs, requestOf(ctx))
+	if err != nil {
+		return t.editErr(err)
+	}
+	if res.State != editing.Published {
+		return fmt.Errorf("registration changeset %d is %s, not published", res.ID, res.State)
+	}
+	reg.HomesteadID, reg.ChangesetID = res.Features[0].FeatureID, res.ID
+	if _, err := t.tx.Exec(ctx, `UPDATE villageplan.applications SET homestead_id = $2 WHERE id = $1`, a.ID, reg.HomesteadID); err != nil {
 		return err
 	}
 	a.Steps.Registration = reg
 	t.record = reg
 	return nil
+}
+
+// editErr turns a refused registration changeset into the desk's error:
+// a topology violation or a duplicate value is a 409 naming the features
+// in the way (with their overlap in m²), anything else the editing
+// error's own status and words.
+func (t *transition) editErr(err error) error {
+	var ee *editing.Error
+	if !errors.As(err, &ee) {
+		return err
+	}
+	if ee.Status == http.StatusConflict {
+		var missing []Missing
+		for _, c := range ee.Conflicts {
+			if c.OverlapM2 > 0 {
+				missing = append(missing, Missing{ZH: fmt.Sprintf("与%s要素 %d 重叠 %.2f 平方米（容差 %.2f 平方米）", layerTitle(c.Layer), c.FeatureID, c.OverlapM2, c.ToleranceM2),
+					EN: fmt.Sprintf("overlaps %s feature %d by %.2f m² (tolerance %.2f m²)", c.Layer, c.FeatureID, c.OverlapM2, c.ToleranceM2)})
+			}
+		}
+		e := conflict(ee.Code, t.a, missing, "不能登记："+ee.ZH, "cannot register: "+ee.EN)
+		e.Conflicts = ee.Conflicts
+		return e
+	}
+	return &Error{Status: ee.Status, Code: ee.Code, Field: ee.Field, ZH: "登记写入宅基地图层被拒绝：" + ee.ZH, EN: "the registration's write to the homesteads layer was refused: " + ee.EN}
+}
+
+func layerTitle(id string) string {
+	if l, ok := layers.Default().Layer(id); ok {
+		return l.TitleZH
+	}
+	return id
 }

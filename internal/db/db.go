@@ -139,6 +139,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 	if _, err := ApplyRules(ctx, pool, layers.Default(), logger); err != nil {
 		return fmt.Errorf("apply the catalog's integrity rules: %w", err)
 	}
+	// The no_overlap topology rules as constraint triggers (topology.go).
+	if err := ApplyTopology(ctx, pool, layers.Default()); err != nil {
+		return fmt.Errorf("apply the catalog's topology rules: %w", err)
+	}
 	return nil
 }
 

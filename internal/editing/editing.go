@@ -537,7 +537,7 @@ func (s *Service) prepare(ctx context.Context, tx pgx.Tx, p *auth.Principal, op 
 	if cur != nil {
 		curProps = cur.props
 	}
-	if e := mayEdit(p, op, curProps); e != nil {
+	if e := mayEdit(p, op, curProps); e != nil && !delegated(ctx, op, curProps) {
 		return e
 	}
 	var before map[string]any
@@ -566,6 +566,38 @@ func reviewReason(op *prepOp, before map[string]any) string {
 		return ""
 	}
 	return fmt.Sprintf("%s（%s）：%s / %s", op.layer.ID, op.layer.TitleZH, rv.ZH, rv.EN)
+}
+
+// Delegation lets a principal write features of one layer in one village
+// although it holds none of the layer's edit roles there: the caller has
+// authorised the write itself (an application's 登记 by the 乡镇窗口,
+// allowed by the application's state machine, writes the homesteads
+// layer). Everything else applies unchanged: field and geometry
+// validation, the personal-data right, topology, review, history and
+// audit; the changeset records the principal's own roles.
+type Delegation struct {
+	Layer   string
+	Village string
+}
+
+type delegationKey struct{}
+
+// WithDelegation returns ctx carrying d for Submit and SubmitTx.
+func WithDelegation(ctx context.Context, d Delegation) context.Context {
+	return context.WithValue(ctx, delegationKey{}, d)
+}
+
+// delegated reports whether ctx's delegation covers op for the village of
+// the feature before (nil for a create) and after.
+func delegated(ctx context.Context, op *prepOp, before map[string]any) bool {
+	d, ok := ctx.Value(delegationKey{}).(Delegation)
+	if !ok || d.Layer != op.layer.ID || d.Village == "" {
+		return false
+	}
+	if op.village(op.props) != d.Village {
+		return false
+	}
+	return before == nil || op.village(before) == d.Village
 }
 
 // mayEdit checks the principal's rights on op for the villages of the
@@ -687,6 +719,7 @@ func begin(ctx context.Context, tx pgx.Tx, actor string, changeset int64, cat *l
 	}
 	_, err := tx.Exec(ctx, `SELECT set_config('villageplan.actor', $1, true), set_config('villageplan.history', 'row', true),
 		set_config('villageplan.batch_id', '', true), set_config('villageplan.changeset', $2, true),
+		set_config('villageplan.topology', 'off', true),
 		(SELECT string_agg(pg_advisory_xact_lock(hashtext('villageplan.edit.' || x))::text, ',')
 		   FROM (SELECT x FROM unnest($3::text[]) x ORDER BY x) s)`, actor, cs, topologyLayers(cat, ops))
 	return err

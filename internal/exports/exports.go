@@ -316,6 +316,15 @@ func whereSQL(q *features.Query, a *args) string {
 	return w
 }
 
+// fromSQL is the items query's FROM item over alias t: the layer table, or
+// the layer as of q.AsOf (see features.Query.FromClause); before whereSQL.
+func fromSQL(q *features.Query, a *args) string {
+	p := []any(*a)
+	f := q.FromClause(&p)
+	*a = p
+	return f
+}
+
 func orderSQL(q *features.Query) string { return q.OrderClause() }
 
 // query runs "SELECT t.id, <extra…>, <fields…> FROM layer t WHERE … ORDER
@@ -333,8 +342,9 @@ func (e *exporter) queryFields(ctx context.Context, extra []string, fields []lay
 	for _, f := range fields {
 		cols = append(cols, "t."+layers.QuoteIdent(f.Name))
 	}
+	from := fromSQL(e.q, &a)
 	w := whereSQL(e.q, &a)
-	sql := "SELECT " + strings.Join(cols, ", ") + " FROM " + e.q.Layer.QualifiedTable() + " t" + w + orderSQL(e.q)
+	sql := "SELECT " + strings.Join(cols, ", ") + " FROM " + from + w + orderSQL(e.q)
 	if e.q.Limit > 0 {
 		sql += " LIMIT " + a.add(e.q.Limit) + " OFFSET " + a.add(e.q.Offset)
 	}
@@ -364,7 +374,8 @@ func (e *exporter) queryFields(ctx context.Context, extra []string, fields []lay
 // extents and text widths) and scans it into dest.
 func (e *exporter) aggregate(ctx context.Context, exprs []string, dest ...any) error {
 	var a args
-	sql := "SELECT " + strings.Join(exprs, ", ") + " FROM (SELECT t.* FROM " + e.q.Layer.QualifiedTable() + " t" + whereSQL(e.q, &a) + orderSQL(e.q)
+	from := fromSQL(e.q, &a)
+	sql := "SELECT " + strings.Join(exprs, ", ") + " FROM (SELECT t.* FROM " + from + whereSQL(e.q, &a) + orderSQL(e.q)
 	if e.q.Limit > 0 {
 		sql += " LIMIT " + a.add(e.q.Limit) + " OFFSET " + a.add(e.q.Offset)
 	}

@@ -147,6 +147,9 @@ type Query struct {
 	// IncludePersonal returns personal-data fields (never for anonymous
 	// requests).
 	IncludePersonal bool
+	// AsOf, when set, reads the layer as it was at that instant
+	// (datetime=, asof.go) instead of its current rows.
+	AsOf *time.Time
 }
 
 // Page is the result of Items.
@@ -303,8 +306,8 @@ func (s *Service) Items(ctx context.Context, q *Query) (*Page, error) {
 		props = VisibleFields(q.Layer, q.IncludePersonal)
 	}
 	var wa args
+	from := " FROM " + source(q, &wa)
 	w := where(q, &wa)
-	from := " FROM " + q.Layer.QualifiedTable() + " t"
 
 	countSQL := "SELECT count(*) FROM (SELECT 1" + from + w + " LIMIT " + strconv.Itoa(MatchCountCap+1) + ") m"
 	var ia args
@@ -418,8 +421,9 @@ func (s *Service) Stream(ctx context.Context, q *Query, fn func(feature []byte) 
 		props = VisibleFields(q.Layer, q.IncludePersonal)
 	}
 	var a args
+	from := source(q, &a)
 	w := where(q, &a)
-	sql := "SELECT " + featureExpr(q.Layer, props, q.OutputSRID) + " FROM " + q.Layer.QualifiedTable() + " t" + w + orderBy(q)
+	sql := "SELECT " + featureExpr(q.Layer, props, q.OutputSRID) + " FROM " + from + w + orderBy(q)
 	if q.Limit > 0 {
 		sql += " LIMIT " + a.add(q.Limit) + " OFFSET " + a.add(q.Offset)
 	}
@@ -458,8 +462,9 @@ type SVGMap struct {
 // constraints) has no path; the map is drawn without it.
 func (s *Service) ItemsSVG(ctx context.Context, q *Query) (*SVGMap, error) {
 	var a args
+	from := source(q, &a)
 	w := where(q, &a)
-	sql := "WITH page AS (SELECT t.id, t.geom_3857 FROM " + q.Layer.QualifiedTable() + " t" + w + orderBy(q) +
+	sql := "WITH page AS (SELECT t.id, t.geom_3857 FROM " + from + w + orderBy(q) +
 		" LIMIT " + a.add(max(q.Limit, 1)) + " OFFSET " + a.add(q.Offset) + `)
 		SELECT id, ST_AsSVG(ST_Translate(geom_3857, -ST_XMin(e), -ST_YMin(e)), 0, 1),
 		       0::float8, 0::float8, ST_XMax(e) - ST_XMin(e), ST_YMax(e) - ST_YMin(e)

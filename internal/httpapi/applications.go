@@ -55,7 +55,6 @@ func (s *Server) routeApplications() {
 	s.router.HandleFunc("/applications/{id}/documents", ar.documents).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/applications/{id}/documents", ar.upload).Methods(http.MethodPost)
 	s.router.HandleFunc("/applications/{id}/documents/{docId}", ar.document).Methods(http.MethodGet, http.MethodHead)
-	s.router.HandleFunc("/applications/{id}/forms/{form}", ar.forms).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/ledger", ar.ledger).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/house-transfers", ar.recordTransfer).Methods(http.MethodPost)
 	ar.routePrinting()

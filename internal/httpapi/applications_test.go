@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -294,15 +296,30 @@ func TestApplicationWholeWay(t *testing.T) {
 	if insp["built_area_m2"].(float64) != 144 || insp["outside_m2"].(float64) != 0 || insp["passed"] != true {
 		t.Errorf("inspection = %v", insp)
 	}
-	var status, oldStatus, batch string
+	// The parcel and the old one's 退出 are one changeset of the editing
+	// path, named after the application and its 批准书号, in the history
+	// of both features.
+	var status, oldStatus, changesets, author, message string
 	var zdmj float64
 	if err := pool.QueryRow(ctx, `SELECT h.status, h.zdmj, (SELECT status FROM villageplan.homesteads WHERE zddm = '220112203301JC00001'),
-		(SELECT string_agg(DISTINCT batch_id, ',') FROM villageplan.edit_history WHERE layer = 'homesteads' AND batch_id IS NOT NULL)
-		FROM villageplan.homesteads h WHERE h.zddm = '220112203301JC00123' AND h.approval_number = '双营子宅批〔2026〕第0001号'`).Scan(&status, &zdmj, &oldStatus, &batch); err != nil {
+		(SELECT string_agg(DISTINCT e.changeset_id::text || ':' || e.action, ',' ORDER BY e.changeset_id::text || ':' || e.action) FROM villageplan.edit_history e
+			WHERE e.layer = 'homesteads' AND e.feature_id IN (h.id, (SELECT id FROM villageplan.homesteads WHERE zddm = '220112203301JC00001'))),
+		c.author, c.message
+		FROM villageplan.homesteads h JOIN villageplan.changesets c ON c.id = $1
+		WHERE h.zddm = '220112203301JC00123' AND h.approval_number = '双营子宅批〔2026〕第0001号'`,
+		got["steps"].(map[string]any)["registration"].(map[string]any)["changeset_id"]).Scan(&status, &zdmj, &oldStatus, &changesets, &author, &message); err != nil {
 		t.Fatal(err)
 	}
-	if status != "已登记" || oldStatus != "退出" || batch != fmt.Sprintf("application:%d", id) || zdmj < 269 || zdmj > 271 {
-		t.Errorf("homesteads: new %s (%.2f m²), old %s, batch %q", status, zdmj, oldStatus, batch)
+	csID := int64(got["steps"].(map[string]any)["registration"].(map[string]any)["changeset_id"].(float64))
+	if status != "已登记" || oldStatus != "退出" || zdmj < 269 || zdmj > 271 {
+		t.Errorf("homesteads: new %s (%.2f m²), old %s", status, zdmj, oldStatus)
+	}
+	if want := fmt.Sprintf("%d:insert,%d:update", csID, csID); changesets != want || author != "u-window" ||
+		!strings.Contains(message, fmt.Sprintf("宅基地申请 %d 登记", id)) || !strings.Contains(message, "双营子宅批〔2026〕第0001号") {
+		t.Errorf("history %q (want %q), changeset by %q: %q", changesets, want, author, message)
+	}
+	if code, cs, _ := c.do("window", "GET", fmt.Sprintf("/changesets/%d", csID), nil, nil); code != 200 || cs["changeset"].(map[string]any)["state"] != "published" {
+		t.Errorf("GET /changesets/%d = %d %v", csID, code, cs)
 	}
 	var audits int
 	_ = pool.QueryRow(ctx, `SELECT count(*) FROM villageplan.audit_log WHERE subject_kind = 'application' AND subject_id = $1 AND action = 'application.transition'`, fmt.Sprint(id)).Scan(&audits)
@@ -316,8 +333,8 @@ func TestApplicationWholeWay(t *testing.T) {
 		t.Errorf("ledger = %d %v", code, led)
 	}
 	// The printable forms from the stored data.
-	for _, form := range []string{"application", "approval", "certificate", "acceptance", "siting"} {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/applications/%d/forms/%s", ts.URL, id, form), nil)
+	for _, form := range []string{"application-form", "approval-form", "certificate", "acceptance"} {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/applications/%d/print/%s", ts.URL, id, form), nil)
 		req.Header.Set("Authorization", c.tokens["window"])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -332,7 +349,7 @@ func TestApplicationWholeWay(t *testing.T) {
 			_ = os.WriteFile(fmt.Sprintf("%s/%s.pdf", dir, form), b, 0o644)
 		}
 	}
-	if code, _, _ := c.do("other", "GET", fmt.Sprintf("/applications/%d/forms/application", id), nil, nil); code != 403 {
+	if code, _, _ := c.do("other", "GET", fmt.Sprintf("/applications/%d/print/application-form", id), nil, nil); code != 403 {
 		t.Errorf("form for another village's clerk = %d", code)
 	}
 	// The same ledger as .xlsx and CSV (package documents).
@@ -358,6 +375,152 @@ func TestApplicationWholeWay(t *testing.T) {
 	}
 	if code, out := c.act("clerk", id, v, "withdraw", nil); code != 409 || out["state"] != "registered" {
 		t.Errorf("withdraw after 登记 = %d %v", code, out)
+	}
+}
+
+// TestApplicationRegisterTopologyConflict: a parcel registered meanwhile
+// (through psql here) overlaps the inspected site; 登记 is refused with a
+// 409 naming that feature and the overlap, nothing is written, and the
+// application stays 竣工验收 until the overlap is gone.
+func TestApplicationRegisterTopologyConflict(t *testing.T) {
+	ts, pool, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
+	ctx := context.Background()
+	id, a := c.create(21, rect(500, 100, 15, 18), nil)
+	v := c.toDecision(id, int(a["version"].(float64)))
+	v = c.must("approver", id, v, "approve", nil)
+	v = c.must("window", id, v, "stake", map[string]any{"site": json.RawMessage(rect(500, 100, 15, 18)), "crs": "EPSG:4551"})
+	v = c.must("clerk", id, v, "start", map[string]any{"on": "2026-12-02"})
+	v = c.must("window", id, v, "inspect", map[string]any{"site": json.RawMessage(rect(501, 101, 12, 12)), "crs": "EPSG:4551", "opinion": "按批准建设"})
+	// Someone registers a 10 m × 10 m parcel over the site's north-east
+	// corner meanwhile: 5 m × 8 m = 40 m² of overlap.
+	var other int64
+	if err := pool.QueryRow(ctx, `INSERT INTO villageplan.homesteads (zddm, xzqdm, zdmj, status, geom)
+		VALUES ('220112203301JC00777', $1, 100, '已登记', ST_Multi(ST_Transform(ST_MakeEnvelope(480510, 4829110, 480520, 4829120, 4551), 4490))) RETURNING id`,
+		village1).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int) {
+		_ = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM villageplan.homesteads WHERE zddm = '220112203301JC00124') + (SELECT count(*) FROM villageplan.changesets)`).Scan(&n)
+		return n
+	}
+	code, out := c.act("window", id, v, "register", map[string]any{"zddm": "220112203301JC00124"})
+	conflicts, _ := out["conflicts"].([]any)
+	if code != 409 || out["code"] != "TopologyViolation" || out["state"] != "inspected" || len(conflicts) != 1 {
+		t.Fatalf("register over a parcel = %d %v", code, out)
+	}
+	cf := conflicts[0].(map[string]any)
+	zh, _ := out["description_zh"].(string)
+	if cf["collection"] != "homesteads" || int64(cf["feature_id"].(float64)) != other || cf["overlap_m2"].(float64) < 39.9 || cf["overlap_m2"].(float64) > 40.1 ||
+		!strings.Contains(zh, fmt.Sprintf("要素 %d", other)) || !strings.Contains(zh, "40.00 平方米") {
+		t.Errorf("conflict = %v; %s", cf, zh)
+	}
+	if n := count(); n != 0 {
+		t.Errorf("%d rows of the refused registration remain", n)
+	}
+	code, got, _ := c.do("window", "GET", fmt.Sprintf("/applications/%d", id), nil, nil)
+	if code != 200 || got["state"] != "inspected" || int(got["version"].(float64)) != v || got["homestead_id"] != nil {
+		t.Fatalf("after the refusal: %d %v v%v homestead %v", code, got["state"], got["version"], got["homestead_id"])
+	}
+	// The other parcel corrected: 登记 goes through.
+	if _, err := pool.Exec(ctx, `DELETE FROM villageplan.homesteads WHERE id = $1`, other); err != nil {
+		t.Fatal(err)
+	}
+	c.must("window", id, v, "register", map[string]any{"zddm": "220112203301JC00124"})
+	if n := count(); n != 2 {
+		t.Errorf("after registering: %d rows, want the parcel and its changeset", n)
+	}
+}
+
+// TestApplicationRefusedFilingKeepsNoCheck: a filing or an update that is
+// refused after its site was checked (a household with an application
+// pending, a stale version) leaves no siting check behind; a successful
+// one stores exactly its own.
+func TestApplicationRefusedFilingKeepsNoCheck(t *testing.T) {
+	ts, pool, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
+	checks := func() (n int) {
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.siting_checks`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	id, a := c.create(31, rect(600, 100, 15, 18), nil)
+	if n := checks(); n != 1 {
+		t.Fatalf("%d checks after one filing, want 1", n)
+	}
+	// The same household again, with a site: checked, then refused.
+	code, out, _ := c.do("clerk", "POST", "/applications", nil, map[string]any{"form": formJSON(31, nil), "site": json.RawMessage(rect(700, 100, 15, 18)), "crs": "EPSG:4551"})
+	if code != 409 || out["code"] != "HouseholdBlocked" {
+		t.Fatalf("second filing of household 31 = %d %v", code, out)
+	}
+	if n := checks(); n != 1 {
+		t.Errorf("%d checks after a refused filing, want 1 (an orphan check was stored)", n)
+	}
+	// An update with a new site whose new applicant holds a homestead
+	// (一户一宅) is refused after its check.
+	f := formJSON(31, nil)
+	f["applicant"].(map[string]any)["id_number"] = testID(1960, 1)
+	code, out, _ = c.do("clerk", "PATCH", fmt.Sprintf("/applications/%d", id), map[string]string{"If-Match": fmt.Sprintf(`"%d"`, int(a["version"].(float64)))},
+		map[string]any{"form": f, "site": json.RawMessage(rect(650, 100, 15, 18)), "crs": "EPSG:4551"})
+	if code != 409 || out["code"] != "HouseholdBlocked" {
+		t.Fatalf("update to a household holding a homestead = %d %v", code, out)
+	}
+	if n := checks(); n != 1 {
+		t.Errorf("%d checks after a refused update, want 1", n)
+	}
+	// An accepted update with a new site stores its check.
+	c.do("clerk", "PATCH", fmt.Sprintf("/applications/%d", id), map[string]string{"If-Match": fmt.Sprintf(`"%d"`, int(a["version"].(float64)))},
+		map[string]any{"form": formJSON(31, nil), "site": json.RawMessage(rect(650, 100, 15, 18)), "crs": "EPSG:4551"})
+	code, got, _ := c.do("clerk", "GET", fmt.Sprintf("/applications/%d", id), nil, nil)
+	var cur int64
+	_ = pool.QueryRow(context.Background(), `SELECT max(id) FROM villageplan.siting_checks`).Scan(&cur)
+	if n := checks(); code != 200 || n != 2 || int64(got["check"].(map[string]any)["id"].(float64)) != cur {
+		t.Errorf("after an accepted update: %d checks (want 2), current %v, newest %d", n, got["check"], cur)
+	}
+}
+
+// TestApplicationListSearch: the desk search over the indexed arms: a
+// part of the name or 坐落 (three characters or more), the start of the
+// name or 坐落 (one or two), a household ID number and a 宗地代码 exactly
+// (any case); LIKE wildcards are literal; counts follow the search.
+func TestApplicationListSearch(t *testing.T) {
+	ts, _, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
+	id41, _ := c.create(41, rect(800, 100, 15, 18), nil)
+	id0, _ := c.create(0, rect(100, 100, 15, 18), func(f map[string]any) {
+		f["applicant"].(map[string]any)["id_number"] = testID(1960, 1)
+		f["household_id"] = "H-TEST-1"
+		f["current"] = map[string]any{"land_area_m2": 225, "floor_area_m2": 90, "certificate_no": "吉(2010)双阳区集建字第0001号",
+			"disposal": "return", "zddm": "220112203301JC00001"}
+	})
+	for q, want := range map[string][]int64{
+		"户主41":                 {id41},
+		"测试":                   {id0, id41},
+		"户主":                   nil,
+		"41 号":                 {id41},
+		"一组 0 号":               {id0},
+		testID(1952+41%40, 84): {id41},
+		"220112203301jc00001":  {id0},
+		"%":                    nil,
+		"测试户主_1":               nil,
+		"a":                    nil,
+		"鲁家":                   {id0, id41},
+	} {
+		code, out, _ := c.do("window", "GET", "/applications?year=2026&q="+url.QueryEscape(q), nil, nil)
+		if code != 200 {
+			t.Fatalf("search %q = %d %v", q, code, out)
+		}
+		var got []int64
+		for _, it := range out["items"].([]any) {
+			got = append(got, int64(it.(map[string]any)["id"].(float64)))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		counts := out["counts"].(map[string]any)
+		if !slices.Equal(got, want) || int(out["total"].(float64)) != len(want) || int(counts["submitted"].(float64)) != len(want) {
+			t.Errorf("search %q = %v (total %v, counts %v), want %v", q, got, out["total"], counts, want)
+		}
 	}
 }
 
@@ -398,7 +561,7 @@ func TestApplicationIllegalTransitions(t *testing.T) {
 	if code, _, _ := c.do("clerk", "POST", fmt.Sprintf("/applications/%d/transitions", id), nil, map[string]any{"action": "publicize"}); code != 428 {
 		t.Errorf("no If-Match = %d", code)
 	}
-	if code, out, _ := c.do("clerk", "GET", fmt.Sprintf("/applications/%d/forms/certificate", id), nil, nil); code != 409 || out["state"] != "submitted" {
+	if code, out, _ := c.do("clerk", "GET", fmt.Sprintf("/applications/%d/print/certificate", id), nil, nil); code != 409 || out["state"] != "submitted" {
 		t.Errorf("certificate before approval = %d %v", code, out)
 	}
 	v = c.must("clerk", id, v, "withdraw", nil)

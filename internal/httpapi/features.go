@@ -588,7 +588,11 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		}
 	}
 	if s := v.Get("datetime"); s != "" {
-		return nil, badParam("datetime", "collection %s has no temporal extent", l.ID)
+		at, err := fr.parseInstant(ctx, l, "datetime", s)
+		if err != nil {
+			return nil, err
+		}
+		q.AsOf = &at
 	}
 	if s := v.Get("filter"); s != "" {
 		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" {
@@ -681,6 +685,9 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 	q, err := fr.parseItemsQuery(r.Context(), l, v)
 	if err != nil {
 		fr.s.requestError(w, r, err)
+		return
+	}
+	if q.AsOf != nil && !signedInForHistory(w, r) {
 		return
 	}
 	// Personal fields for an entitled principal (personal.go); never in
@@ -803,8 +810,9 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	srid := 0
+	var asOf *time.Time
 	for k := range r.URL.Query() {
-		if k != "f" && k != "crs" {
+		if k != "f" && k != "crs" && k != "datetime" {
 			fr.s.requestError(w, r, badParam(k, "is not a parameter of a single feature"))
 			return
 		}
@@ -827,6 +835,18 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 			fr.s.requestError(w, r, badParam("crs", "%q is not offered for this collection", s))
 			return
 		}
+	}
+	if s := r.URL.Query().Get("datetime"); s != "" {
+		at, err := fr.parseInstant(r.Context(), l, "datetime", s)
+		if err != nil {
+			fr.s.requestError(w, r, err)
+			return
+		}
+		asOf = &at
+	}
+	if asOf != nil {
+		fr.itemAsOf(w, r, l, id, *asOf, srid, format)
+		return
 	}
 	// Personal fields for a principal entitled to the feature's village
 	// (personal.go); never in the HTML page. The ETag names the feature's

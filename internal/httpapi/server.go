@@ -252,6 +252,7 @@ func New(opts Options) *Server {
 	s.routeFeatures()
 	s.routeEditing()
 	s.routeHistory()
+	s.routeChanges()
 	s.routeCoverage()
 	s.routeTiles()
 	s.routeSiting()

@@ -90,7 +90,7 @@ func (ld *loader) run(ctx context.Context, files []string) (err error) {
 	// villageplan.history = batch: the load is recorded as one compact
 	// edit_batch row (migration 6), with the prior state of replaced rows.
 	if _, err := tx.Exec(ctx, `SELECT set_config('villageplan.actor', $1, true), set_config('villageplan.batch_id', $2, true),
-		set_config('villageplan.history', 'batch', true)`,
+		set_config('villageplan.history', 'batch', true), set_config('villageplan.topology', 'off', true)`,
 		ld.opts.Actor, ld.sum.BatchID); err != nil {
 		return err
 	}

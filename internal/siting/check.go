@@ -311,6 +311,19 @@ func layerIDs(ls []*layers.Layer) string {
 
 // Save stores a result with its site and returns the result with its id.
 func (s *Service) Save(ctx context.Context, site Site, res *Result) error {
+	return s.SaveIn(ctx, s.pool, site, res)
+}
+
+// Queryer is what SaveIn writes through: a pool, a connection or a
+// transaction (pgx.Tx).
+type Queryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// SaveIn is Save through q, e.g. inside the caller's transaction, so that
+// the check is stored together with what refers to it (an application's
+// current check) or not at all.
+func (s *Service) SaveIn(ctx context.Context, q Queryer, site Site, res *Result) error {
 	b, err := wkb.Marshal(site.Geometry)
 	if err != nil {
 		return err
@@ -330,7 +343,7 @@ func (s *Service) Save(ctx context.Context, site Site, res *Result) error {
 	if err != nil {
 		return err
 	}
-	err = s.pool.QueryRow(ctx, `INSERT INTO villageplan.siting_checks (created_at, household_id, village_code, site, input_crs, input_format, verdict, ruleset_version, data_versions, result)
+	err = q.QueryRow(ctx, `INSERT INTO villageplan.siting_checks (created_at, household_id, village_code, site, input_crs, input_format, verdict, ruleset_version, data_versions, result)
 		VALUES ($1, $2, $3, ST_Multi(ST_Transform(ST_GeomFromWKB($4, $5::int), 4490)), $5, $6, $7, $8, $9, $10)
 		RETURNING id`,
 		res.CreatedAt, household, village, b, site.SRID, site.Format, string(res.Verdict), res.RuleSetVersion, versions, full).Scan(&res.ID)

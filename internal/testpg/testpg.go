@@ -189,10 +189,20 @@ func NewDatabase(t testing.TB) string {
 }
 
 // New returns a pool on a fresh migrated database (see NewDatabase); the
-// pool is closed when the test ends.
+// pool is closed when the test ends. Its sessions have the database-side
+// topology triggers switched off (villageplan.topology = off, see
+// db.TopologyBypass): fixtures insert overlapping parcels on purpose. A
+// test of those triggers sets villageplan.topology = 'on' in its
+// transaction, or uses NewDatabase.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	u := NewDatabase(t)
+	if pu, err := url.Parse(u); err == nil {
+		q := pu.Query()
+		q.Set("options", "-c "+db.TopologyBypass+"=off")
+		pu.RawQuery = q.Encode()
+		u = pu.String()
+	}
 	pool, err := db.Open(context.Background(), u, 8)
 	if err != nil {
 		t.Fatalf("testpg: %v", err)

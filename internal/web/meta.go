@@ -1,6 +1,8 @@
 package web
 
 import (
+	"slices"
+
 	"villageplan/layers"
 )
 
@@ -44,6 +46,40 @@ type LayerMeta struct {
 	LabelField string `json:"label_field,omitempty"`
 	// Fields are the non-personal attributes in display order.
 	Fields []FieldMeta `json:"fields"`
+	// Editing says who edits the layer on the map and what a change must
+	// keep (the catalog's layers.Editing); the server checks it again.
+	Editing EditingMeta `json:"editing"`
+}
+
+// EditingMeta is what the map's editing mode needs of a layer's
+// layers.Editing: the roles that may edit it (auth role codes; planning
+// editors always), whether changes are reviewed before they are
+// published (202 "已提交审核"), and the topology rules in words.
+type EditingMeta struct {
+	Roles []string `json:"roles"`
+	// Review is nil when changes are published at once; All is true when
+	// every change is reviewed, else Field/Values name the reviewed ones.
+	Review   *ReviewMeta    `json:"review,omitempty"`
+	Topology []TopologyMeta `json:"topology,omitempty"`
+}
+
+// ReviewMeta is layers.Review for the pages.
+type ReviewMeta struct {
+	All    bool     `json:"all,omitempty"`
+	Field  string   `json:"field,omitempty"`
+	Values []string `json:"values,omitempty"`
+	ZH     string   `json:"zh"`
+	EN     string   `json:"en"`
+}
+
+// TopologyMeta is one topology rule: the other layer, the tolerated
+// overlap in m² and the rule in words.
+type TopologyMeta struct {
+	Kind        string  `json:"kind"`
+	Other       string  `json:"other"`
+	ToleranceM2 float64 `json:"tolerance_m2"`
+	ZH          string  `json:"zh"`
+	EN          string  `json:"en"`
 }
 
 // FieldMeta is one non-personal attribute as a popup shows it.
@@ -54,6 +90,18 @@ type FieldMeta struct {
 	TitleEN string `json:"title_en"`
 	Type    string `json:"type"`
 	Unit    string `json:"unit,omitempty"`
+	// Required, MaxLength (characters, 0 unbounded), Min (numeric
+	// fields) and Pattern (with its rule in words) are the catalog's
+	// checks, for the editing form's marks and input limits.
+	Required  bool     `json:"required,omitempty"`
+	MaxLength int      `json:"max_length,omitempty"`
+	Min       *float64 `json:"min,omitempty"`
+	Pattern   string   `json:"pattern,omitempty"`
+	PatternZH string   `json:"pattern_zh,omitempty"`
+	PatternEN string   `json:"pattern_en,omitempty"`
+	// AdminCode marks a 12-digit village code (XZQDM): the form fills it
+	// from the village under a new feature.
+	AdminCode bool `json:"admin_code,omitempty"`
 	// Codes are the values of the field's code list in list order, with
 	// their names (DLBM "0103" → 旱地 / dry land); nil without a code list.
 	Codes []CodeName `json:"codes,omitempty"`
@@ -158,13 +206,27 @@ func layerMeta(l *layers.Layer) LayerMeta {
 		if f.Personal {
 			continue
 		}
-		fm := FieldMeta{Name: f.Name, Code: f.Code, TitleZH: f.TitleZH, TitleEN: f.TitleEN, Type: string(f.Type), Unit: f.Unit}
+		fm := FieldMeta{Name: f.Name, Code: f.Code, TitleZH: f.TitleZH, TitleEN: f.TitleEN, Type: string(f.Type), Unit: f.Unit,
+			Required: f.Required, MaxLength: f.MaxLength, Min: f.Min, Pattern: f.Pattern, PatternZH: f.PatternZH, PatternEN: f.PatternEN, AdminCode: f.AdminCode}
 		if cl, ok := layers.CodeListByID(f.CodeList); ok {
 			for _, v := range cl.Values {
 				fm.Codes = append(fm.Codes, CodeName{Value: v.Value, ZH: v.NameZH, EN: v.NameEN})
 			}
 		}
 		lm.Fields = append(lm.Fields, fm)
+	}
+	// Planning editors edit every layer (internal/editing.EditRoles).
+	lm.Editing.Roles = []string{"planning_editor"}
+	for _, r := range l.Editing.Roles {
+		if !slices.Contains(lm.Editing.Roles, r) {
+			lm.Editing.Roles = append(lm.Editing.Roles, r)
+		}
+	}
+	if rv := l.Editing.Review; rv != nil {
+		lm.Editing.Review = &ReviewMeta{All: rv.All, Field: rv.Field, Values: rv.Values, ZH: rv.ZH, EN: rv.EN}
+	}
+	for _, t := range l.Editing.Topology {
+		lm.Editing.Topology = append(lm.Editing.Topology, TopologyMeta{Kind: string(t.Kind), Other: t.Other, ToleranceM2: t.ToleranceM2, ZH: t.ZH, EN: t.EN})
 	}
 	return lm
 }

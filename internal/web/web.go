@@ -15,7 +15,10 @@
 //   - site previews and checks from the siting API.
 //
 // MapLibre GL JS is vendored from the npm package at a pinned version by
-// update-maplibre.sh (static/vendor/maplibre-gl, with its licence).
+// update-maplibre.sh (static/vendor/maplibre-gl, with its licence), and
+// the drawing library of the map's editing mode (js/edit.js, loaded only
+// for an account that may edit a layer), terra-draw with its MapLibre
+// adapter, by update-terradraw.sh (static/vendor/terra-draw, MIT).
 package web
 
 import (

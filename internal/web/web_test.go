@@ -18,11 +18,24 @@ import (
 // JavaScript, CSS; MapLibre GL JS not counted).
 const PageCodeBudget = 100 * 1024
 
+// EditCodeBudget is the editing module's own limit. /map loads
+// js/edit.js only for an account whose role may edit a layer (map.js
+// imports it after GET /account), so it is nothing an anonymous viewer or
+// the desk downloads; it is measured apart from PageCodeBudget, and an
+// editor's /map loads at most PageCodeBudget + EditCodeBudget (the
+// browser test TestMapEditing measures that).
+const EditCodeBudget = 20 * 1024
+
 func TestPageCodeBudget(t *testing.T) {
-	raw, gz := NewAssets().PageCodeBytes()
-	t.Logf("page code (without MapLibre): %d bytes, %d bytes gzip-compressed", raw, gz)
-	if raw >= PageCodeBudget {
-		t.Errorf("page code is %d bytes, budget %d", raw, PageCodeBudget)
+	a := NewAssets()
+	raw, gz := a.PageCodeBytes()
+	edit := len(a.files["js/edit.js"].body)
+	t.Logf("page code (without MapLibre): %d bytes, %d bytes gzip-compressed; of it the editing module js/edit.js %d bytes", raw, gz, edit)
+	if raw-edit >= PageCodeBudget {
+		t.Errorf("page code without the editing module is %d bytes, budget %d", raw-edit, PageCodeBudget)
+	}
+	if edit == 0 || edit >= EditCodeBudget {
+		t.Errorf("the editing module js/edit.js is %d bytes, budget %d", edit, EditCodeBudget)
 	}
 }
 
@@ -179,6 +192,40 @@ func TestBuildMeta(t *testing.T) {
 	if m := BuildMeta(cat, nil); len(m.Views) != 3 {
 		t.Errorf("without coverage: %d views, want 3", len(m.Views))
 	}
+	// The editing mode reads who edits a layer, its review and topology
+	// rules, and the fields' checks from the same meta.
+	byID := map[string]LayerMeta{}
+	for _, g := range m.Groups {
+		for _, lm := range g.Layers {
+			byID[lm.ID] = lm
+			if len(lm.Editing.Roles) == 0 || lm.Editing.Roles[0] != "planning_editor" {
+				t.Errorf("layer %s: editing roles %v, want planning_editor first", lm.ID, lm.Editing.Roles)
+			}
+		}
+	}
+	hs := byID[layers.Homesteads.ID]
+	if hs.Editing.Review != nil || len(hs.Editing.Topology) != 2 || hs.Editing.Topology[1].Other != layers.PermanentFarmland.ID {
+		t.Errorf("homesteads editing %+v: want no review and the two no-overlap rules", hs.Editing)
+	}
+	if rv := byID[layers.PermanentFarmland.ID].Editing.Review; rv == nil || !rv.All || rv.ZH == "" {
+		t.Errorf("permanent farmland review %+v, want every change reviewed", rv)
+	}
+	checks := map[string]FieldMeta{}
+	for _, f := range hs.Fields {
+		checks[f.Name] = f
+	}
+	if f := checks["zddm"]; !f.Required || f.MaxLength != 19 {
+		t.Errorf("zddm checks %+v", f)
+	}
+	if f := checks["xzqdm"]; !f.AdminCode || !f.Required {
+		t.Errorf("xzqdm checks %+v", f)
+	}
+	if f := checks["zdmj"]; f.Min == nil || *f.Min != 0 || f.Unit != "m²" || f.Required {
+		t.Errorf("zdmj checks %+v", f)
+	}
+	if f := checks["bdcdyh"]; f.Pattern == "" || f.PatternZH == "" {
+		t.Errorf("bdcdyh checks %+v", f)
+	}
 }
 
 func TestAcceptsGzip(t *testing.T) {
@@ -188,5 +235,31 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip(h); got != want {
 			t.Errorf("acceptsGzip(%q) = %v", h, got)
 		}
+	}
+}
+
+// TestVendoredTerraDraw: the drawing library of the editing mode is
+// embedded with its licence, and its MapLibre adapter imports it by a
+// relative path (a browser cannot resolve the bare name "terra-draw"
+// without a bundler; update-terradraw.sh rewrites it).
+func TestVendoredTerraDraw(t *testing.T) {
+	st := Static()
+	for _, f := range []string{"terra-draw.mjs", "terra-draw-maplibre-gl-adapter.mjs", "LICENSE.txt", "VERSION"} {
+		b, err := fs.ReadFile(st, "vendor/terra-draw/"+f)
+		if err != nil || len(b) == 0 {
+			t.Errorf("vendored terra-draw file %s: %v", f, err)
+		}
+	}
+	ad, _ := fs.ReadFile(st, "vendor/terra-draw/terra-draw-maplibre-gl-adapter.mjs")
+	if !bytes.Contains(ad, []byte(`from"./terra-draw.mjs"`)) || bytes.Contains(ad, []byte(`from"terra-draw"`)) {
+		t.Errorf("the adapter does not import ./terra-draw.mjs (bare import left?)")
+	}
+	lic, _ := fs.ReadFile(st, "vendor/terra-draw/LICENSE.txt")
+	if !bytes.Contains(lic, []byte("MIT License")) {
+		t.Errorf("terra-draw LICENSE.txt is not the MIT licence")
+	}
+	ed, _ := fs.ReadFile(st, "js/edit.js")
+	if !bytes.Contains(ed, []byte("../vendor/terra-draw/terra-draw.mjs")) {
+		t.Errorf("js/edit.js does not load the vendored terra-draw")
 	}
 }

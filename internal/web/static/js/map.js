@@ -1,7 +1,7 @@
 // The planners' web map (/map).
 
 import {
-  loadBasics, createMap, indexMeta, LayerState, attachPopups, attachCoords, basemapPanel, initChrome, fatal, el,
+  loadBasics, createMap, indexMeta, LayerState, attachPopups, attachCoords, basemapPanel, initChrome, fatal, el, getJSON,
 } from './mapcore.js';
 import { layerPanel, viewPanel, searchBox } from './panel.js';
 
@@ -27,10 +27,20 @@ async function main() {
   const views = viewPanel(document.getElementById('views'), document.getElementById('view-legend'), map, meta, layers, state);
   searchBox(document.getElementById('search'), document.getElementById('search-results'), map);
   document.getElementById('panel').append(basemapPanel(map));
-  attachPopups(map, state, layers);
+  // No popups while a feature is drawn or edited.
+  attachPopups(map, state, layers, { enabled: () => !window.vpEditing });
   attachCoords(map);
   // For the browser tests and the console: the map and the panel state.
   window.vp = { map, state, layers, meta, views };
+  // Editing mode only for an account whose role may edit a layer; its
+  // code (and terra-draw) is loaded only then.
+  const account = await getJSON('account').catch(() => null);
+  if (account && account.authenticated) {
+    const ed = await import('./edit.js');
+    if (ed.editable(meta, account).length) {
+      window.vp.edit = ed.editPanel(document.getElementById('panel'), map, meta, layers, state, account);
+    }
+  }
   document.body.dataset.ready = 'true';
 }
 

@@ -120,9 +120,6 @@ type apiOp struct {
 	body         *openapi3.RequestBody
 	ok           map[int]*openapi3.Response
 	errs         []int
-	// routedOnly documents a route that other work adds to the
-	// PermissionTable: the operation appears once its row exists.
-	routedOnly bool
 }
 
 // buildOpenAPI builds the typed OpenAPI 3.0 document of every route in
@@ -188,9 +185,6 @@ func buildOpenAPI(catalog *layers.Catalog, base string, table []RoutePermission)
 	perms := indexPermissions(table)
 	for _, op := range apiOperations(catalog, p) {
 		perm := perms[op.method+" "+op.templ()]
-		if perm == nil && op.routedOnly {
-			continue
-		}
 		o := openapi3.NewOperation()
 		o.OperationID, o.Summary, o.Tags = op.id, op.summary, op.tags
 		o.Parameters = op.params
@@ -321,7 +315,7 @@ func newParams(c *openapi3.Components) params {
 			WithSchema(openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema())))),
 		sortby: add("sortby", form(openapi3.NewQueryParameter("sortby").WithDescription("comma-separated properties, prefix - for descending").
 			WithSchema(openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema())))),
-		datetime: add("datetime", openapi3.NewQueryParameter("datetime").WithDescription("OGC API – Features datetime (an RFC 3339 instant); a value the server cannot answer is a 400 naming datetime").
+		datetime: add("datetime", openapi3.NewQueryParameter("datetime").WithDescription("an RFC 3339 instant: the features as they were then (signed-in only, 401 otherwise); a value that is not an instant is a 400 naming datetime").
 			WithSchema(openapi3.NewStringSchema())),
 		encoding: add("encoding", openapi3.NewQueryParameter("encoding").WithDescription("text encoding of csv, shp (DBF) and jzd downloads (jzd defaults to GBK)").
 			WithSchema(openapi3.NewStringSchema().WithEnum("UTF-8", "GBK"))),
@@ -500,8 +494,6 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			body: body("the file", mtPDF, "image/jpeg", "image/png", "application/octet-stream"), ok: status(201, "the document's metadata (Location)", mtJSON), errs: []int{400, 404, 409, 413, 415}},
 		{method: "GET", path: "/applications/{id}/documents/{docId}", id: "getApplicationDocument", summary: "a document's content", tags: app,
 			params: []*openapi3.ParameterRef{p.id, pathParam("docId", "document id", openapi3.NewInt64Schema().WithMin(1))}, ok: ok("the file", mtPDF, "image/jpeg", "image/png"), errs: []int{404}},
-		{method: "GET", path: "/applications/{id}/forms/{form}", id: "getApplicationForm", summary: "a printable A4 form (申请表, 审批表, 批准书, 验收意见表, 选址审查报告)", tags: app,
-			params: []*openapi3.ParameterRef{p.id, pathParam("form", "form name", openapi3.NewStringSchema())}, ok: ok("PDF", mtPDF), errs: []int{404, 409}},
 		{method: "GET", path: "/applications/{id}/print/{document}", id: "printApplicationDocument", summary: "a printable PDF of an application (申请表, 审批表, 批准书, 验收意见表)", tags: app,
 			params: []*openapi3.ParameterRef{p.id, pathParam("document", "申请表, 审批表, 批准书, 验收意见表", openapi3.NewStringSchema().WithEnum(printKinds()...))},
 			ok:     ok("PDF (inline)", mtPDF), errs: []int{400, 404, 409}},
@@ -575,15 +567,15 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			apiOp{method: "GET", path: base + "/coverage", template: tpl + "/coverage", id: "getCoverage_" + id, summary: "where the data of " + name + " is complete (GeoJSON Feature, CRS84)", tags: ogc,
 				ok: ok("coverage", mtGeoJSON), errs: []int{404}},
 			apiOp{method: "GET", path: base + "/items", template: tpl + "/items", id: "getItems_" + id, summary: "features of " + name, tags: ogc, params: itemsParams,
-				ok: with(itemsOK, status(304, "not modified (If-None-Match)")), errs: []int{400, 404, 406}},
+				ok: with(itemsOK, status(304, "not modified (If-None-Match)")), errs: []int{400, 401, 404, 406}},
 			apiOp{method: "GET", path: base + "/items/{featureId}", template: tpl + "/items/{featureId}", id: "getItem_" + id, summary: "one feature of " + name, tags: ogc,
-				params: []*openapi3.ParameterRef{p.featureID, p.crs, qp("f", "", openapi3.NewStringSchema().WithEnum("json", "geojson", "html"))},
-				ok:     with(itemOK, status(304, "not modified (If-None-Match)")), errs: []int{400, 404, 406}},
+				params: []*openapi3.ParameterRef{p.featureID, p.crs, p.datetime, qp("f", "", openapi3.NewStringSchema().WithEnum("json", "geojson", "html"))},
+				ok:     with(itemOK, status(304, "not modified (If-None-Match)")), errs: []int{400, 401, 404, 406}},
 			apiOp{method: "GET", path: base + "/changes", template: tpl + "/changes", id: "getChanges_" + id,
 				summary: "features of " + name + " added, modified or removed between two instants", tags: ed,
 				params: []*openapi3.ParameterRef{required(qp("from", "first instant (RFC 3339)", openapi3.NewDateTimeSchema())),
 					qp("to", "last instant (RFC 3339; default now)", openapi3.NewDateTimeSchema()), qp("f", "", openapi3.NewStringSchema().WithEnum("json", "geojson"))},
-				ok: ok("a FeatureCollection of changes", mtGeoJSON), errs: []int{400, 404}, routedOnly: true},
+				ok: ok("a FeatureCollection of changes", mtGeoJSON), errs: []int{400, 404}},
 			apiOp{method: "GET", path: base + "/items/{featureId}/history", template: tpl + "/items/{featureId}/history", id: "getItemHistory_" + id,
 				summary: "every version of a feature of " + name, tags: ed, params: fid, ok: ok("versions", mtGeoJSON), errs: []int{404}},
 			apiOp{method: "POST", path: base + "/items", template: tpl + "/items", id: "createItem_" + id, summary: "create a feature of " + name, tags: ed,

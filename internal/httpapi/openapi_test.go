@@ -183,6 +183,8 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 		{"GET", "/api", "", "", 200},
 		{"POST", "/collections/homesteads/items", "application/geo+json", `{"type":"Feature","geometry":null,"properties":{}}`, 401},
 		{"GET", "/collections/homesteads?f=xml", "", "", 406},
+		{"GET", "/collections/homesteads/items?datetime=yesterday", "", "", 400},
+		{"GET", "/collections/homesteads/changes?from=2026-01-01T00:00:00Z", "", "", 401},
 	} {
 		req, _ := http.NewRequest(c.method, ts.URL+c.path, strings.NewReader(c.body))
 		if c.ctype != "" {

@@ -107,7 +107,10 @@ func TestSlowStatementAnswers503NamingTheLimit(t *testing.T) {
 		VALUES ('220112203301', '鲁家村', '集聚提升类', ST_Multi(ST_Transform(ST_MakeEnvelope(479500, 4828500, 483000, 4830000, 4551), 4490)))`); err != nil {
 		t.Fatal(err)
 	}
-	limits := httpapi.Limits{Interactive: 300 * time.Millisecond, Siting: 400 * time.Millisecond, Download: 500 * time.Millisecond}
+	// Limits well above what these requests cost on a loaded 2-core machine
+	// (a siting check took over 400 ms at load 20), so that only the lock
+	// below makes them time out.
+	limits := httpapi.Limits{Interactive: 1500 * time.Millisecond, Siting: 2 * time.Second, Download: 1500 * time.Millisecond}
 	srv := httpapi.New(httpapi.Options{Pool: pool, Limits: limits, RateLimits: map[string]httpapi.RateLimit{"download": {}, "siting": {}}})
 	defer srv.Close()
 	// The siting check is a desk route: it runs as the township window.

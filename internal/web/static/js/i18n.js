@@ -191,6 +191,11 @@ function initialLang() {
 
 export let lang = initialLang();
 
+// addStrings merges a page's own strings (e.g. the desk's) into the table.
+export function addStrings(more) {
+  for (const l of ['zh', 'en']) Object.assign(strings[l], more[l]);
+}
+
 const listeners = [];
 
 // t returns the string for key in the current language, with {name}

@@ -3,6 +3,7 @@ module villageplan
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/alexedwards/argon2id v1.0.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"villageplan/data/sample"
+	"villageplan/internal/applications"
 	"villageplan/internal/auth"
 	"villageplan/internal/db"
 	"villageplan/internal/httpapi"
@@ -113,6 +114,15 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				}
 				if loaded {
 					logger.Info("sample township loaded (示例数据)", "features", counts, "duration", time.Since(start).Round(time.Millisecond))
+				}
+				if sampleScale == sample.ScaleTownship {
+					n, err := applications.LoadSamples(ctx, pool, siting.NewService(pool, rs), time.Now())
+					if err != nil {
+						return fmt.Errorf("load sample applications: %w", err)
+					}
+					if n > 0 {
+						logger.Info("sample applications filed (示例数据)", "applications", n)
+					}
 				}
 			}
 			accounts := auth.NewStore(pool)

@@ -96,6 +96,21 @@ var PermissionTable = []RoutePermission{
 	{get, "/admin/users", admins, "every account and its roles"},
 	{post, "/admin/users", admins, "new account with a one-time password"},
 	{patch, "/admin/users/{id}", admins, "disable/enable, roles, password reset"},
+	// The application desk: personal data; the village scope is enforced
+	// by package applications (a village grant sees its village only),
+	// every read is audited.
+	{get, "/applications", desk, "list with counts per state; scoped to the principal's villages"},
+	{post, "/applications", desk, "file an application (村级经办, 乡镇窗口 of its village)"},
+	{get, "/applications/overdue", desk, "open steps past their deadline, scoped"},
+	{get, "/applications/{id}", desk, "one application with events and documents, scoped"},
+	{patch, "/applications/{id}", desk, "change the form or site before 受理 (If-Match)"},
+	{post, "/applications/{id}/transitions", desk, "one action; the action's role is checked per village (If-Match)"},
+	{get, "/applications/{id}/documents", desk, "document list, scoped"},
+	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
+	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
+	{get, "/ledger", desk, "宅基地审批台账 rows, scoped"},
+	{get, "/workdays", append(slices.Clone(admins), desk...), "working-day calendar, no personal data"},
+	{[]string{http.MethodPut}, "/workdays/{date}", admins, "administrator's correction of a day (audited)"},
 }
 
 // passwordChangeRoutes are what a principal with a one-time password may

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/singleflight"
 
+	"villageplan/internal/applications"
 	"villageplan/internal/auth"
 	"villageplan/internal/buildinfo"
 	"villageplan/internal/db"
@@ -101,6 +102,9 @@ type Options struct {
 	// TileCacheBytes bounds the in-process tile cache (0: 256 MiB;
 	// negative: no cache).
 	TileCacheBytes int64
+	// Applications configures the application desk (deadlines, document
+	// cap, tolerances); zero fields take its defaults.
+	Applications applications.Config
 }
 
 // Limits bound the time and connections of each request class. They are
@@ -214,6 +218,8 @@ func New(opts Options) *Server {
 	s.routeCoverage()
 	s.routeTiles()
 	s.routeSiting()
+	s.routeApplications()
+	s.routeWorkdays()
 	s.routeWeb()
 	s.routeAccounts()
 	// Unmatched requests skip the router's middleware; observe them too,

@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/data/sample"
+	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
 	"villageplan/internal/testpg"
 )
@@ -316,6 +317,7 @@ func TestWebPages(t *testing.T) {
 	bin := chromium(t)
 	pool := sampleDatabase(t)
 	t.Run("map", func(t *testing.T) { testMap(t, bin, pool) })
+	deskUsers(t, pool, map[string]auth.Grant{"window": {Role: auth.TownshipWindow}})
 	t.Run("desk", func(t *testing.T) { testDesk(t, bin, startService(t, pool)) })
 }
 
@@ -531,7 +533,9 @@ func testMap(t *testing.T, bin string, pool *pgxpool.Pool) {
 
 func testDesk(t *testing.T, bin string, svc *service) {
 	b := newBrowser(t, bin, svc.URL)
-	do(t, b, chromedp.Navigate(svc.URL+"/desk"))
+	// The site step of a new application, as the township window.
+	b.login(t, svc.URL, "window")
+	do(t, b, chromedp.Navigate(svc.URL+"/desk#new"))
 	do(t, b, chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
 	js[bool](t, b, idle)
 	dir := t.TempDir()
@@ -639,7 +643,7 @@ func testDesk(t *testing.T, bin string, svc *service) {
 	}
 	do(t, b, chromedp.Navigate(href))
 	b.screenshot(t, "desk-report.png")
-	do(t, b, chromedp.Navigate(svc.URL+"/desk"))
+	do(t, b, chromedp.Navigate(svc.URL+"/desk#new"))
 	do(t, b, chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
 	js[bool](t, b, idle)
 

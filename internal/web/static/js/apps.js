@@ -79,7 +79,7 @@ async function showList() {
     el('tbody', null, items.length ? items.map((x) => el('tr', { dataset: { id: x.id, state: x.state }, class: x.overdue ? 'late' : null,
       onclick: () => { location.hash = `a/${x.id}`; } },
     el('td', null, el('a', { href: `#a/${x.id}` }, `#${x.id}`)),
-    el('td', null, x.applicant_name, x.sample ? el('span', { class: 'badge' }, t('sampleApp')) : null),
+    el('td', null, x.applicant_name, x.sample && !x.applicant_name.includes('示例') ? el('span', { class: 'badge' }, t('sampleApp')) : null),
     el('td', null, x.village_name || x.village_code), el('td', null, x.address),
     el('td', { class: 'num' }, x.site_area_m2 != null ? `${fmt(x.site_area_m2, 1)} m²` : ''),
     el('td', null, verdictPill(x.check_verdict)), el('td', null, pill(x.state)), el('td', null, x.created_on), dueCell(x)))
@@ -342,15 +342,16 @@ function renderApp(a, flash) {
   $('new-view').append(stepResult);
   const kinds = ['hukou', 'id_card', 'pledge', 'photo_review', 'photo_staking', 'photo_inspection', 'other'];
   const s = a.steps || {};
-  view.replaceChildren(
+  view.replaceChildren(...[
     el('p', null, el('a', { href: '#' }, t('back'))),
     el('div', { class: 'apphead', dataset: { state: a.state, version: a.version } },
-      el('h2', null, `#${a.id} ${a.form.applicant.name}`, a.sample ? el('span', { class: 'badge' }, t('sampleApp')) : null),
+      el('h2', null, `#${a.id} ${a.form.applicant.name}`, a.sample && !a.form.applicant.name.includes('示例') ? el('span', { class: 'badge' }, t('sampleApp')) : null),
       el('p', null, pill(a.state), ' ', `${a.village_name || ''} ${a.village_code} · ${a.form.proposed.address}`),
+      a.check ? el('p', null, `${t('checkH')}: `, verdictPill(a.check.verdict), a.site_area_m2 != null ? ` · ${fmt(a.site_area_m2, 2)} m²` : '') : null,
       dueLine(a),
       a.approval_number ? el('p', { id: 'approval-number' }, `${t('approvalNo')}: ${a.approval_number}`) : null,
-      s.staking ? el('p', { class: 'muted' }, `${t('act_stake')}: ${s.staking.on} · ${fmt(s.staking.deviation_m)} m`) : null,
-      s.inspection ? el('p', { class: 'muted' }, `${t('act_inspect')}: ${fmt(s.inspection.built_area_m2)} m² · ${fmt(s.inspection.outside_m2)} m²`) : null),
+      s.staking ? el('p', { class: 'muted' }, t('stakedLine', { on: s.staking.on, d: fmt(s.staking.deviation_m) })) : null,
+      s.inspection ? el('p', { class: 'muted' }, t('builtLine', { on: s.inspection.on, a: fmt(s.inspection.built_area_m2), o: fmt(s.inspection.outside_m2) })) : null),
     flash ? el('p', { class: 'flash' }, flash) : null,
     el('section', { class: 'step', id: 'actions-box' }, el('h2', null, t('actionsH')),
       el('div', { class: 'actions', id: 'actions' }, a.actions.length ? a.actions.map((x) => el('button', { type: 'button', class: 'primary',
@@ -374,7 +375,8 @@ function renderApp(a, flash) {
         el('span', null, `${ev.actor} · ${lang === 'en' ? t('role_' + ev.role) : ev.role_label || t('role_' + ev.role)}`),
         el('span', { class: 'muted' }, ev.from ? `${t('st_' + ev.from)} → ${t('st_' + ev.to)}` : t('st_' + ev.to)),
         ev.note ? el('q', null, ev.note) : null)))),
-    el('details', { class: 'step' }, el('summary', null, t('formH')), formSummary(a.form)));
+    el('details', { class: 'step' }, el('summary', null, t('formH')), formSummary(a.form))].filter(Boolean));
+  stepResult.querySelector('h2').textContent = t(a.check ? 'checkH' : 'stepCheck');
   if (a.check) $('check-slot').replaceWith(stepResult);
 }
 
@@ -404,7 +406,11 @@ export async function route() {
   $('app-view').hidden = view !== 'app';
   $('new-view').hidden = view !== 'new';
   delete document.body.dataset.app;
-  if (view !== 'app') { cur = null; $('new-view').append(stepResult); }
+  if (view !== 'app') {
+    cur = null;
+    $('new-view').append(stepResult);
+    stepResult.querySelector('h2').textContent = t('stepCheck');
+  }
   D.reset();
   if (view === 'list') await showList();
   else if (view === 'app') await showApp(Number(m[1]));

@@ -442,7 +442,12 @@ async function main() {
   const mapEl = $('map');
   let basics;
   restoreHash();
-  try { [basics] = await Promise.all([loadBasics(), loadAccount()]); } catch (e) { initChrome(null); fatal(mapEl, e); return; }
+  try {
+    [basics] = await Promise.all([loadBasics(), loadAccount()]);
+  } catch (e) {
+    if (e.status === 401) return; // on the way to the login page
+    initChrome(null); fatal(mapEl, e); return;
+  }
   const { style, meta } = basics;
   initChrome(meta);
   layers = indexMeta(meta);

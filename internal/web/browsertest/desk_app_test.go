@@ -273,6 +273,16 @@ func TestDeskApplication(t *testing.T) {
 		t.Errorf("list row %q, chips %q", row, chips)
 	}
 	b.screenshot(t, "desk-app-05-list.png")
+	// Search by the applicant's name, then by the ID number of a member.
+	for _, q := range []string{"王测试", id17(782)} {
+		do(t, b, chromedp.SetValue(chromedp.CSS(`#f-q`), q), chromedp.Click(chromedp.CSS(`#filters button[type=submit]`)))
+		ids := run(t, b, chromedp.Poll[[]string](`(() => { const ids = [...document.querySelectorAll('#apps tbody tr[data-id]')].map((x) => x.dataset.id); return ids.length < 5 ? ids : null; })()`,
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+		if !slices.Equal(ids, []string{fmt.Sprint(id)}) {
+			t.Errorf("search %q lists %v, want [%d]", q, ids, id)
+		}
+	}
+	js[bool](t, b, `(() => { document.getElementById('f-q').value = ''; document.getElementById('filters').requestSubmit(); return true; })()`)
 	do(t, b, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#apps tr[data-id="%d"] td:nth-child(2)`, id))))
 	run(t, b, chromedp.Poll[bool](fmt.Sprintf(`(document.body.dataset.app || '').startsWith('%d:')`, id), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if a := b.actions(t); !slices.Contains(a, "accept") || slices.Contains(a, "approve") || slices.Contains(a, "publicize") {
@@ -364,5 +374,21 @@ func TestDeskApplication(t *testing.T) {
 	}
 	b.screenshot(t, "desk-app-09-english.png")
 	do(t, b, chromedp.Click(chromedp.CSS(`#lang`)))
+
+	// A sample application whose site is blocked: its overlaps on the map.
+	var blocked int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM villageplan.applications WHERE is_sample AND check_verdict = 'BLOCK' ORDER BY id LIMIT 1`).Scan(&blocked); err != nil {
+		t.Fatalf("no blocked sample application: %v", err)
+	}
+	b.openApp(t, blocked)
+	run(t, b, chromedp.Poll[bool](`new Promise((r) => { vp.map.once('idle', () => r(vp.map.queryRenderedFeatures({layers: ['vp-conflicts-fill', 'vp-conflicts-line']}).length > 0)); vp.map.triggerRepaint(); })`,
+		chromedp.WithPollingInterval(100*time.Millisecond)))
+	if v := run(t, b, chromedp.TextContent(chromedp.CSS(`#verdict`))); !strings.Contains(v, "禁止") {
+		t.Errorf("blocked sample application: verdict %q", v)
+	}
+	if a := b.actions(t); slices.Contains(a, "approve") {
+		t.Errorf("township window sees approve on a blocked application: %v", a)
+	}
+	b.screenshot(t, "desk-app-10-blocked-sample.png")
 	b.checkClean(t)
 }

@@ -303,6 +303,19 @@ function openAction(a, action) {
   form.scrollIntoView({ block: 'nearest' });
 }
 
+// recordLine sums up what a step recorded (its event payload): the
+// department and its opinion, reasons, the approval number, objections.
+function recordLine(p) {
+  if (!p) return null;
+  const parts = [];
+  if (p.department) parts.push(`${t('dept_' + p.department)}${lang === 'en' ? ': ' : '：'}${t(p.agree === false ? 'disagree' : 'agree')}`);
+  if (p.approval_number) parts.push(`${t('approvalNo')} ${p.approval_number}`);
+  if (p.reasons) parts.push(p.reasons.join('；'));
+  if (p.objections && p.objections.length) parts.push(p.objections.map((o) => `${t('objection')}: ${o.objection} → ${o.resolution}`).join('；'));
+  if (p.opinion) parts.push(`${t('opinion')}: ${p.opinion}`);
+  return parts.length ? el('span', { class: 'record' }, parts.join(' · ')) : null;
+}
+
 function dueLine(a) {
   if (!a.due_on) return null;
   return el('p', { class: a.overdue ? 'due overdue' : 'due' }, `${t('headerDue')}: ${a.due_on} · `,
@@ -373,8 +386,8 @@ function renderApp(a, flash) {
         el('time', null, new Date(ev.at).toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', { dateStyle: 'short', timeStyle: 'short' })),
         el('strong', null, t('act_' + ev.action)),
         el('span', null, `${ev.actor} · ${lang === 'en' ? t('role_' + ev.role) : ev.role_label || t('role_' + ev.role)}`),
-        el('span', { class: 'muted' }, ev.from ? `${t('st_' + ev.from)} → ${t('st_' + ev.to)}` : t('st_' + ev.to)),
-        ev.note ? el('q', null, ev.note) : null)))),
+        el('span', { class: 'muted' }, ev.from && ev.from !== ev.to ? `${t('st_' + ev.from)} → ${t('st_' + ev.to)}` : t('st_' + ev.to)),
+        recordLine(ev.payload), ev.note ? el('q', null, ev.note) : null)))),
     el('details', { class: 'step' }, el('summary', null, t('formH')), formSummary(a.form))].filter(Boolean));
   stepResult.querySelector('h2').textContent = t(a.check ? 'checkH' : 'stepCheck');
   if (a.check) $('check-slot').replaceWith(stepResult);

@@ -149,7 +149,10 @@ func TestDeskApplication(t *testing.T) {
 		"id_card": write("身份证.jpg", append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 64)...)),
 		"pledge":  write("承诺书.png", append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), make([]byte, 64)...)),
 	}
-	id17 := func(seq int) string { s := fmt.Sprintf("22011219900315%03d", seq); return s + string(applications.IDCheckDigit(s)) }
+	id17 := func(seq int) string {
+		s := fmt.Sprintf("22011219900315%03d", seq)
+		return s + string(applications.IDCheckDigit(s))
+	}
 	day := func(d int) string { return time.Now().In(applications.China).AddDate(0, 0, d).Format(time.DateOnly) }
 
 	svc := startService(t, pool)

@@ -16,6 +16,7 @@ let cur = null; // the application shown
 let stepResult; // the check section, moved into the application page
 const filter = { state: '', village: '', year: '', q: '', offset: 0, overdue: false };
 const LIMIT = 50;
+const co = () => (lang === 'en' ? ': ' : '：');
 const tx = (o, base = 'description') => (o ? (lang === 'en' ? o[base] || o[base + '_zh'] : o[base + '_zh'] || o[base]) : '');
 const today = (days = 0) => { const d = new Date(); d.setDate(d.getDate() + days); return d.toLocaleDateString('sv-SE'); };
 const pill = (state) => el('span', { class: `state s-${state}`, dataset: { state } }, t('st_' + state));
@@ -39,7 +40,7 @@ export function errorBox(e, id) {
   return el('div', { class: 'file-error', role: 'alert', id, dataset: { code: b.code || '', status: e.status || '' } },
     el('strong', null, e.status === 409 ? t('conflictH') : (tx(b) || e.message)),
     e.status === 409 ? el('span', { class: 'msg' }, tx(b)) : null,
-    b.field && !b.problems ? el('div', { class: 'basis' }, `${t('fieldH')}: ${b.field}`) : null,
+    b.field && !b.problems ? el('div', { class: 'basis' }, `${t('fieldH')}${co()}${b.field}`) : null,
     b.missing ? el('ul', { class: 'missing' }, b.missing.map((m) => el('li', null, tx(m)))) : null,
     b.problems ? el('ul', { class: 'missing' }, b.problems.map((p) => el('li', { dataset: { field: p.field || '' } }, tx(p)))) : null);
 }
@@ -308,17 +309,20 @@ function openAction(a, action) {
 function recordLine(p) {
   if (!p) return null;
   const parts = [];
-  if (p.department) parts.push(`${t('dept_' + p.department)}${lang === 'en' ? ': ' : '：'}${t(p.agree === false ? 'disagree' : 'agree')}`);
+  if (p.department) parts.push(`${t('dept_' + p.department)}${co()}${t(p.agree === false ? 'disagree' : 'agree')}`);
   if (p.approval_number) parts.push(`${t('approvalNo')} ${p.approval_number}`);
   if (p.reasons) parts.push(p.reasons.join('；'));
-  if (p.objections && p.objections.length) parts.push(p.objections.map((o) => `${t('objection')}: ${o.objection} → ${o.resolution}`).join('；'));
-  if (p.opinion) parts.push(`${t('opinion')}: ${p.opinion}`);
+  if (p.objections && p.objections.length) parts.push(p.objections.map((o) => `${t('objection')}${co()}${o.objection} → ${o.resolution}`).join('；'));
+  if (p.opinion) parts.push(`${t('opinion')}${co()}${p.opinion}`);
+  if (p.deviation_m != null) parts.push(t('stakedLine', { on: p.on, d: fmt(p.deviation_m) }));
+  if (p.built_area_m2 != null) parts.push(t('builtLine', { on: p.on, a: fmt(p.built_area_m2), o: fmt(p.outside_m2) }));
+  if (p.zddm) parts.push(`${t('zddm')} ${p.zddm}${p.old_returned ? ' · ' + t('disp_return') : ''}`);
   return parts.length ? el('span', { class: 'record' }, parts.join(' · ')) : null;
 }
 
 function dueLine(a) {
   if (!a.due_on) return null;
-  return el('p', { class: a.overdue ? 'due overdue' : 'due' }, `${t('headerDue')}: ${a.due_on} · `,
+  return el('p', { class: a.overdue ? 'due overdue' : 'due' }, `${t('headerDue')}${co()}${a.due_on} · `,
     a.days_left > 0 ? t('daysLeft', { n: a.days_left }) : a.days_left === 0 && !a.overdue ? t('dueToday') : t('daysOver', { n: Math.max(-a.days_left, 1) }));
 }
 
@@ -360,9 +364,9 @@ function renderApp(a, flash) {
     el('div', { class: 'apphead', dataset: { state: a.state, version: a.version } },
       el('h2', null, `#${a.id} ${a.form.applicant.name}`, a.sample && !a.form.applicant.name.includes('示例') ? el('span', { class: 'badge' }, t('sampleApp')) : null),
       el('p', null, pill(a.state), ' ', `${a.village_name || ''} ${a.village_code} · ${a.form.proposed.address}`),
-      a.check ? el('p', null, `${t('checkH')}: `, verdictPill(a.check.verdict), a.site_area_m2 != null ? ` · ${fmt(a.site_area_m2, 2)} m²` : '') : null,
+      a.check ? el('p', null, `${t('checkH')}${co()}`, verdictPill(a.check.verdict), a.site_area_m2 != null ? ` · ${fmt(a.site_area_m2, 2)} m²` : '') : null,
       dueLine(a),
-      a.approval_number ? el('p', { id: 'approval-number' }, `${t('approvalNo')}: ${a.approval_number}`) : null,
+      a.approval_number ? el('p', { id: 'approval-number' }, `${t('approvalNo')}${co()}${a.approval_number}`) : null,
       s.staking ? el('p', { class: 'muted' }, t('stakedLine', { on: s.staking.on, d: fmt(s.staking.deviation_m) })) : null,
       s.inspection ? el('p', { class: 'muted' }, t('builtLine', { on: s.inspection.on, a: fmt(s.inspection.built_area_m2), o: fmt(s.inspection.outside_m2) })) : null),
     flash ? el('p', { class: 'flash' }, flash) : null,

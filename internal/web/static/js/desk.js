@@ -324,6 +324,9 @@ async function showConflicts(res) {
     }
   });
   await Promise.all(fetches);
+  // The graver outcome is drawn on top where overlaps coincide.
+  const rank = { PASS: 0, REVIEW: 1, PERMIT_PATH: 2, BLOCK: 3 };
+  feats.sort((x, y) => rank[x.properties.outcome] - rank[y.properties.outcome]);
   feats.forEach((f, i) => { f.id = i; });
   conflicts = feats;
   setData('vp-conflicts', feats);

@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-import bench-storage bench-vs bench-tiles clean browser-test maplibre fuzz
+.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles clean browser-test maplibre fuzz
 
 all: build
 
@@ -67,6 +67,13 @@ fuzz: test-deps build
 # and ogr2ogr); every figure goes to internal/devtools/bench/results.tsv.
 bench: build
 	internal/devtools/bench.sh
+	internal/devtools/bench-slowclients.sh
+
+# Interactive p95 (items by id, bbox pages, tiles) alone and while 16 slow
+# download clients hang on, and their ratio (target ≤ 2), on the township
+# sample (BENCH_SCALE=county for the county set); about 2 minutes.
+bench-slowclients: build
+	internal/devtools/bench-slowclients.sh
 
 # Database size and edit-history share of the county sample built from
 # empty by each of COMMITS (default: this session's start and HEAD).

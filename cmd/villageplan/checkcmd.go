@@ -115,14 +115,14 @@ func printText(w io.Writer, res *siting.Result) {
 	if label == "" {
 		label = "选址"
 	}
-	fmt.Fprintf(w, "%s：%s（%s）\n", label, res.Verdict, res.Site.VillageName)
+	fmt.Fprintf(w, "%s：%s %s（%s）\n", label, res.Verdict, res.Verdict.ZH(), res.Site.VillageName)
 	fmt.Fprintf(w, "  面积 %.2f m²（EPSG:%d）  中心 %.6f, %.6f\n", res.Site.AreaM2, res.Site.MeasureEPSG, res.Site.CentroidLon, res.Site.CentroidLat)
 	for _, r := range res.Rules {
 		m := ""
 		if r.Measured != nil {
 			m = fmt.Sprintf("%.2f %s", *r.Measured, r.Unit)
 		}
-		fmt.Fprintf(w, "  %-11s %-28s %-14s %s\n", r.Outcome, r.TitleZH, m, r.MessageZH)
+		fmt.Fprintf(w, "  %-11s %-8s %-28s %-14s %s\n", r.Outcome, r.Outcome.ZH(), r.TitleZH, m, r.MessageZH)
 		if r.Placeholder {
 			fmt.Fprintf(w, "  %-11s 暂定限值：%s\n", "", r.PlaceholderNote)
 		}

@@ -20,6 +20,9 @@ func TestPrintTextPlaceholderNote(t *testing.T) {
 	printText(&b, res)
 	out := b.String()
 	lines := strings.Split(out, "\n")
+	if !strings.HasPrefix(lines[0], "选址：BLOCK 禁止") || !strings.Contains(out, "PASS        通过") {
+		t.Errorf("verdict and outcomes not in the one vocabulary (siting.Outcome.ZH):\n%s", out)
+	}
 	for i, l := range lines {
 		if strings.Contains(l, "供水管道安全保护范围") {
 			if i+1 >= len(lines) || !strings.Contains(lines[i+1], "暂定限值：配水管暂按两侧各 2 米") {

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/term"
 
 	"villageplan/internal/coverage"
+	"villageplan/internal/db"
+	"villageplan/internal/httpapi"
 	"villageplan/internal/imports"
 	"villageplan/layers"
 )
@@ -28,6 +30,7 @@ func newImportCommand(g *globalFlags) *cobra.Command {
 		mode     string
 		asJSON   bool
 		coverArg string
+		limits   = httpapi.DefaultLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "import --layer ID FILE…",
@@ -111,7 +114,13 @@ Examples:
 				return err
 			}
 			defer closeDB()
-			sum, err := imports.Import(ctx, pool, l, files, opts)
+			// The import's own sessions carry its limits (httpapi.Limits).
+			ipool, err := db.DerivePool(pool, 0, db.SessionLimits{Statement: limits.Import, IdleInTransaction: limits.ImportIdle})
+			if err != nil {
+				return err
+			}
+			defer ipool.Close()
+			sum, err := imports.Import(ctx, ipool, l, files, opts)
 			p.finish()
 			out := cmd.OutOrStdout()
 			if sum != nil {
@@ -130,6 +139,11 @@ Examples:
 				var ie *imports.Error
 				if errors.As(err, &ie) {
 					return err
+				}
+				if db.IsTimeout(err) {
+					return fmt.Errorf("导入 %s 的一条语句超过了时限 --limit-import %s，已回滚，图层未改变；文件很大时请调高该时限或分批导入。 "+
+						"A statement of the import into %s ran past --limit-import %s; rolled back, the layer is unchanged. "+
+						"Raise the limit for a very large file, or import it in parts: %w", l.ID, limits.Import, l.ID, limits.Import, err)
 				}
 				return fmt.Errorf("import into %s failed, the layer is unchanged: %w", l.ID, err)
 			}
@@ -155,6 +169,8 @@ Examples:
 	f.StringVar(&opts.Attribution, "attribution", "", "attribution stored with the layer, e.g. \"© OpenStreetMap contributors\"")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	f.StringVar(&coverArg, "coverage", "", "where the data is complete: township | villages:CODE,… | FILE | extent | features | none (default: the features of a polygon layer, none for lines/points)")
+	f.DurationVar(&limits.Import, "limit-import", limits.Import, "longest statement of the import (statement_timeout); past it the import rolls back")
+	f.DurationVar(&limits.ImportIdle, "limit-import-idle", limits.ImportIdle, "drop the import's session when it sits idle inside its transaction this long (idle_in_transaction_session_timeout)")
 	_ = cmd.MarkFlagRequired("layer")
 	return cmd
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"villageplan/internal/testpg"
 	"villageplan/internal/workdays"
 )
@@ -142,7 +140,6 @@ func TestApprovalNumberRollback(t *testing.T) {
 			t.Errorf("%s %d = %s, want %s", c.township, c.year, got, c.want)
 		}
 	}
-	_ = pgx.ErrNoRows
 }
 
 // Deadlines: 公示 ends on its own date; 联审 and the decision run 20

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -374,5 +373,3 @@ func fictitiousID(area string, birth time.Time, seq int) string {
 	s := area + birth.Format("20060102") + fmt.Sprintf("%03d", seq%1000)
 	return s + string(IDCheckDigit(s))
 }
-
-var _ = strconv.Itoa

@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"villageplan/internal/auth"
-	"villageplan/layers"
 )
 
 // LedgerFilter selects the rows of the 宅基地审批台账. Year is the year of
@@ -42,7 +41,10 @@ type LedgerRow struct {
 	Storeys              int      `json:"storeys"`
 	HeightM              float64  `json:"height_m"`
 	Situation            string   `json:"situation"`
+	SituationCode        int      `json:"situation_code"` // 建设情形 1/2/3
 	LandClass            string   `json:"land_class"`
+	LandClassCode        int      `json:"land_class_code"` // 地类 1/2/3
+	LandSubclass         string   `json:"land_subclass,omitempty"`
 	OldHomesteadDisposal string   `json:"old_homestead_disposal"`
 	FiledOn              string   `json:"filed_on"`
 	AcceptedOn           string   `json:"accepted_on"`
@@ -144,7 +146,8 @@ func ledgerRow(no int, a *row) LedgerRow {
 		ApplicantIDNumber: f.Applicant.IDNumber, HouseholdSize: 1 + len(f.Members), Address: f.Proposed.Address, SiteAreaM2: a.SiteAreaM2,
 		HousingLandM2: f.Proposed.HousingLandM2, AncillaryLandM2: f.Proposed.AncillaryLandM2, FloorAreaM2: f.Proposed.FloorAreaM2,
 		Storeys: f.Proposed.Storeys, HeightM: f.Proposed.HeightM, Situation: situationLabel[f.Proposed.Situation],
-		LandClass: landClassLabel[f.Proposed.LandClass], FiledOn: a.CreatedAt.In(China).Format(time.DateOnly),
+		SituationCode: f.Proposed.Situation, LandClass: landClassLabel[f.Proposed.LandClass], LandClassCode: f.Proposed.LandClass,
+		LandSubclass: f.Proposed.LandSubclass, FiledOn: a.CreatedAt.In(China).Format(time.DateOnly),
 		State: a.State, StateLabel: a.State.Label(), Sample: a.IsSample}
 	if a.VillageName != nil {
 		r.VillageName = *a.VillageName
@@ -201,5 +204,3 @@ func ledgerRow(no int, a *row) LedgerRow {
 	}
 	return r
 }
-
-var _ = layers.Homesteads

@@ -99,9 +99,13 @@ func where(p *auth.Principal, f Filter, withState bool) (string, []any) {
 	if s := strings.TrimSpace(f.Search); s != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
 		e, l := arg(strings.ToUpper(s)), arg(like)
-		conds = append(conds, `(a.applicant_name ILIKE `+l+` OR a.address ILIKE `+l+` OR a.approval_number ILIKE `+l+` OR `+e+` = ANY(a.household_ids)
-			OR a.form->'current'->>'zddm' = `+e+`
-			OR EXISTS (SELECT 1 FROM `+layers.Homesteads.QualifiedTable()+` h WHERE h.id IN (a.homestead_id, a.old_homestead_id) AND (h.zddm = `+e+` OR h.bdcdyh = `+e+`)))`)
+		// The current parcel named on the form is linked as
+		// old_homestead_id; the registered one is homestead_id. The
+		// parcel lookup runs once (hashed subplan), the ID number uses
+		// the GIN index.
+		parcels := `(SELECT h.id FROM ` + layers.Homesteads.QualifiedTable() + ` h WHERE h.zddm = ` + e + ` OR h.bdcdyh = ` + e + `)`
+		conds = append(conds, `((a.applicant_name || E'\n' || a.address || E'\n' || coalesce(a.approval_number, '')) ILIKE `+l+
+			` OR a.household_ids @> ARRAY[`+e+`]::text[] OR a.homestead_id IN `+parcels+` OR a.old_homestead_id IN `+parcels+`)`)
 	}
 	if len(conds) == 0 {
 		return "", args
@@ -141,10 +145,13 @@ func (s *Service) List(ctx context.Context, f Filter) (*ListResult, error) {
 		if _, err := pgx.ForEachRow(rows, []any{&st, &n}, func() error { out.Counts[st] = n; return nil }); err != nil {
 			return err
 		}
-		w, args = where(p, f, true)
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM villageplan.applications a`+w, args...).Scan(&out.Total); err != nil {
-			return err
+		// The total is the counts' sum, or the filtered state's count.
+		for s, k := range out.Counts {
+			if f.State == "" || s == f.State {
+				out.Total += k
+			}
 		}
+		w, args = where(p, f, true)
 		args = append(args, f.Limit, f.Offset)
 		rows, err = tx.Query(ctx, `SELECT a.id, a.village_code, coalesce((SELECT v.xzqmc FROM `+layers.Villages.QualifiedTable()+` v WHERE v.xzqdm = a.village_code ORDER BY v.id LIMIT 1), ''),
 			a.state, a.version, a.applicant_name, a.address, a.site_area_m2, a.check_verdict, a.approval_number,

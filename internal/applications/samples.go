@@ -79,22 +79,22 @@ func LoadSamples(ctx context.Context, pool *pgxpool.Pool, sit *siting.Service, n
 			c := cands[next]
 			next++
 			f := sampleForm(i, c.village)
-			a, err = s.Create(ctx, f, &SiteInput{GeoJSON: json.RawMessage(c.geojson), CRS: "EPSG:4551"})
-			if e, ok := AsError(err); ok && (e.Code == "InvalidSite" || e.Code == "OutsideData" || e.Code == "InvalidField" && e.Field == "site") {
-				a, err = nil, nil // try the next candidate site
+			si := &SiteInput{GeoJSON: json.RawMessage(c.geojson), CRS: "EPSG:4551"}
+			// Try the site first (nothing stored): the refused sample
+			// needs a BLOCK site, the approved ones a site that is not.
+			site, err := si.parse("site")
+			if err != nil {
 				continue
 			}
-			if err != nil {
-				return filed, fmt.Errorf("sample application %d: %w", i+1, err)
+			res, err := sit.Check(ctx, site, checkInput(&f))
+			if err != nil || res.Site.VillageCode != f.VillageCode {
+				continue
 			}
-			// Sites that must be approved need a check that is not BLOCK;
-			// a BLOCK site serves the refused sample.
-			blocked := a.Check != nil && a.Check.Verdict == "BLOCK"
-			if blocked != (target == Rejected) && target != Submitted && target != Withdrawn {
-				if _, err := s.Transition(ctx, a.ID, a.Version, TransitionRequest{Action: Withdraw, Note: "示例数据：选址不适合本示例，换址"}); err != nil {
-					return filed, err
-				}
-				a = nil
+			if blocked := res.Verdict == siting.Block; blocked != (target == Rejected) && target != Submitted && target != Withdrawn {
+				continue
+			}
+			if a, err = s.Create(ctx, f, si); err != nil {
+				return filed, fmt.Errorf("sample application %d: %w", i+1, err)
 			}
 		}
 		if a == nil {

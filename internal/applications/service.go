@@ -40,14 +40,13 @@ import (
 // values follow the 广西 timetable (桂自然资发〔2020〕70号, W5) as an example
 // to be set locally.
 type Durations struct {
-	GroupReview     int `json:"group_review"`     // 申请 → 村民小组讨论、公示开始
-	PublicityMin    int `json:"publicity_min"`    // 公示 at least (working days, both ends counted)
-	VillageReview   int `json:"village_review"`   // 村级审查
-	Acceptance      int `json:"acceptance"`       // 报乡镇 → 受理
-	Decision        int `json:"decision"`         // 受理 → 批准/不予批准 (联审 included)
-	Staking         int `json:"staking"`          // 批准 → 丈量批放
-	Registration    int `json:"registration"`     // 竣工验收 → 登记
-	ConstructionMax int `json:"construction_max"` // unused (开工/竣工 follow the household), kept 0
+	GroupReview   int `json:"group_review"`   // 申请 → 村民小组讨论、公示开始
+	PublicityMin  int `json:"publicity_min"`  // 公示 at least (working days, both ends counted)
+	VillageReview int `json:"village_review"` // 村级审查
+	Acceptance    int `json:"acceptance"`     // 报乡镇 → 受理
+	Decision      int `json:"decision"`       // 受理 → 批准/不予批准 (联审 included)
+	Staking       int `json:"staking"`        // 批准 → 丈量批放
+	Registration  int `json:"registration"`   // 竣工验收 → 登记 (0: none)
 }
 
 // DefaultDurations: 5 / 5 / 5 / 5 / 20 / 5 / 0.
@@ -69,6 +68,9 @@ type Config struct {
 	// heads its 批准书号 (default 220112203 → 双营子); a township without
 	// one uses its code.
 	TownshipNames map[string]string
+	// TownshipTitles maps a township code to its full name for document
+	// titles (default 220112203 → 长春市双阳区双营子回族乡).
+	TownshipTitles map[string]string
 	// Now is the clock (default time.Now); dates are taken in China
 	// Standard Time (UTC+8).
 	Now func() time.Time
@@ -100,6 +102,9 @@ func NewService(pool *pgxpool.Pool, sit *siting.Service, cfg Config) *Service {
 	}
 	if cfg.TownshipNames == nil {
 		cfg.TownshipNames = map[string]string{"220112203": "双营子"}
+	}
+	if cfg.TownshipTitles == nil {
+		cfg.TownshipTitles = map[string]string{"220112203": "长春市双阳区双营子回族乡"}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"villageplan/internal/auth"
@@ -825,6 +825,11 @@ func (t *transition) register(ctx context.Context, pl RegisterPayload) error {
 			a.approval_number, a.approved_on, '已登记', $4, $5, $6, coalesce(a.staked, a.site)
 		FROM villageplan.applications a LEFT JOIN villageplan.siting_checks c ON c.id = a.check_id WHERE a.id = $1
 		RETURNING id`, a.ID, pl.ZDDM, bdcdyh, household, f.Applicant.Name, f.Applicant.IDNumber).Scan(&hid)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		// registered meanwhile by another transaction
+		return fieldErr("payload.zddm", "宗地代码 %s 或不动产单元号已在宅基地图层中", "parcel code %s or the unit number is already in the homesteads layer", pl.ZDDM)
+	}
 	if err != nil {
 		return err
 	}
@@ -846,5 +851,3 @@ func (t *transition) register(ctx context.Context, pl RegisterPayload) error {
 	t.record = reg
 	return nil
 }
-
-var _ = http.StatusOK

@@ -167,12 +167,13 @@ func IsSessionError(err error) bool {
 func (s *Store) SessionPrincipal(ctx context.Context, secret string) (*Principal, error) {
 	var (
 		sid              int64
-		uid              int64
 		lastSeen, expiry time.Time
 	)
-	err := s.pool.QueryRow(ctx, `SELECT id, user_id, last_seen_at, expires_at FROM villageplan.sessions WHERE id_hash = $1`, digest(secret)).
-		Scan(&sid, &uid, &lastSeen, &expiry)
-	if errors.Is(err, pgx.ErrNoRows) {
+	// One query per request: the session and its user with the grants.
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT s.id, s.last_seen_at, s.expires_at, `+userColumns+`
+		FROM villageplan.sessions s JOIN villageplan.users u ON u.id = s.user_id WHERE s.id_hash = $1`, digest(secret)),
+		&sid, &lastSeen, &expiry)
+	if err == ErrNotFound {
 		return nil, errSessionUnknown
 	}
 	if err != nil {
@@ -191,10 +192,6 @@ func (s *Store) SessionPrincipal(ctx context.Context, secret string) (*Principal
 			return nil, err
 		}
 		return nil, refusal
-	}
-	u, err := s.User(ctx, uid)
-	if err != nil {
-		return nil, err
 	}
 	if u.Disabled {
 		return nil, errDisabled

@@ -238,10 +238,11 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, string, error
 const userColumns = `u.id, u.username, u.display_name, u.must_change_password, u.disabled, u.created_at, u.updated_at,
 	coalesce((SELECT array_agg(g.role || ':' || g.village_code ORDER BY g.role, g.village_code) FROM villageplan.user_grants g WHERE g.user_id = u.id), '{}')`
 
-func scanUser(row pgx.Row) (User, error) {
+func scanUser(row pgx.Row, before ...any) (User, error) {
 	var u User
 	var grants []string
-	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.MustChangePassword, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &grants); err != nil {
+	dest := append(before, &u.ID, &u.Username, &u.DisplayName, &u.MustChangePassword, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &grants)
+	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return u, ErrNotFound
 		}

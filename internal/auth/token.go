@@ -2,13 +2,10 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // TokenPrefix starts every API token secret ("vp_" + 43 base64url
@@ -110,13 +107,15 @@ func (s *Store) TokenPrincipal(ctx context.Context, secret string) (*Principal, 
 		return nil, errTokenUnknown
 	}
 	var (
-		id, uid   int64
+		id        int64
 		lastUsed  *time.Time
 		exp, revd *time.Time
 	)
-	err := s.pool.QueryRow(ctx, `SELECT id, user_id, last_used_at, expires_at, revoked_at FROM villageplan.api_tokens WHERE token_hash = $1`,
-		digest(secret)).Scan(&id, &uid, &lastUsed, &exp, &revd)
-	if errors.Is(err, pgx.ErrNoRows) {
+	// One query per request: the token and its user with the grants.
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT t.id, t.last_used_at, t.expires_at, t.revoked_at, `+userColumns+`
+		FROM villageplan.api_tokens t JOIN villageplan.users u ON u.id = t.user_id WHERE t.token_hash = $1`, digest(secret)),
+		&id, &lastUsed, &exp, &revd)
+	if err == ErrNotFound {
 		return nil, errTokenUnknown
 	}
 	if err != nil {
@@ -128,10 +127,6 @@ func (s *Store) TokenPrincipal(ctx context.Context, secret string) (*Principal, 
 		return nil, errTokenRevoked
 	case exp != nil && !now.Before(*exp):
 		return nil, errTokenExpired
-	}
-	u, err := s.User(ctx, uid)
-	if err != nil {
-		return nil, err
 	}
 	if u.Disabled {
 		return nil, errDisabled

@@ -287,3 +287,46 @@ func IsTimeout(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "57014"
 }
+
+// SessionLimits bound the work of every session of a pool on the database
+// side, as startup parameters of its connections (no round trip per
+// statement): PostgreSQL cancels a statement that runs longer than
+// Statement (statement_timeout, SQLSTATE 57014, see [IsTimeout]; the
+// connection stays usable) and ends a session that sits idle inside a
+// transaction longer than IdleInTransaction
+// (idle_in_transaction_session_timeout, so an abandoned transaction cannot
+// hold its locks). A zero field leaves the server's setting.
+type SessionLimits struct {
+	Statement         time.Duration
+	IdleInTransaction time.Duration
+}
+
+// Apply writes the limits into a pool configuration's startup parameters,
+// in whole milliseconds (at least 1 ms for a positive limit).
+func (l SessionLimits) Apply(cfg *pgxpool.Config) {
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	ms := func(d time.Duration) string { return strconv.FormatInt(max(d.Milliseconds(), 1), 10) }
+	if l.Statement > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = ms(l.Statement)
+	}
+	if l.IdleInTransaction > 0 {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = ms(l.IdleInTransaction)
+	}
+}
+
+// DerivePool returns a new pool on the same database and with the same
+// configuration as base (its startup parameters, AfterConnect, …) but at
+// most maxConns connections (0: base's) whose sessions carry lim. It
+// connects lazily: a pool no request uses opens no connection. The caller
+// closes it.
+func DerivePool(base *pgxpool.Pool, maxConns int32, lim SessionLimits) (*pgxpool.Pool, error) {
+	cfg := base.Config() // a copy
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.MinConns = 0
+	lim.Apply(cfg)
+	return pgxpool.NewWithConfig(context.Background(), cfg)
+}

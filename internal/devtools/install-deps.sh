@@ -6,7 +6,8 @@
 # and exits 1. It is idempotent: nothing is installed twice.
 # --with-test-tools adds what the tests drive as real clients: GDAL's
 # ogrinfo/ogr2ogr, Debian's Chromium (headless browser tests) and CJK fonts
-# so that screenshots show Chinese text.
+# so that screenshots show Chinese text, and poppler-utils (pdftotext,
+# pdftoppm) that read back the PDF documents of internal/documents.
 set -euo pipefail
 
 with_test_tools=0
@@ -38,6 +39,7 @@ if [ "$with_test_tools" = 1 ]; then
   command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 fi
 
 if [ ${#need[@]} -eq 0 ] && [ -n "${major:-}" ]; then

@@ -28,7 +28,7 @@ import (
 //	GET  /login                      login form (HTML)
 //	POST /login                      form (→ 303) or JSON {username, password} (→ 200 account + Set-Cookie)
 //	POST /logout                     ends the session on the server, clears the cookie
-//	GET  /account                    who am I: roles with labels and villages, csrf_token
+//	GET  /account                    who am I: roles with labels and villages, csrf_token ({"authenticated": false} for anonymous)
 //	POST /account/password           {current_password, new_password} (form or JSON)
 //	GET  /account/tokens             own API tokens (never the secrets)
 //	POST /account/tokens             {name, expires_in_days} → 201 with the secret, shown once
@@ -133,6 +133,9 @@ type roleView struct {
 
 // accountView is the answer of GET /account and of a JSON login.
 type accountView struct {
+	// Authenticated is false for an anonymous caller (the other fields
+	// are then empty and Roles is [anonymous]).
+	Authenticated      bool       `json:"authenticated"`
 	UserID             int64      `json:"user_id"`
 	Username           string     `json:"username"`
 	DisplayName        string     `json:"display_name"`
@@ -186,7 +189,12 @@ func (s *Server) roleViews(ctx context.Context, grants []auth.Grant) []roleView 
 }
 
 func (s *Server) accountOf(ctx context.Context, p *auth.Principal) accountView {
-	v := accountView{UserID: p.UserID, Username: p.Username, DisplayName: p.DisplayName, Via: p.Via,
+	if p == nil {
+		v := accountView{Roles: []roleView{{Role: auth.Anonymous, Label: auth.Anonymous.Label()}}}
+		v.PersonalData.Villages = []string{}
+		return v
+	}
+	v := accountView{Authenticated: true, UserID: p.UserID, Username: p.Username, DisplayName: p.DisplayName, Via: p.Via,
 		MustChangePassword: p.MustChangePassword, Roles: s.roleViews(ctx, p.Grants), CSRFToken: p.CSRFToken}
 	v.PersonalData.Township, v.PersonalData.Villages = p.PersonalScope()
 	if v.PersonalData.Villages == nil {
@@ -223,8 +231,15 @@ func safeNext(next string) string {
 	return "desk"
 }
 
+// loginPage is the login form, or — for a session with a one-time
+// password — the form to change it.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	s.renderLogin(w, http.StatusOK, "login", loginData{Title: "登录", Next: safeNext(r.URL.Query().Get("next"))})
+	next := safeNext(r.URL.Query().Get("next"))
+	if p := auth.FromContext(r.Context()); p != nil && p.MustChangePassword && p.Via == "session" {
+		s.renderLogin(w, http.StatusOK, "password", loginData{Title: "修改密码", Username: p.Username, CSRF: p.CSRFToken, Must: true, Next: next})
+		return
+	}
+	s.renderLogin(w, http.StatusOK, "login", loginData{Title: "登录", Next: next})
 }
 
 // login opens a session: a form (the login page; 303 to next, or the

@@ -11,10 +11,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
 	"villageplan/internal/applications"
+	"villageplan/internal/documents"
 	"villageplan/internal/siting"
 )
 
@@ -26,6 +28,7 @@ import (
 type applicationRoutes struct {
 	s   *Server
 	svc *applications.Service
+	sit *siting.Service
 }
 
 // routeApplications mounts /applications, /applications/overdue and
@@ -41,7 +44,8 @@ func (s *Server) routeApplications() {
 			panic(err) // the shipped rule set is validated by tests
 		}
 	}
-	ar := &applicationRoutes{s: s, svc: applications.NewService(s.pool, siting.NewService(s.pool, rs), s.opts.Applications)}
+	sit := siting.NewService(s.pool, rs)
+	ar := &applicationRoutes{s: s, sit: sit, svc: applications.NewService(s.pool, sit, s.opts.Applications)}
 	s.router.HandleFunc("/applications", ar.list).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/applications", ar.create).Methods(http.MethodPost)
 	s.router.HandleFunc("/applications/overdue", ar.overdue).Methods(http.MethodGet, http.MethodHead)
@@ -51,7 +55,40 @@ func (s *Server) routeApplications() {
 	s.router.HandleFunc("/applications/{id}/documents", ar.documents).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/applications/{id}/documents", ar.upload).Methods(http.MethodPost)
 	s.router.HandleFunc("/applications/{id}/documents/{docId}", ar.document).Methods(http.MethodGet, http.MethodHead)
+	s.router.HandleFunc("/applications/{id}/forms/{form}", ar.forms).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/ledger", ar.ledger).Methods(http.MethodGet, http.MethodHead)
+	s.router.HandleFunc("/house-transfers", ar.recordTransfer).Methods(http.MethodPost)
+}
+
+// recordTransfer records that a person sold, rented out or gave away a
+// rural house (R16, 土地管理法 第六十二条第五款): body {"id_number",
+// "kind": 出卖|出租|赠与, "on": "YYYY-MM-DD" (optional), "note"}. From then
+// on an application of a household with that member is refused.
+func (ar *applicationRoutes) recordTransfer(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		IDNumber string `json:"id_number"`
+		Kind     string `json:"kind"`
+		On       string `json:"on,omitempty"`
+		Note     string `json:"note,omitempty"`
+	}
+	if !ar.readJSON(w, r, &body) {
+		return
+	}
+	var on *time.Time
+	if body.On != "" {
+		t, err := time.Parse(time.DateOnly, body.On)
+		if err != nil {
+			ar.fail(w, r, &applications.Error{Status: http.StatusUnprocessableEntity, Code: "InvalidField", Field: "on",
+				ZH: fmt.Sprintf("字段 on：%q 不是日期（YYYY-MM-DD）", body.On), EN: fmt.Sprintf("field on: %q is not a date (YYYY-MM-DD)", body.On)})
+			return
+		}
+		on = &t
+	}
+	if err := ar.svc.RecordTransfer(applications.WithRequest(r.Context(), r), strings.ToUpper(strings.TrimSpace(body.IDNumber)), body.Kind, on, body.Note); err != nil {
+		ar.fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, map[string]string{"status": "recorded"})
 }
 
 // fail answers an *applications.Error with its status and bilingual body,
@@ -359,11 +396,86 @@ func (ar *applicationRoutes) ledger(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Year = n
 	}
+	format := q.Get("f")
+	if format != "" && format != "json" && format != "xlsx" && format != "csv" {
+		ar.fail(w, r, badRequest("f", fmt.Sprintf("不支持的格式 f=%q（可用 json、xlsx、csv）", format), fmt.Sprintf("unsupported format f=%q (json, xlsx, csv)", format)))
+		return
+	}
 	rows, err := ar.svc.Ledger(applications.WithRequest(r.Context(), r), f)
 	if err != nil {
 		ar.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "private, no-store")
-	WriteJSON(w, http.StatusOK, map[string]any{"columns": applications.LedgerColumns, "rows": rows})
+	if format == "" || format == "json" {
+		WriteJSON(w, http.StatusOK, map[string]any{"columns": applications.LedgerColumns, "rows": rows})
+		return
+	}
+	// The reader holds a desk role for every row's village (the Service
+	// scoped them) and the read is audited: names and 身份证号 in full.
+	titles := ar.svc.Config().TownshipTitles
+	h := documents.LedgerHeader{Township: titles["220112203"], Year: f.Year, Entitled: true}
+	if f.State != "" {
+		h.State = f.State.Label()
+	}
+	if len(rows) > 0 {
+		if t, ok := titles[rows[0].Township]; ok {
+			h.Township = t
+		}
+		if f.Village != "" {
+			h.Village = rows[0].VillageName
+		}
+	}
+	seq := func(yield func(*documents.LedgerRow, error) bool) {
+		for i := range rows {
+			if !yield(documentLedgerRow(&rows[i]), nil) {
+				return
+			}
+		}
+	}
+	name := "宅基地审批台账"
+	if f.Year != 0 {
+		name += strconv.Itoa(f.Year)
+	}
+	var buf bytes.Buffer
+	ctype := "text/csv; charset=utf-8"
+	if format == "xlsx" {
+		err = documents.WriteLedgerXLSX(&buf, h, seq)
+		ctype, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name+".xlsx"
+	} else {
+		err = documents.WriteLedgerCSV(&buf, h, seq)
+		name += ".csv"
+	}
+	if err != nil {
+		ar.s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// documentLedgerRow is a ledger row as package documents renders it.
+func documentLedgerRow(r *applications.LedgerRow) *documents.LedgerRow {
+	day := func(s string) time.Time {
+		t, err := time.ParseInLocation(time.DateOnly, s, applications.China)
+		if err != nil {
+			return time.Time{}
+		}
+		return t
+	}
+	out := &documents.LedgerRow{ApplicationNo: strconv.FormatInt(r.ApplicationID, 10), Village: r.VillageName,
+		Applicant: r.ApplicantName, IDNumber: r.ApplicantIDNumber, Address: r.Address, FloorAreaM2: r.FloorAreaM2,
+		Storeys: r.Storeys, Case: documents.ConstructionCase(r.SituationCode), Land: documents.LandClass(r.LandClassCode),
+		AgriKind: r.LandSubclass, AcceptedOn: day(r.AcceptedOn), ApprovedOn: day(r.ApprovedOn), CertificateNo: r.ApprovalNumber,
+		State: r.StateLabel, StakedOn: day(r.StakedOn), StartedOn: day(r.StartedOn), AcceptedBuilt: day(r.InspectedOn),
+		RegisteredOn: day(r.RegisteredOn)}
+	if r.SiteAreaM2 != nil {
+		out.SiteAreaM2 = *r.SiteAreaM2
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"villageplan/geo/jzd"
 	"villageplan/internal/applications"
 	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
@@ -313,6 +315,47 @@ func TestApplicationWholeWay(t *testing.T) {
 	if code != 200 || len(rows) != 1 || rows[0].(map[string]any)["zddm"] != "220112203301JC00123" || rows[0].(map[string]any)["old_homestead_disposal"] != "退给村集体" {
 		t.Errorf("ledger = %d %v", code, led)
 	}
+	// The printable forms from the stored data.
+	for _, form := range []string{"application", "approval", "certificate", "acceptance", "siting"} {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/applications/%d/forms/%s", ts.URL, id, form), nil)
+		req.Header.Set("Authorization", c.tokens["window"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("form %s: %d %.200s", form, resp.StatusCode, b)
+		}
+		if dir := os.Getenv("VILLAGEPLAN_KEEP_FORMS"); dir != "" {
+			_ = os.WriteFile(fmt.Sprintf("%s/%s.pdf", dir, form), b, 0o644)
+		}
+	}
+	if code, _, _ := c.do("other", "GET", fmt.Sprintf("/applications/%d/forms/application", id), nil, nil); code != 403 {
+		t.Errorf("form for another village's clerk = %d", code)
+	}
+	// The same ledger as .xlsx and CSV (package documents).
+	for _, f := range []struct{ f, ctype, magic string }{
+		{"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "PK"},
+		{"csv", "text/csv; charset=utf-8", "\uFEFF"},
+	} {
+		req, _ := http.NewRequest("GET", ts.URL+"/ledger?year=2026&f="+f.f, nil)
+		req.Header.Set("Authorization", c.tokens["window"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != f.ctype || !bytes.HasPrefix(b, []byte(f.magic)) ||
+			!strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("ledger f=%s: %d %s %.40q", f.f, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		if f.f == "csv" && !strings.Contains(string(b), "双营子宅批〔2026〕第0001号") {
+			t.Errorf("ledger CSV lacks the approval number: %s", b)
+		}
+	}
 	if code, out := c.act("clerk", id, v, "withdraw", nil); code != 409 || out["state"] != "registered" {
 		t.Errorf("withdraw after 登记 = %d %v", code, out)
 	}
@@ -354,6 +397,9 @@ func TestApplicationIllegalTransitions(t *testing.T) {
 	// Without If-Match: 428.
 	if code, _, _ := c.do("clerk", "POST", fmt.Sprintf("/applications/%d/transitions", id), nil, map[string]any{"action": "publicize"}); code != 428 {
 		t.Errorf("no If-Match = %d", code)
+	}
+	if code, out, _ := c.do("clerk", "GET", fmt.Sprintf("/applications/%d/forms/certificate", id), nil, nil); code != 409 || out["state"] != "submitted" {
+		t.Errorf("certificate before approval = %d %v", code, out)
 	}
 	v = c.must("clerk", id, v, "withdraw", nil)
 	if code, out := c.act("clerk", id, v, "publicize", map[string]any{}); code != 409 || out["state"] != "withdrawn" ||
@@ -432,8 +478,10 @@ func TestApplicationConcurrentApprovals(t *testing.T) {
 			numbers[i], _ = out["approval_number"].(string)
 		}()
 	}
+	began := time.Now()
 	close(start)
 	wg.Wait()
+	t.Logf("%d concurrent approvals over HTTP in %s", n, time.Since(began).Round(time.Millisecond))
 	seen := map[string]bool{}
 	for _, num := range numbers {
 		seen[num] = true
@@ -472,7 +520,7 @@ func TestApplicationBlockedSite(t *testing.T) {
 // TestApplicationHouseholdRules: a pending application of the household,
 // 一户一宅 and R16 refuse a new one.
 func TestApplicationHouseholdRules(t *testing.T) {
-	ts, pool, tokens := deskServer(t, applications.Config{})
+	ts, _, tokens := deskServer(t, applications.Config{})
 	c := deskClient{t, ts, tokens}
 	c.create(4, rect(400, 100, 15, 18), nil)
 	post := func(f map[string]any) (int, map[string]any) {
@@ -499,8 +547,14 @@ func TestApplicationHouseholdRules(t *testing.T) {
 	if code, out := post(f); code != 409 || !strings.Contains(out["description_zh"].(string), "第六十二条第五款") {
 		t.Errorf("R16 declared = %d %v", code, out)
 	}
-	if _, err := pool.Exec(context.Background(), `INSERT INTO villageplan.house_transfers (id_number, kind, recorded_by) VALUES ($1, '出卖', 'test')`, testID(1950+8, 17)); err != nil {
-		t.Fatal(err)
+	if code, out, _ := c.do("clerk", "POST", "/house-transfers", nil, map[string]any{"id_number": testID(1950+8, 17), "kind": "出卖"}); code != 403 {
+		t.Errorf("transfer record by a village clerk = %d %v", code, out)
+	}
+	if code, out, _ := c.do("window", "POST", "/house-transfers", nil, map[string]any{"id_number": testID(1950+8, 17), "kind": "卖掉"}); code != 422 || out["field"] != "kind" {
+		t.Errorf("transfer record of an unknown kind = %d %v", code, out)
+	}
+	if code, out, _ := c.do("window", "POST", "/house-transfers", nil, map[string]any{"id_number": testID(1950+8, 17), "kind": "出卖", "on": "2019-05-01"}); code != 201 {
+		t.Fatalf("transfer record = %d %v", code, out)
 	}
 	if code, out := post(formJSON(8, nil)); code != 409 || !strings.Contains(out["description_zh"].(string), "曾出卖") {
 		t.Errorf("R16 recorded = %d %v", code, out)
@@ -682,5 +736,33 @@ func TestWorkdaysAPI(t *testing.T) {
 	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.audit_log WHERE action = 'workday.set' AND username = 'u-admin'`).Scan(&n)
 	if n != 1 {
 		t.Errorf("%d audit rows for the correction, want 1", n)
+	}
+}
+
+// TestApplicationJZDSite: the site may come as a 界址点 txt file (zone-42
+// prefixed Gauss-Krüger coordinates); it is checked and stored in the
+// homesteads layer's CRS like a GeoJSON site.
+func TestApplicationJZDSite(t *testing.T) {
+	ts, _, tokens := deskServer(t, applications.Config{})
+	c := deskClient{t, ts, tokens}
+	pt := func(name string, x, y float64) jzd.Point {
+		return jzd.Point{Name: name, East: 42000000 + 480000 + x, North: 4829000 + y}
+	}
+	f := &jzd.File{Header: map[string]string{"坐标系": "2000国家大地坐标系", "几度分带": "3", "投影类型": "高斯克吕格", "带号": "42"},
+		Parcels: []jzd.Parcel{{Number: "1", Name: "测试宅基地", Shape: "面", Rings: []jzd.Ring{{Number: 1, Points: []jzd.Point{
+			pt("J1", 900, 100), pt("J2", 915, 100), pt("J3", 915, 118), pt("J4", 900, 118), pt("J1", 900, 100)}}}}}}
+	var b strings.Builder
+	if err := jzd.Encode(&b, f, jzd.UTF8, false); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := c.do("clerk", "POST", "/applications", nil, map[string]any{"form": formJSON(32, nil), "site_jzd": b.String()})
+	if code != 201 || out["site_area_m2"].(float64) != 270 || out["check"] == nil {
+		t.Fatalf("JZD site = %d %v", code, out)
+	}
+	// Both kinds at once are refused, naming the fields.
+	code, out, _ = c.do("clerk", "POST", "/applications", nil, map[string]any{"form": formJSON(33, nil), "site_jzd": b.String(),
+		"site": json.RawMessage(rect(900, 200, 15, 18)), "crs": "EPSG:4551"})
+	if code != 422 || out["field"] != "site" {
+		t.Errorf("two sites = %d %v", code, out)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"villageplan/geo/crs"
+	"villageplan/internal/auth"
 	"villageplan/internal/coverage"
 	"villageplan/internal/db"
 	"villageplan/internal/exports"
@@ -663,12 +664,18 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 		fr.s.requestError(w, r, err)
 		return
 	}
+	// Personal fields for an entitled principal (personal.go); never in
+	// the HTML pages.
+	var village string
+	if format != "html" {
+		q.IncludePersonal, village = personalForQuery(r, l, q)
+	}
 	if isDownload(format) {
 		f, _ := exports.ParseFormat(format)
 		if v.Get("limit") == "" {
 			q.Limit = 0 // a download is the whole result unless limited
 		}
-		fr.download(w, r, l, q, f)
+		fr.download(w, r, l, q, f, village)
 		return
 	}
 	page, err := fr.svc.Items(r.Context(), q)
@@ -676,8 +683,15 @@ func (fr *featureRoutes) items(w http.ResponseWriter, r *http.Request) {
 		fr.s.serverError(w, r, err)
 		return
 	}
-	if notModified(w, r, etag(l.ID, page.Version, r), page.UpdatedAt) {
+	if notModified(w, r, personalTag(etag(l.ID, page.Version, r), q.IncludePersonal), page.UpdatedAt) {
 		return
+	}
+	if q.IncludePersonal {
+		if err := fr.s.auditPersonal(r, l, village, featureIDs(page.Features), false); err != nil {
+			fr.s.serverError(w, r, err)
+			return
+		}
+		privateAnswer(w)
 	}
 	base := fr.s.baseURL(r)
 	self := base + "/collections/" + l.ID + "/items"
@@ -794,7 +808,21 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f, version, updated, err := fr.svc.Feature(r.Context(), l, id, srid, false)
+	// Personal fields for a principal entitled to the feature's village
+	// (personal.go); never in the HTML page.
+	p := auth.FromContext(r.Context())
+	township, scope := p.PersonalScope()
+	personal := format != "html" && hasPersonal(l) && township
+	f, version, updated, err := fr.svc.Feature(r.Context(), l, id, srid, personal)
+	village := ""
+	if err == nil && format != "html" && hasPersonal(l) && !township && len(scope) > 0 {
+		if vf := villageField(l); vf != "" {
+			if v := villageOfFeature(f, vf); v != "" && p.MayReadPersonal(v) {
+				personal, village = true, v
+				f, version, updated, err = fr.svc.Feature(r.Context(), l, id, srid, true)
+			}
+		}
+	}
 	if errors.Is(err, features.ErrNotFound) {
 		WriteError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no feature %d in %s", id, l.ID))
 		return
@@ -803,8 +831,15 @@ func (fr *featureRoutes) item(w http.ResponseWriter, r *http.Request) {
 		fr.s.serverError(w, r, err)
 		return
 	}
-	if notModified(w, r, etag(l.ID, version, r), updated) {
+	if notModified(w, r, personalTag(etag(l.ID, version, r), personal), updated) {
 		return
+	}
+	if personal {
+		if err := fr.s.auditPersonal(r, l, village, []string{strconv.FormatInt(id, 10)}, false); err != nil {
+			fr.s.serverError(w, r, err)
+			return
+		}
+		privateAnswer(w)
 	}
 	base := fr.s.baseURL(r)
 	if format == "html" {
@@ -843,7 +878,7 @@ func isDownload(f string) bool {
 // text formats). A value GBK cannot represent is found before anything is
 // sent and refused with a 400 naming the feature, field and character
 // (nothing is substituted: a download never changes the data silently).
-func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *layers.Layer, q *features.Query, f exports.Format) {
+func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *layers.Layer, q *features.Query, f exports.Format, village string) {
 	version, updated, err := fr.svc.Version(r.Context(), l)
 	if err != nil {
 		fr.s.serverError(w, r, err)
@@ -854,7 +889,7 @@ func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *lay
 		fr.s.requestError(w, r, badParam("encoding", "%q is not UTF-8 or GBK", enc))
 		return
 	}
-	if notModified(w, r, etag(l.ID, version, r), updated) {
+	if notModified(w, r, personalTag(etag(l.ID, version, r), q.IncludePersonal), updated) {
 		return
 	}
 	// A bounded number of downloads at once: each holds a database
@@ -868,6 +903,13 @@ func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *lay
 			fmt.Sprintf("同时进行的下载已达上限（%d 个），请稍后重试。 %d downloads are already running, the limit; try again shortly.", cap(fr.s.downloads), cap(fr.s.downloads)))
 		return
 	}
+	if q.IncludePersonal {
+		if err := fr.s.auditPersonal(r, l, village, nil, true); err != nil {
+			fr.s.serverError(w, r, err)
+			return
+		}
+		privateAnswer(w)
+	}
 	resolved, _ := exports.ResolveEncoding(f, enc) // enc is "", UTF-8 or GBK here
 	w.Header().Set("Content-Type", f.ContentTypeFor(resolved))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, l.ID, f.Extension()))
@@ -875,7 +917,7 @@ func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *lay
 	// writer before writing (a CRS the format cannot hold, text GBK cannot
 	// encode) still gets a 400.
 	lw := &lazyWriter{w: w, rc: http.NewResponseController(w), stall: fr.s.limits.WriteStall}
-	res, err := exports.Write(r.Context(), fr.s.pool, f, q, exports.Options{Encoding: enc, Name: l.ID}, lw)
+	res, err := exports.Write(r.Context(), fr.s.downloadPool, f, q, exports.Options{Encoding: enc, Name: l.ID}, lw)
 	if err != nil {
 		if !lw.started {
 			w.Header().Del("Content-Disposition")

@@ -53,8 +53,8 @@ var (
 // PermissionTable decides every route × role: a request whose route is not
 // in it, or whose role is not listed for it, is refused with 403 before any
 // handler runs (authorize), so a new route cannot ship unguarded. Personal
-// fields (layers.Field.Personal) are kept from every role here by the
-// feature, tile and download code itself.
+// fields (layers.Field.Personal) are decided per village by the feature
+// and download code (personal.go); tiles never carry them.
 var PermissionTable = []RoutePermission{
 	{get, "/healthz", everyone, "process up"},
 	{get, "/readyz", everyone, "database reachable and migrated"},
@@ -65,8 +65,8 @@ var PermissionTable = []RoutePermission{
 	{get, "/collections", everyone, ""},
 	{get, "/collections/{collectionId}", everyone, ""},
 	{get, "/collections/{collectionId}/queryables", everyone, "personal fields listed as restricted"},
-	{get, "/collections/{collectionId}/items", everyone, "personal fields never served (also in downloads)"},
-	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields never served"},
+	{get, "/collections/{collectionId}/items", everyone, "personal fields (also in downloads) only for principals entitled to the village, audited (personal.go)"},
+	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields only for principals entitled to the feature's village, audited"},
 	{get, "/collections/{collectionId}/coverage", everyone, "where a layer's data is complete"},
 	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles"},
 	{get, "/tiles/{tileset}.json", everyone, ""},
@@ -88,7 +88,7 @@ var PermissionTable = []RoutePermission{
 	{get, "/login", everyone, "login form"},
 	{post, "/login", everyone, "opens a session; throttled per account and address"},
 	{post, "/logout", everyone, "ends the session (if any) on the server"},
-	{get, "/account", signedIn, "who am I: roles, villages, CSRF token"},
+	{get, "/account", everyone, "who am I: roles, villages, CSRF token; {authenticated: false} for anonymous"},
 	{post, "/account/password", signedIn, "own password (the only thing a one-time password may do)"},
 	{get, "/account/tokens", signedIn, "own API tokens, never their secrets"},
 	{post, "/account/tokens", signedIn, "new API token; the secret is shown once"},
@@ -108,7 +108,9 @@ var PermissionTable = []RoutePermission{
 	{get, "/applications/{id}/documents", desk, "document list, scoped"},
 	{post, "/applications/{id}/documents", desk, "upload (PDF/JPEG/PNG sniffed, size capped), scoped"},
 	{get, "/applications/{id}/documents/{docId}", desk, "document content, scoped"},
-	{get, "/ledger", desk, "宅基地审批台账 rows, scoped"},
+	{get, "/applications/{id}/forms/{form}", desk, "printable A4 PDFs (申请表, 审批表, 批准书, 验收意见表, 选址审查报告), scoped, audited"},
+	{get, "/ledger", desk, "宅基地审批台账 rows (JSON, .xlsx, CSV), scoped"},
+	{post, "/house-transfers", []Role{auth.TownshipWindow}, "R16 record of a house sold/rented/given away (township-wide window; audited)"},
 	{get, "/workdays", append(slices.Clone(admins), desk...), "working-day calendar, no personal data"},
 	{[]string{http.MethodPut}, "/workdays/{date}", admins, "administrator's correction of a day (audited)"},
 }

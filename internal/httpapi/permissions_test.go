@@ -139,7 +139,7 @@ func TestPermissionTableExhaustive(t *testing.T) {
 		t.Fatalf("check in village %s: %d %+v", villageA, resp.StatusCode, check)
 	}
 	concrete := strings.NewReplacer("{collectionId}", "homesteads", "{featureId}", "1", "{tileset}", "homesteads",
-		"{z}", "16", "{x}", "54321", "{y}", "23456", "{id}", strconv.FormatInt(check.ID, 10), "{docId}", "1", "{date}", "2026-10-08")
+		"{z}", "16", "{x}", "54321", "{y}", "23456", "{id}", strconv.FormatInt(check.ID, 10), "{docId}", "1", "{date}", "2026-10-08", "{form}", "application")
 	// Routes where a role listed by the table is still refused for the
 	// other village's clerk, because the subject is of village A.
 	villageScoped := map[string]bool{"/siting/checks": true, "/siting/checks/{id}": true, "/siting/checks/{id}/report": true}

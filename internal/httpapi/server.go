@@ -40,19 +40,25 @@ import (
 // it has no package-level state, so several servers can run in one process
 // (as the tests do).
 type Server struct {
-	opts     Options
-	pool     *pgxpool.Pool
-	catalog  *layers.Catalog
-	logger   *slog.Logger
-	router   *mux.Router
-	registry *prometheus.Registry
-	requests *prometheus.HistogramVec
+	opts Options
+	// pool serves interactive requests (pages, features, tiles, map
+	// views); sitingPool the siting checks and desk previews;
+	// downloadPool the file downloads (DownloadSlots connections). Each is
+	// derived from Options.Pool with its class's limit as the sessions'
+	// statement_timeout (classPools); base is Options.Pool itself
+	// (readiness).
+	pool, sitingPool, downloadPool, base *pgxpool.Pool
+	catalog                              *layers.Catalog
+	logger                               *slog.Logger
+	router                               *mux.Router
+	registry                             *prometheus.Registry
+	requests                             *prometheus.HistogramVec
+	tiles                                *tiles.Service
 	// Domain metrics: stored siting checks by overall verdict; downloads
 	// by layer, format and outcome, and the features they carried.
 	checksTotal      *prometheus.CounterVec
 	downloadsTotal   *prometheus.CounterVec
 	downloadFeatures *prometheus.CounterVec
-	tiles            *tiles.Service
 
 	limits    Limits
 	downloads chan struct{} // download slots (Limits.DownloadSlots)
@@ -111,9 +117,18 @@ type Options struct {
 // the one place where these bounds live; `villageplan serve` exposes them as
 // flags.
 type Limits struct {
-	// Interactive is the deadline of feature pages, single features,
-	// collections, tiles, map views and probes (context deadline: the
-	// database query is cancelled when it passes).
+	// Interactive is the limit of feature pages, single features,
+	// collections, tiles, map views and probes.
+	//
+	// Each class's limit (Interactive, Siting, Download) bounds its
+	// database work on the server side — statement_timeout and
+	// idle_in_transaction_session_timeout of the sessions of the class's
+	// own pool, set when a connection opens, so no request pays a round
+	// trip for it — and, as a backstop for the time spent outside a
+	// statement (waiting for a connection, writing), the request's context
+	// deadline at the limit plus DeadlineGrace. Either answers 503 with
+	// Retry-After and a JSON body naming the limit; the server-side
+	// timeout leaves the connection usable, a cancelled context closes it.
 	Interactive time.Duration
 	// Siting is the deadline of a siting check or desk preview.
 	Siting time.Duration
@@ -127,11 +142,23 @@ type Limits struct {
 	// WriteStall is how long one write of a streamed response may block on
 	// a client that does not read before the connection is dropped.
 	WriteStall time.Duration
+	// Import and ImportIdle bound `villageplan import` (not an HTTP
+	// class; kept here so that every limit lives in one place): the
+	// statement_timeout and idle_in_transaction_session_timeout of its
+	// sessions. A statement past Import fails the import, which rolls
+	// back whole; a client that hangs inside its transaction longer than
+	// ImportIdle is disconnected and its locks on the layer freed.
+	Import, ImportIdle time.Duration
 }
+
+// DeadlineGrace is how long after its class's limit a request's context
+// is cancelled: the database's statement_timeout (at the limit) fires
+// first and keeps the connection, which a cancelled context would close.
+const DeadlineGrace = time.Second
 
 // DefaultLimits are the limits used where Options.Limits leaves a zero.
 var DefaultLimits = Limits{Interactive: 15 * time.Second, Siting: 15 * time.Second, Download: 10 * time.Minute,
-	DownloadSlots: 2, WriteStall: 20 * time.Second}
+	DownloadSlots: 2, WriteStall: 20 * time.Second, Import: time.Hour, ImportIdle: 10 * time.Minute}
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
@@ -150,12 +177,18 @@ func (l Limits) withDefaults() Limits {
 	if l.WriteStall > 0 {
 		d.WriteStall = l.WriteStall
 	}
+	if l.Import > 0 {
+		d.Import = l.Import
+	}
+	if l.ImportIdle > 0 {
+		d.ImportIdle = l.ImportIdle
+	}
 	return d
 }
 
 // New builds the server and its routes.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, pool: opts.Pool, catalog: opts.Catalog, logger: opts.Logger, router: mux.NewRouter()}
+	s := &Server{opts: opts, pool: opts.Pool, base: opts.Pool, catalog: opts.Catalog, logger: opts.Logger, router: mux.NewRouter()}
 	s.limits = opts.Limits.withDefaults()
 	s.downloads = make(chan struct{}, s.limits.DownloadSlots)
 	s.limiters = newLimiters(opts.RateLimits)
@@ -170,6 +203,7 @@ func New(opts Options) *Server {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
+	s.classPools()
 	if s.catalog == nil {
 		s.catalog = layers.Default()
 	}
@@ -195,7 +229,8 @@ func New(opts Options) *Server {
 	}, []string{"layer", "format"})
 	s.registry.MustRegister(s.checksTotal, s.downloadsTotal, s.downloadFeatures)
 	if s.pool != nil {
-		s.registry.MustRegister(newPoolCollector(s.pool))
+		s.registry.MustRegister(newPoolCollector(s.pool, "interactive"), newPoolCollector(s.sitingPool, "siting"),
+			newPoolCollector(s.downloadPool, "download"))
 	}
 	bi := buildinfo.Get()
 	s.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -233,11 +268,40 @@ func New(opts Options) *Server {
 	return s
 }
 
+// classPools derives one pool per request class from Options.Pool, each
+// session bounded by its class's limit on the database side
+// (db.SessionLimits): interactive requests get as many connections as
+// Options.Pool, siting checks as many again (they no longer take
+// connections from pages and tiles), downloads DownloadSlots. The pools
+// connect lazily.
+func (s *Server) classPools() {
+	if s.base == nil {
+		return
+	}
+	derive := func(class string, maxConns int32, limit time.Duration) *pgxpool.Pool {
+		p, err := db.DerivePool(s.base, maxConns, db.SessionLimits{Statement: limit, IdleInTransaction: limit})
+		if err != nil { // only a broken configuration, which Options.Pool already accepted
+			s.logger.Error("database pool of a request class; using the shared pool without server-side limits", "class", class, "err", err)
+			return s.base
+		}
+		return p
+	}
+	s.pool = derive("interactive", 0, s.limits.Interactive)
+	s.sitingPool = derive("siting", 0, s.limits.Siting)
+	s.downloadPool = derive("download", int32(s.limits.DownloadSlots), s.limits.Download)
+}
+
 // Close stops the server's background work (the tile cache's
-// LISTEN connection). The pool is the caller's to close.
+// LISTEN connection) and closes the pools of the request classes.
+// Options.Pool is the caller's to close.
 func (s *Server) Close() {
 	if s.tiles != nil {
 		s.tiles.Close()
+	}
+	for _, p := range []*pgxpool.Pool{s.pool, s.sitingPool, s.downloadPool} {
+		if p != nil && p != s.base {
+			p.Close()
+		}
 	}
 }
 
@@ -294,8 +358,9 @@ func requestClass(r *http.Request) string {
 }
 
 // admit classifies the request once, applies the client's rate limit of
-// its class (rateLimited) and gives it the deadline of its class (Limits);
-// the database query of a request is cancelled when the deadline passes.
+// its class (rateLimited) and gives it the deadline of its class (Limits)
+// plus DeadlineGrace; the database's own statement_timeout of the class's
+// pool ends a statement at the limit itself.
 func (s *Server) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		class := requestClass(r)
@@ -309,7 +374,7 @@ func (s *Server) admit(next http.Handler) http.Handler {
 		case "siting":
 			d = s.limits.Siting
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
+		ctx, cancel := context.WithTimeout(r.Context(), d+DeadlineGrace)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -433,7 +498,7 @@ func (s *Server) readiness() readyResult {
 		// the answer shared with the others.
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		version, err := db.Ready(ctx, s.pool)
+		version, err := db.Ready(ctx, s.base)
 		res := readyResult{version: version, err: err, at: time.Now()}
 		s.readyMu.Lock()
 		s.readyLast = res
@@ -530,8 +595,10 @@ type poolCollector struct {
 	total, idle, acquired, maxCn *prometheus.Desc
 }
 
-func newPoolCollector(p *pgxpool.Pool) *poolCollector {
-	d := func(n, h string) *prometheus.Desc { return prometheus.NewDesc("villageplan_db_pool_"+n, h, nil, nil) }
+func newPoolCollector(p *pgxpool.Pool, class string) *poolCollector {
+	d := func(n, h string) *prometheus.Desc {
+		return prometheus.NewDesc("villageplan_db_pool_"+n, h, nil, prometheus.Labels{"class": class})
+	}
 	return &poolCollector{pool: p,
 		total: d("connections", "Open connections in the pool."), idle: d("idle_connections", "Idle connections."),
 		acquired: d("acquired_connections", "Connections in use."), maxCn: d("max_connections", "Pool size limit.")}

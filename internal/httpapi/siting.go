@@ -40,7 +40,7 @@ func (s *Server) routeSiting() {
 			panic(err) // the shipped rule set is validated by tests
 		}
 	}
-	sr := &sitingRoutes{s: s, svc: siting.NewService(s.pool, rs)}
+	sr := &sitingRoutes{s: s, svc: siting.NewService(s.sitingPool, rs)}
 	s.router.HandleFunc("/siting/checks", sr.create).Methods(http.MethodPost)
 	s.router.HandleFunc("/siting/checks/{id}", sr.get).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/siting/checks/{id}/report", sr.report).Methods(http.MethodGet, http.MethodHead)

@@ -9,9 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"villageplan/data/testdata"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/internal/auth"
 	"villageplan/internal/httpapi"
@@ -28,6 +31,22 @@ func sitingServer(t testing.TB) (*httptest.Server, func(string) int) {
 
 // sitingServerWith is sitingServer with the given options (Pool is set).
 func sitingServerWith(t testing.TB, opts httpapi.Options) (*httptest.Server, func(string) int) {
+	t.Helper()
+	pool := sitingPool(t)
+	opts.Pool = pool
+	// Siting checks are for the desk roles: act as a 乡镇窗口 clerk.
+	ts := httptest.NewServer(withBearer(httpapi.New(opts), bearerFor(t, pool, "window", auth.Grant{Role: auth.TownshipWindow})))
+	t.Cleanup(ts.Close)
+	count := func(table string) int {
+		var n int
+		_ = pool.QueryRow(context.Background(), "SELECT count(*) FROM villageplan."+table).Scan(&n)
+		return n
+	}
+	return ts, count
+}
+
+// sitingPool is the database of sitingServer.
+func sitingPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	pool := testpg.New(t)
 	env := func(x0, y0, x1, y1 float64) string {
@@ -46,16 +65,83 @@ func sitingServerWith(t testing.TB, opts httpapi.Options) (*httptest.Server, fun
 			t.Fatal(err)
 		}
 	}
-	opts.Pool = pool
-	// Siting checks are for the desk roles: act as a 乡镇窗口 clerk.
-	ts := httptest.NewServer(withBearer(httpapi.New(opts), bearerFor(t, pool, "window", auth.Grant{Role: auth.TownshipWindow})))
+	return pool
+}
+
+// TestSitingScopes: a stored check is for the desk roles only. Anonymous
+// callers are refused (401) and store nothing — the public desk preview
+// still measures the site; a 数据分析 account is refused (403); the clerk
+// of the site's village may run and read it; a clerk of another village
+// may neither run a check on it nor read it, also not by claiming its own
+// village code; each check run and read is in the audit log.
+func TestSitingScopes(t *testing.T) {
+	pool := sitingPool(t)
+	if _, err := pool.Exec(context.Background(), `INSERT INTO villageplan.villages (xzqdm, xzqmc, czlx, geom)
+		VALUES ('220112203302', '邻村', '集聚提升类', ST_Multi(ST_Transform(ST_MakeEnvelope(490000, 4829000, 491000, 4830000, 4551), 4490)))`); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool}))
 	t.Cleanup(ts.Close)
-	count := func(table string) int {
-		var n int
-		_ = pool.QueryRow(context.Background(), "SELECT count(*) FROM villageplan."+table).Scan(&n)
+	clerk := bearerFor(t, pool, "clerk-301", auth.Grant{Role: auth.VillageClerk, Village: "220112203301"})
+	other := bearerFor(t, pool, "clerk-302", auth.Grant{Role: auth.VillageClerk, Village: "220112203302"})
+	analyst := bearerFor(t, pool, "analyst", auth.Grant{Role: auth.DataAnalyst})
+	body := `{"site":` + gkSquare(200, 100, 20) + `,"crs":"EPSG:4551","household_id":"H7"}`
+	call := func(method, path, bearer, body string) (int, string) {
+		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if bearer != "" {
+			req.Header.Set("Authorization", bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	checks := func() (n int) {
+		_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.siting_checks`).Scan(&n)
 		return n
 	}
-	return ts, count
+	if code, b := call("POST", "/siting/checks", "", body); code != 401 || !strings.Contains(b, "LoginRequired") || checks() != 0 {
+		t.Fatalf("anonymous check: %d %s (%d stored)", code, b, checks())
+	}
+	if code, b := call("POST", "/desk/preview", "", body); code != 200 || !strings.Contains(b, `"area_m2":400`) || strings.Contains(b, "H7") {
+		t.Fatalf("anonymous preview: %d %s", code, b)
+	}
+	if code, _ := call("POST", "/siting/checks", analyst, body); code != 403 {
+		t.Fatalf("analyst check: %d", code)
+	}
+	for name, b := range map[string]string{"site in 301": body,
+		"claims its own village": `{"site":` + gkSquare(200, 100, 20) + `,"crs":"EPSG:4551","village_code":"220112203302"}`} {
+		if code, resp := call("POST", "/siting/checks", other, b); code != 403 || !strings.Contains(resp, "OutsideYourVillage") || checks() != 0 {
+			t.Fatalf("other village's clerk, %s: %d %s", name, code, resp)
+		}
+	}
+	code, b := call("POST", "/siting/checks", clerk, body)
+	var res struct{ ID int64 }
+	if err := json.Unmarshal([]byte(b), &res); err != nil || code != 201 || res.ID == 0 {
+		t.Fatalf("own village's clerk: %d %s", code, b)
+	}
+	path := fmt.Sprintf("/siting/checks/%d", res.ID)
+	for _, p := range []string{path, path + "/report"} {
+		if code, _ := call("GET", p, clerk, ""); code != 200 {
+			t.Errorf("GET %s as the village's clerk: %d", p, code)
+		}
+		if code, _ := call("GET", p, other, ""); code != 403 {
+			t.Errorf("GET %s as another village's clerk: %d, want 403", p, code)
+		}
+		if code, _ := call("GET", p, "", ""); code != 401 {
+			t.Errorf("GET %s anonymously: %d, want 401", p, code)
+		}
+	}
+	var runs, reads int
+	_ = pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE action = 'siting_check.create'), count(*) FILTER (WHERE action = 'siting_check.read' AND personal_data)
+		FROM villageplan.audit_log WHERE username = 'clerk-301' AND subject_id = $1`, strconv.FormatInt(res.ID, 10)).Scan(&runs, &reads)
+	if runs != 1 || reads != 2 {
+		t.Errorf("audit rows: %d runs, %d reads; want 1 and 2", runs, reads)
+	}
 }
 
 func post(t *testing.T, u, ctype, body string) (int, map[string]any, http.Header) {
@@ -109,7 +195,7 @@ func TestSitingAPI(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"宅基地选址审查报告", "不予通过", "<svg", "fill=\"#e33\"", "不得占用永久基本农田", "基本农田保护条例", "EPSG:4551", "规则集版本", "暂定", "size: A4", "所依据的数据覆盖范围：", "permanent_farmland：test（"} {
+	for _, want := range []string{"宅基地选址审查报告", "审查结论：禁止", "<svg", "fill=\"#e33\"", "不得占用永久基本农田", "基本农田保护条例", "EPSG:4551", "规则集版本", "暂定", "size: A4", "所依据的数据覆盖范围：", "permanent_farmland：test（"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -68,7 +68,7 @@ func (s *Server) routeWeb() {
 	h := &webRoutes{s: s, meta: web.BuildMeta(s.catalog, cov)}
 	if s.pool != nil {
 		h.store = web.NewStore(s.pool, s.catalog, cov)
-		h.sites = &sitingRoutes{s: s, svc: siting.NewService(s.pool, rs)}
+		h.sites = &sitingRoutes{s: s, svc: siting.NewService(s.sitingPool, rs)}
 	}
 	s.router.HandleFunc("/map/meta.json", h.metaJSON).Methods(get...)
 	s.router.HandleFunc("/map/villages", h.villages).Methods(get...)

@@ -77,6 +77,11 @@ var tuningSettings = [][2]string{
 	{"log_checkpoints", "on"},
 	{"log_lock_waits", "on"},
 	{"log_temp_files", "100MB"},
+	// Autovacuum visits each database every 10 s (default 1 min), so the
+	// dead rows an aborted import leaves in a layer (a killed
+	// `villageplan import`) are reclaimed within seconds; the layer tables'
+	// own thresholds are set by migration 00011.
+	{"autovacuum_naptime", "10s"},
 }
 
 const (

@@ -18,10 +18,8 @@ import (
 var reportHTML string
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"outcomeZH": func(o Outcome) string {
-		return map[Outcome]string{Block: "不予通过", PermitPath: "须另行审批", Review: "须人工审查", Pass: "通过"}[o]
-	},
-	"lower": func(o Outcome) string { return strings.ToLower(string(o)) },
+	"outcomeZH": Outcome.ZH,
+	"lower":     func(o Outcome) string { return strings.ToLower(string(o)) },
 	"num": func(p *float64) string {
 		if p == nil {
 			return "—"

@@ -56,6 +56,16 @@ func (o Outcome) Severity() int {
 	return -1
 }
 
+// ZH is the one Chinese word for an outcome that every printout uses — the
+// desk, the siting report, the documents of package documents and the CLI
+// (DOMAIN.md §1: BLOCK 禁止, the law forbids it; PERMIT_PATH 须办理农用地转用,
+// the only PERMIT_PATH rules are 占用耕地/其他农用地, 土地管理法 第四十四条、
+// 第六十二条; REVIEW 需审查, by hand or another department; PASS 通过).
+// An unknown outcome gives "".
+func (o Outcome) ZH() string { return outcomeZH[o] }
+
+var outcomeZH = map[Outcome]string{Block: "禁止", PermitPath: "须办理农用地转用", Review: "需审查", Pass: "通过"}
+
 // LocalValue is a threshold that may be a placeholder awaiting local
 // confirmation; reports say so plainly.
 type LocalValue struct {

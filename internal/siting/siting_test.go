@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 
 	"villageplan/internal/siting"
 	"villageplan/internal/testpg"
@@ -379,5 +380,59 @@ func TestRuleSetValidation(t *testing.T) {
 	rs, err := siting.DefaultRuleSet()
 	if err != nil || len(rs.Rules) != len(siting.Rules()) {
 		t.Fatalf("default rule set: %v", err)
+	}
+}
+
+// MapData gives the site, the overlap only (not the whole farmland
+// polygon) and, for a line layer, the line cut to the window, in metres on
+// the check's plane.
+func TestMapData(t *testing.T) {
+	svc := service(t, fixture(t, true))
+	site := square(990, 40, 1010, 60)
+	res := check(t, svc, site, siting.Input{HouseholdID: "H-NEW"})
+	if err := svc.Save(context.Background(), site, res); err != nil {
+		t.Fatal(err)
+	}
+	m, err := svc.MapData(context.Background(), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.EPSG != 4551 || !near(planar.Area(m.Site), 400, 0.01) || !near(m.Site.Bound().Min[0], ox+990, 0.01) {
+		t.Errorf("site: EPSG %d area %.3f bound %v", m.EPSG, planar.Area(m.Site), m.Site.Bound())
+	}
+	var farm []siting.MapPart
+	for _, o := range m.Overlaps {
+		if o.TitleZH == "永久基本农田" {
+			farm = append(farm, o)
+		}
+	}
+	if len(farm) != 1 || !near(planar.Area(farm[0].Geom), 200, 0.01) || !near(farm[0].Geom.Bound().Min[0], ox+1000, 0.01) || !near(farm[0].Geom.Bound().Max[0], ox+1010, 0.01) {
+		t.Errorf("farmland overlap: %+v", farm)
+	}
+	site = square(1490, 400, 1510, 420)
+	res = check(t, svc, site, siting.Input{HouseholdID: "H-NEW"})
+	if err := svc.Save(context.Background(), site, res); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = svc.MapData(context.Background(), res); err != nil {
+		t.Fatal(err)
+	}
+	var power []siting.MapPart
+	for _, o := range m.Overlaps {
+		if o.Geom.Dimensions() == 1 && o.TitleZH == "电力线路" {
+			power = append(power, o)
+		}
+	}
+	// the line x = 1500 cut to the window y 360…460
+	if len(power) != 1 || !near(planar.Length(power[0].Geom), 100, 0.01) {
+		t.Errorf("power line in the window: %+v", power)
+	}
+	for _, c := range m.Context {
+		if b := c.Geom.Bound(); b.Min[1] < oy+360-0.01 || b.Max[1] > oy+460+0.01 {
+			t.Errorf("context %s outside the window: %v", c.TitleZH, b)
+		}
+	}
+	if _, err := svc.MapData(context.Background(), &siting.Result{ID: 999999, Site: siting.SiteFacts{MeasureEPSG: 4551}}); !errors.Is(err, siting.ErrNotFound) {
+		t.Errorf("unknown check: %v", err)
 	}
 }

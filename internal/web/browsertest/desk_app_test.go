@@ -158,7 +158,6 @@ func TestDeskApplication(t *testing.T) {
 	svc := startService(t, pool)
 	b := newBrowser(t, bin, svc.URL)
 	// The API's refusals below are logged by Chromium as failed resources.
-	b.expect("status of 401 (Unauthorized) " + svc.URL + "/account")
 	b.expect("status of 422 (Unprocessable Entity) " + svc.URL + "/applications/")
 	b.expect("status of 403 (Forbidden) " + svc.URL + "/applications/")
 
@@ -329,6 +328,14 @@ func TestDeskApplication(t *testing.T) {
 		t.Errorf("after approve: state %q, %q", s, no)
 	}
 	b.screenshot(t, "desk-app-07-approved.png")
+	// The printable 批准书 (package documents) is linked once approved.
+	pdf := js[[]string](t, b, `(async () => { const a = document.querySelector('#prints a[data-print="print_certificate"]');
+	  if (!a) return ['none', '', ''];
+	  const r = await fetch(a.href); const b = new Uint8Array(await r.arrayBuffer());
+	  return [String(r.status), r.headers.get('content-type'), String.fromCharCode(...b.slice(0, 5))]; })()`)
+	if pdf[0] != "200" || pdf[1] != "application/pdf" || pdf[2] != "%PDF-" {
+		t.Errorf("批准书 link after approval: %v, want a PDF", pdf)
+	}
 	b.logout(t)
 
 	// 丈量批放, 开工, 竣工验收 and 登记 on the approved site.

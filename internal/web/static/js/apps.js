@@ -22,15 +22,15 @@ const today = (days = 0) => { const d = new Date(); d.setDate(d.getDate() + days
 const pill = (state) => el('span', { class: `state s-${state}`, dataset: { state } }, t('st_' + state));
 const verdictPill = (v) => (v ? el('span', { class: `pill o-${v}` }, t(v)) : '');
 
-// PRINTS are the printable documents of an application. LEAD: the
-// documents helper's renderers are not wired yet; put each one's path
-// (relative to the service root) here and the link appears.
+// PRINTS are the printable A4 documents of an application
+// (applications/{id}/forms/{form}, package documents), each once its step
+// is reached.
 const PRINTS = [
-  ['print_form', null], // e.g. (a) => `applications/${a.id}/documents/application-form.pdf` (申请表)
-  ['print_approval', null], // 审批表
-  ['print_certificate', null], // 农村宅基地批准书 (after 批准)
-  ['print_inspection', null], // 验收意见表 (after 竣工验收)
-  ['print_report', (a) => (a.check ? `siting/checks/${a.check.id}/report` : null)],
+  ['print_form', (a) => `applications/${a.id}/forms/application`],
+  ['print_approval', (a) => (a.accepted_on ? `applications/${a.id}/forms/approval` : null)],
+  ['print_certificate', (a) => (a.approval_number ? `applications/${a.id}/forms/certificate` : null)],
+  ['print_inspection', (a) => (a.steps.inspection ? `applications/${a.id}/forms/acceptance` : null)],
+  ['print_report', (a) => (a.check ? `applications/${a.id}/forms/siting` : null)],
 ];
 
 // errorBox shows an API refusal: the message, the field, the state and

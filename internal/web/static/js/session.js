@@ -41,7 +41,9 @@ export function roleLabel(code, zh) { return lang === 'en' ? t('role_' + code) :
 // returns for an anonymous visitor (the login page opens).
 export async function loadAccount() {
   account = await api('account');
-  if (account.must_change_password) { location.href = 'login?next=desk'; await new Promise(() => {}); }
+  // Anonymous ({authenticated: false}) or a one-time password: the login
+  // page (which asks for the new password).
+  if (!account.authenticated || account.must_change_password) { toLogin(); await new Promise(() => {}); }
   const box = document.getElementById('user');
   const render = () => box.replaceChildren(
     el('strong', null, account.display_name || account.username),

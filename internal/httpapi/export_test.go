@@ -1,0 +1,9 @@
+package httpapi
+
+import "github.com/jackc/pgx/v5/pgxpool"
+
+// ClassPool exposes the database pool of a request class ("interactive",
+// "siting", "download") to the tests of package httpapi_test.
+func ClassPool(s *Server, class string) *pgxpool.Pool {
+	return map[string]*pgxpool.Pool{"interactive": s.pool, "siting": s.sitingPool, "download": s.downloadPool}[class]
+}

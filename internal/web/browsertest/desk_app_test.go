@@ -250,6 +250,7 @@ func TestDeskApplication(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#doc-upload`)),
 			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#docs tr[data-kind=%q]`, kind))))
 	}
+	js[bool](t, b, `(() => { document.getElementById('docs').scrollIntoView({block: 'center'}); return true; })()`)
 	b.screenshot(t, "desk-app-04-documents.png")
 	b.logout(t)
 
@@ -277,8 +278,9 @@ func TestDeskApplication(t *testing.T) {
 	b.screenshot(t, "desk-app-05-list.png")
 	// Search by the applicant's name, then by the ID number of a member.
 	for _, q := range []string{"王测试", id17(782)} {
-		do(t, b, chromedp.SetValue(chromedp.CSS(`#f-q`), q), chromedp.Click(chromedp.CSS(`#filters button[type=submit]`)))
-		ids := run(t, b, chromedp.Poll[[]string](`(() => { const ids = [...document.querySelectorAll('#apps tbody tr[data-id]')].map((x) => x.dataset.id); return ids.length < 5 ? ids : null; })()`,
+		js[bool](t, b, fmt.Sprintf(`(() => { document.getElementById('apps').replaceChildren(); document.getElementById('f-q').value = %q;
+		  document.querySelector('#filters button[type=submit]').click(); return true; })()`, q))
+		ids := run(t, b, chromedp.Poll[[]string](`document.querySelector('#apps tbody') && [...document.querySelectorAll('#apps tbody tr[data-id]')].map((x) => x.dataset.id)`,
 			chromedp.WithPollingInterval(50*time.Millisecond)))
 		if !slices.Equal(ids, []string{fmt.Sprint(id)}) {
 			t.Errorf("search %q lists %v, want [%d]", q, ids, id)

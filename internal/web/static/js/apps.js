@@ -378,7 +378,7 @@ function renderApp(a, flash) {
     el('section', { class: 'step' }, el('h2', null, t('docsH')),
       el('table', { class: 'rules', id: 'docs' }, el('tbody', null, a.documents.map((d) => el('tr', { dataset: { kind: d.kind } },
         el('td', null, t('doc_' + d.kind)), el('td', null, el('a', { href: `applications/${a.id}/documents/${d.id}` }, d.filename)),
-        el('td', { class: 'num' }, `${fmt(d.size_bytes / 1024, 1)} KB`), el('td', null, d.uploaded_by))))),
+        el('td', { class: 'num' }, d.size_bytes < 1024 ? `${d.size_bytes} B` : `${fmt(d.size_bytes / 1024, 1)} KB`), el('td', null, d.uploaded_by))))),
       el('div', { class: 'actions' }, el('select', { id: 'doc-kind' }, kinds.map((k) => el('option', { value: k }, t('doc_' + k)))),
         el('input', { type: 'file', id: 'doc-file', accept: '.pdf,.jpg,.jpeg,.png' }),
         el('button', { type: 'button', id: 'doc-upload', onclick: () => upload(a) }, t('upload'))),

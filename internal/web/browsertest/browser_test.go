@@ -317,11 +317,10 @@ func TestWebPages(t *testing.T) {
 	bin := chromium(t)
 	pool := sampleDatabase(t)
 	t.Run("map", func(t *testing.T) { testMap(t, bin, pool) })
-	if _, _, err := auth.NewStore(pool).CreateUser(context.Background(), auth.NewUser{Username: "window", DisplayName: "王窗口",
-		Password: testPassword, Grants: []auth.Grant{{Role: auth.TownshipWindow}}}); err != nil {
-		t.Fatal(err)
-	}
+	deskUsers(t, pool, map[string]auth.Grant{"window": {Role: auth.TownshipWindow}})
 	t.Run("desk", func(t *testing.T) { testDesk(t, bin, startService(t, pool)) })
+	// Last: it adds sample applications and users to the database.
+	t.Run("application", func(t *testing.T) { testDeskApplication(t, bin, pool) })
 }
 
 // coldLoad opens /map in a new browser (fresh profile) on a new server

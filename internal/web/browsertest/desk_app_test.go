@@ -294,6 +294,7 @@ func testDeskApplication(t *testing.T, bin string, pool *pgxpool.Pool) {
 		}
 	}
 	js[bool](t, b, `(() => { document.getElementById('f-q').value = ''; document.getElementById('filters').requestSubmit(); return true; })()`)
+	run(t, b, chromedp.Poll[bool](`document.querySelectorAll('#apps tbody tr[data-id]').length > 1`, chromedp.WithPollingInterval(50*time.Millisecond)))
 	do(t, b, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#apps tr[data-id="%d"] td:nth-child(2)`, id))))
 	run(t, b, chromedp.Poll[bool](fmt.Sprintf(`(document.body.dataset.app || '').startsWith('%d:')`, id), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if a := b.actions(t); !slices.Contains(a, "accept") || slices.Contains(a, "approve") || slices.Contains(a, "publicize") {

@@ -1,14 +1,19 @@
-// The homestead-approval desk page (/desk): load a 界址点 txt or GeoJSON
-// file or draw the site, see its area and 四至 at once (desk/preview),
-// run the siting check (siting/checks), read the verdict and the rule
-// table, see each conflicting feature and its overlap on the map, open the
-// printable report.
+// The homestead-approval desk page (/desk): the signed-in user's
+// applications (apps.js) and, as the site step of a new application, load
+// a 界址点 txt or GeoJSON file or draw the site, see its area and 四至 at
+// once (desk/preview), pre-check it (siting/checks), read the verdict and
+// the rule table, see each conflicting feature and its overlap on the map,
+// open the printable report. An application's page shows its site and
+// check on the same map.
 
 import {
   loadBasics, createMap, indexMeta, LayerState, attachPopups, attachCoords, initChrome, fatal, el,
   t, pick, fmt, lang, onLangChange, getJSON, attrTable, maplibregl,
 } from './mapcore.js';
 import { layerPanel } from './panel.js';
+import './deskstr.js';
+import { api, loadAccount, restoreHash } from './session.js';
+import { initApps, route, rerender } from './apps.js';
 
 const $ = (id) => document.getElementById(id);
 const OUTCOME_COLORS = { BLOCK: '#c62828', PERMIT_PATH: '#ef6c00', REVIEW: '#d4a000', PASS: '#2e7d32' };
@@ -23,9 +28,7 @@ let results = []; // siting results
 let selected = 0; // index of the parcel shown
 let drawing = null; // [[lon, lat], …] while drawing
 let conflicts = []; // GeoJSON features drawn for the result shown
-// The signed-in account (GET account): its csrf_token goes with every
-// POST of the session; null until known or when anonymous.
-let account = null;
+let apps; // the application form's hooks (apps.js)
 
 // Geometry helpers --------------------------------------------------------
 
@@ -126,21 +129,18 @@ async function onFile(file) {
 
 // Requests ----------------------------------------------------------------
 
+// applicant is what the pre-check needs of the 申请表.
 function applicant() {
+  const f = apps.form();
+  const p = f.proposed || {};
   return {
-    household_id: $('household').value.trim() || undefined,
-    village_code: $('village-code').value.trim() || undefined,
-    returns_old_homestead: $('returns-old').checked || undefined,
-    rebuild_in_place: $('rebuild').checked || undefined,
+    household_id: f.household_id || undefined,
+    village_code: f.village_code || undefined,
+    returns_old_homestead: (f.current && f.current.disposal === 'return') || undefined,
+    rebuild_in_place: p.situation === 1 || undefined,
+    storeys: p.storeys || undefined,
+    floor_area_m2: p.floor_area_m2 || undefined,
   };
-}
-
-// postHeaders are the headers of a POST: its type and, in a session, the
-// CSRF token the server requires of every state-changing request.
-function postHeaders(type) {
-  const h = { 'Content-Type': type };
-  if (account && account.csrf_token) h['X-CSRF-Token'] = account.csrf_token;
-  return h;
 }
 
 function request(url, withApplicant) {
@@ -149,38 +149,10 @@ function request(url, withApplicant) {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(a)) if (v !== undefined) q.set(k, String(v));
     const qs = q.toString();
-    return getJSON(url + (qs ? `?${qs}` : ''), { method: 'POST', headers: postHeaders('text/plain'), body: input.bytes });
+    return api(url + (qs ? `?${qs}` : ''), { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: input.bytes });
   }
-  return getJSON(url, { method: 'POST', headers: postHeaders('application/json'),
+  return api(url, { method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ site: input.site, crs: input.crs, ...a }) });
-}
-
-// loadAccount asks who is signed in and shows it in the bar: the name and
-// 退出 (logout), or 登录 (login; the check needs a desk account, the
-// preview does not), or 修改密码 for a one-time password.
-async function loadAccount() {
-  try {
-    const a = await getJSON('account');
-    account = a && a.authenticated ? a : null;
-  } catch (e) {
-    account = null;
-  }
-  const must = account && account.must_change_password;
-  $('who').hidden = !account;
-  $('who').textContent = account ? (account.display_name || account.username) : '';
-  $('logout').hidden = !account;
-  $('login').hidden = !!account && !must;
-  $('login').textContent = t(must ? 'navPassword' : 'navLogin');
-  $('run').title = account ? '' : t('loginNeeded');
-}
-
-async function logout() {
-  try {
-    await getJSON('logout', { method: 'POST', headers: postHeaders('application/json') });
-  } finally {
-    account = null;
-    await loadAccount();
-  }
 }
 
 async function preview() {
@@ -197,6 +169,7 @@ async function preview() {
   selected = 0;
   const vc = previews[0] && previews[0].site.village_code;
   if (vc && !$('village-code').value) $('village-code').value = vc;
+  if (previews[0]) apps.siteFacts(previews[0].site);
   renderFacts();
   setData('vp-site', previews.map((p, i) => ({ type: 'Feature', id: i, properties: { i }, geometry: p.geometry })));
   fitTo(previews.map((p) => p.geometry));
@@ -297,7 +270,7 @@ function renderFacts() {
   ));
 }
 
-async function renderResult() {
+async function renderResult(noScroll) {
   const res = results[selected];
   if (!res) return;
   parcelButtons($('result-parcels'), results, () => {
@@ -328,7 +301,7 @@ async function renderResult() {
   $('report').href = `siting/checks/${res.id}/report`;
   const first = $('step-result').hidden;
   $('step-result').hidden = false;
-  if (first) $('step-result').scrollIntoView({ block: 'start' });
+  if (first && !noScroll) $('step-result').scrollIntoView({ block: 'start' });
   await showConflicts(res);
 }
 
@@ -351,6 +324,9 @@ async function showConflicts(res) {
     }
   });
   await Promise.all(fetches);
+  // The graver outcome is drawn on top where overlaps coincide.
+  const rank = { PASS: 0, REVIEW: 1, PERMIT_PATH: 2, BLOCK: 3 };
+  feats.sort((x, y) => rank[x.properties.outcome] - rank[y.properties.outcome]);
   feats.forEach((f, i) => { f.id = i; });
   conflicts = feats;
   setData('vp-conflicts', feats);
@@ -399,7 +375,7 @@ async function finishDrawing() {
 
 function addDeskLayers() {
   const empty = { type: 'FeatureCollection', features: [] };
-  for (const id of ['vp-site', 'vp-conflicts', 'vp-draft']) map.addSource(id, { type: 'geojson', data: empty });
+  for (const id of ['vp-site', 'vp-conflicts', 'vp-draft', 'vp-app']) map.addSource(id, { type: 'geojson', data: empty });
   const outcome = ['match', ['get', 'outcome'], ...Object.entries(OUTCOME_COLORS).flat(), '#888'];
   const poly = ['match', ['geometry-type'], ['Polygon', 'MultiPolygon'], true, false];
   const line = ['match', ['geometry-type'], ['LineString', 'MultiLineString'], true, false];
@@ -411,6 +387,9 @@ function addDeskLayers() {
   map.addLayer({ id: 'vp-conflicts-selected', type: 'line', source: 'vp-conflicts', filter: ['==', ['get', 'rule'], -1],
     paint: { 'line-color': '#000', 'line-width': 3, 'line-dasharray': [2, 1] } });
   map.addLayer({ id: 'vp-site-line', type: 'line', source: 'vp-site', paint: { 'line-color': '#0d47a1', 'line-width': 2.5 } });
+  // An application's staked site (orange, dashed) and built footprint (purple).
+  map.addLayer({ id: 'vp-app-line', type: 'line', source: 'vp-app',
+    paint: { 'line-color': ['match', ['get', 'kind'], 'staked', '#ef6c00', '#6a1b9a'], 'line-width': 2.5, 'line-dasharray': [3, 2] } });
   map.addLayer({ id: 'vp-draft-line', type: 'line', source: 'vp-draft', paint: { 'line-color': '#0d47a1', 'line-width': 2, 'line-dasharray': [2, 2] } });
   map.addLayer({ id: 'vp-draft-pts', type: 'circle', source: 'vp-draft', filter: ['==', ['geometry-type'], 'Point'],
     paint: { 'circle-radius': 4, 'circle-color': '#fff', 'circle-stroke-color': '#0d47a1', 'circle-stroke-width': 2 } });
@@ -436,13 +415,42 @@ function conflictPopup(e, popup) {
   e.originalEvent.stopPropagation();
 }
 
+// Applications ------------------------------------------------------------
+
+// showApplication draws an application's site, staked site and built
+// footprint and its current siting check (rules, overlaps).
+async function showApplication(a) {
+  const f = (g, kind) => (g ? { type: 'Feature', properties: { i: 0, kind }, geometry: g } : null);
+  setData('vp-site', [f(a.site, 'site')].filter(Boolean));
+  setData('vp-app', [f(a.staked, 'staked'), f(a.built, 'built')].filter(Boolean));
+  fitTo([a.site, a.staked, a.built].filter(Boolean));
+  if (!a.check) return;
+  results = [await api(`siting/checks/${a.check.id}`)];
+  selected = 0;
+  await renderResult(true);
+}
+
+const hooks = {
+  input: () => input,
+  // geojson reads a GeoJSON file's site and CRS as the site step does.
+  geojson: (text) => { const { site, crs } = geojsonSite(text); return { site, crs }; },
+  reset: () => { if (drawing) setDrawing(false); clearAll(); setData('vp-app', []); $('step-result').hidden = true; },
+  resize: () => map.resize(),
+  showApplication,
+};
+
 // Start -------------------------------------------------------------------
 
 async function main() {
   const mapEl = $('map');
-  const accountLoaded = loadAccount();
   let basics;
-  try { basics = await loadBasics(); } catch (e) { initChrome(null); fatal(mapEl, e); return; }
+  restoreHash();
+  try {
+    [basics] = await Promise.all([loadBasics(), loadAccount()]);
+  } catch (e) {
+    if (e.status === 401) return; // on the way to the login page
+    initChrome(null); fatal(mapEl, e); return;
+  }
   const { style, meta } = basics;
   initChrome(meta);
   layers = indexMeta(meta);
@@ -474,7 +482,6 @@ async function main() {
     }
   });
   $('run').addEventListener('click', () => runCheck());
-  $('logout').addEventListener('click', () => logout());
   $('draw').addEventListener('click', () => setDrawing(true));
   $('draw-cancel').addEventListener('click', () => setDrawing(false));
   $('draw-finish').addEventListener('click', () => finishDrawing());
@@ -496,9 +503,10 @@ async function main() {
     finishDrawing();
   });
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && drawing) setDrawing(false); });
-  onLangChange(() => { renderFacts(); if (results.length) renderResult(); loadAccount(); });
-  await accountLoaded;
+  apps = await initApps(hooks);
+  onLangChange(() => { renderFacts(); if (results.length) renderResult(true); rerender(); });
   window.vp = { map, state, layers, meta };
+  await route();
   document.body.dataset.ready = 'true';
 }
 

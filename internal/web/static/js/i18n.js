@@ -8,10 +8,6 @@ const strings = {
     navMap: '规划地图',
     navDesk: '审批窗口',
     navAPI: '数据服务',
-    navLogin: '登录',
-    navLogout: '退出',
-    navPassword: '修改密码',
-    loginNeeded: '选址审查需登录窗口账号（预览面积和四至无需登录）',
     sample: '示例数据',
     sampleNote: '图中数据为生成的示例数据，非实测',
     layers: '图层',
@@ -41,7 +37,6 @@ const strings = {
     // desk
     stepSite: '1 选址',
     stepFacts: '2 选址信息',
-    stepApplicant: '3 申请信息',
     stepCheck: '4 审查结果',
     uploadLabel: '上传界址点坐标文件（.txt）或 GeoJSON 文件',
     crsLabel: 'GeoJSON 坐标系',
@@ -59,11 +54,7 @@ const strings = {
     east: '东', south: '南', west: '西', north: '北',
     none: '无',
     parcel: '地块',
-    household: '申请户编号（可选）',
     villageCode: '村代码',
-    returnsOld: '退出原宅基地',
-    rebuild: '原址翻建',
-    runCheck: '开始审查',
     checking: '正在审查…',
     verdict: '审查结论',
     rule: '审查项',
@@ -128,10 +119,6 @@ const strings = {
     navMap: 'Map',
     navDesk: 'Approval desk',
     navAPI: 'Data services',
-    navLogin: 'Log in',
-    navLogout: 'Log out',
-    navPassword: 'Change password',
-    loginNeeded: 'The siting check needs a desk account (the area and 四至 preview does not)',
     sample: 'Sample data',
     sampleNote: 'The data shown is generated sample data, not surveyed',
     layers: 'Layers',
@@ -160,7 +147,6 @@ const strings = {
     coverageSummary: 'main roads {total} m, lit {lit} m ({share}), unlit {unlit} m',
     stepSite: '1 Site',
     stepFacts: '2 Site facts',
-    stepApplicant: '3 Application',
     stepCheck: '4 Check result',
     uploadLabel: 'Upload a 界址点 coordinate file (.txt) or a GeoJSON file',
     crsLabel: 'GeoJSON CRS',
@@ -178,11 +164,7 @@ const strings = {
     east: 'East', south: 'South', west: 'West', north: 'North',
     none: 'none',
     parcel: 'Parcel',
-    household: 'Applicant household id (optional)',
     villageCode: 'Village code',
-    returnsOld: 'returns the old homestead',
-    rebuild: 'rebuilds in place',
-    runCheck: 'Run the check',
     checking: 'Checking…',
     verdict: 'Verdict',
     rule: 'Rule',
@@ -253,6 +235,11 @@ function initialLang() {
 }
 
 export let lang = initialLang();
+
+// addStrings merges a page's own strings (e.g. the desk's) into the table.
+export function addStrings(more) {
+  for (const l of ['zh', 'en']) Object.assign(strings[l], more[l]);
+}
 
 const listeners = [];
 

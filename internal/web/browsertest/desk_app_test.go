@@ -283,6 +283,15 @@ func testDeskApplication(t *testing.T, bin string, pool *pgxpool.Pool) {
 		t.Errorf("list row %q, chips %q", row, chips)
 	}
 	b.screenshot(t, "desk-app-05-list.png")
+	// The list links the 审批台账 of its filters; the .xlsx downloads in the
+	// window's session.
+	ledger := js[[]string](t, b, `(async () => { const a = document.querySelector('#pager a[data-ledger="xlsx"]');
+	  if (!a) return ['none', '', ''];
+	  const r = await fetch(a.href); const b = new Uint8Array(await r.arrayBuffer());
+	  return [String(r.status), r.headers.get('content-type'), String.fromCharCode(...b.slice(0, 2)), a.textContent]; })()`)
+	if ledger[0] != "200" || !strings.Contains(ledger[1], "spreadsheetml") || ledger[2] != "PK" || !strings.Contains(ledger[3], "审批台账") {
+		t.Errorf("ledger link of the list: %v, want an .xlsx", ledger)
+	}
 	// Search by the applicant's name, then by the ID number of a member.
 	for _, q := range []string{"王测试", id17(782)} {
 		js[bool](t, b, fmt.Sprintf(`(() => { document.getElementById('apps').replaceChildren(); document.getElementById('f-q').value = %q;

@@ -87,7 +87,11 @@ async function showList() {
     el('td', null, verdictPill(x.check_verdict)), el('td', null, pill(x.state)), el('td', null, x.created_on), dueCell(x)))
       : el('tr', null, el('td', { colspan: head.length, class: 'muted' }, t('noApps')))));
   const n = filter.overdue ? items.length : res.total;
-  $('pager').replaceChildren(el('span', null, t('total', { n })),
+  // The 宅基地审批台账 of the same filters, for 备案 to the county.
+  const lq = new URLSearchParams();
+  for (const k of ['state', 'village', 'year']) if (filter[k]) lq.set(k, filter[k]);
+  const ledger = (f) => { const q = new URLSearchParams(lq); q.set('f', f); return el('a', { href: `ledger?${q}`, class: 'ledger', dataset: { ledger: f } }, t('ledgerDownload', { f })); };
+  $('pager').replaceChildren(el('span', null, t('total', { n })), ledger('xlsx'), ledger('csv'),
     !filter.overdue && filter.offset > 0 ? el('button', { type: 'button', onclick: () => { filter.offset -= LIMIT; showList(); } }, t('prev')) : null,
     !filter.overdue && filter.offset + LIMIT < n ? el('button', { type: 'button', onclick: () => { filter.offset += LIMIT; showList(); } }, t('next')) : null);
 }

@@ -590,12 +590,8 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 	// Read first, check outside any transaction (the check reads every
 	// layer through the pool), then write under the row lock with the
 	// version compared again.
-	var cur *row
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		cur, err = loadRow(ctx, tx, id, false)
-		return err
-	})
+	// One statement through the pool: no BEGIN/COMMIT round trips.
+	cur, err := loadRow(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -740,8 +736,13 @@ func (s *Service) householdBlocks(ctx context.Context, tx pgx.Tx, f *Form, self 
 		}
 	}
 	var out []Missing
-	rows, err := tx.Query(ctx, `SELECT id, state FROM villageplan.applications
-		WHERE household_ids && $1 AND state NOT IN ('registered', 'rejected', 'withdrawn') AND id <> $2 ORDER BY id LIMIT 5`, ids, self)
+	// The household's applications are found through the GIN index on
+	// household_ids first (a MATERIALIZED CTE): written as one SELECT with
+	// ORDER BY id LIMIT 5, the planner, which guesses ~150 rows for &&,
+	// walks the primary key through every application instead (22 ms of
+	// the 34 ms of an update at 20,000 applications).
+	rows, err := tx.Query(ctx, `WITH h AS MATERIALIZED (SELECT id, state FROM villageplan.applications WHERE household_ids && $1)
+		SELECT id, state FROM h WHERE state NOT IN ('registered', 'rejected', 'withdrawn') AND id <> $2 ORDER BY id LIMIT 5`, ids, self)
 	if err != nil {
 		return nil, err
 	}
@@ -757,11 +758,14 @@ func (s *Service) householdBlocks(ctx context.Context, tx pgx.Tx, f *Form, self 
 		out = append(out, Missing{ZH: fmt.Sprintf("本户已有未办结的申请 %d（%s），一户只能有一份在办申请", p.ID, p.State.Label()),
 			EN: fmt.Sprintf("the household already has application %d in progress (%s); one application per household", p.ID, p.State)})
 	}
-	rows, err = tx.Query(ctx, `SELECT h.id, h.zddm FROM `+layers.Homesteads.QualifiedTable()+` h
+	// The registered applications of the household likewise through the
+	// GIN index (not every registered application with a parcel).
+	rows, err = tx.Query(ctx, `WITH a AS MATERIALIZED (SELECT id, state, homestead_id FROM villageplan.applications WHERE household_ids && $1)
+		SELECT h.id, h.zddm FROM `+layers.Homesteads.QualifiedTable()+` h
 		WHERE h.status <> '退出' AND (h.holder_id_number = ANY($1) OR ($2 <> '' AND h.household_id = $2))
 		UNION
-		SELECT h.id, h.zddm FROM villageplan.applications a JOIN `+layers.Homesteads.QualifiedTable()+` h ON h.id = a.homestead_id
-		WHERE a.state = 'registered' AND a.household_ids && $1 AND a.id <> $3 AND h.status <> '退出'
+		SELECT h.id, h.zddm FROM a JOIN `+layers.Homesteads.QualifiedTable()+` h ON h.id = a.homestead_id
+		WHERE a.state = 'registered' AND a.id <> $3 AND h.status <> '退出'
 		ORDER BY 1`, ids, f.HouseholdID, self)
 	if err != nil {
 		return nil, err

@@ -616,6 +616,7 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 			return nil, err
 		}
 	}
+	var out *Application
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		a, err := loadRow(ctx, tx, id, true)
 		if err != nil {
@@ -637,12 +638,6 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 		} else if len(blocks) > 0 {
 			return householdErr(blocks)
 		}
-		form, _ := json.Marshal(f)
-		if _, err := tx.Exec(ctx, `UPDATE villageplan.applications SET form = $2, applicant_name = $3, household_ids = $4, address = $5,
-			old_homestead_id = $6, version = version + 1, updated_at = now() WHERE id = $1`,
-			id, form, f.Applicant.Name, f.idNumbers(), f.Proposed.Address, oldID); err != nil {
-			return err
-		}
 		details := map[string]any{"site_changed": !si.empty(), "rechecked": res != nil}
 		if res != nil {
 			if err := s.setCheck(ctx, tx, id, site, res); err != nil {
@@ -650,17 +645,35 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 			}
 			details["check_id"], details["verdict"] = res.ID, res.Verdict
 		}
+		// The form last, returning the whole row as it now stands: the
+		// answer is built in this transaction rather than read again in
+		// another one.
+		form, _ := json.Marshal(f)
+		upd, err := scanRow(tx.QueryRow(ctx, `UPDATE villageplan.applications a SET form = $2, applicant_name = $3, household_ids = $4, address = $5,
+			old_homestead_id = $6, version = version + 1, updated_at = now() WHERE a.id = $1 RETURNING `+rowColumns,
+			id, form, f.Applicant.Name, f.idNumbers(), f.Proposed.Address, oldID))
+		if err != nil {
+			return err
+		}
 		st := a.State
 		if err := event(ctx, tx, id, role, "update", &st, st, "修改申请表", details); err != nil {
 			return err
 		}
-		return auth.Audit(ctx, tx, requestOf(ctx), auth.AuditEntry{Action: "application.update", SubjectKind: "application",
-			SubjectID: fmt.Sprint(id), Village: a.Village, PersonalData: true, Details: details})
+		if err := auth.Audit(ctx, tx, requestOf(ctx), auth.AuditEntry{Action: "application.update", SubjectKind: "application",
+			SubjectID: fmt.Sprint(id), Village: a.Village, PersonalData: true, Details: details}); err != nil {
+			return err
+		}
+		cal, err := workdays.Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		out, err = s.view(ctx, tx, upd, cal)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.get(ctx, id, false)
+	return out, nil
 }
 
 // checkInput is what the siting check reads from the form.

@@ -590,12 +590,8 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 	// Read first, check outside any transaction (the check reads every
 	// layer through the pool), then write under the row lock with the
 	// version compared again.
-	var cur *row
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		cur, err = loadRow(ctx, tx, id, false)
-		return err
-	})
+	// One statement through the pool: no BEGIN/COMMIT round trips.
+	cur, err := loadRow(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -620,6 +616,7 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 			return nil, err
 		}
 	}
+	var out *Application
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		a, err := loadRow(ctx, tx, id, true)
 		if err != nil {
@@ -641,12 +638,6 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 		} else if len(blocks) > 0 {
 			return householdErr(blocks)
 		}
-		form, _ := json.Marshal(f)
-		if _, err := tx.Exec(ctx, `UPDATE villageplan.applications SET form = $2, applicant_name = $3, household_ids = $4, address = $5,
-			old_homestead_id = $6, version = version + 1, updated_at = now() WHERE id = $1`,
-			id, form, f.Applicant.Name, f.idNumbers(), f.Proposed.Address, oldID); err != nil {
-			return err
-		}
 		details := map[string]any{"site_changed": !si.empty(), "rechecked": res != nil}
 		if res != nil {
 			if err := s.setCheck(ctx, tx, id, site, res); err != nil {
@@ -654,17 +645,35 @@ func (s *Service) Update(ctx context.Context, id int64, version int, f Form, si 
 			}
 			details["check_id"], details["verdict"] = res.ID, res.Verdict
 		}
+		// The form last, returning the whole row as it now stands: the
+		// answer is built in this transaction rather than read again in
+		// another one.
+		form, _ := json.Marshal(f)
+		upd, err := scanRow(tx.QueryRow(ctx, `UPDATE villageplan.applications a SET form = $2, applicant_name = $3, household_ids = $4, address = $5,
+			old_homestead_id = $6, version = version + 1, updated_at = now() WHERE a.id = $1 RETURNING `+rowColumns,
+			id, form, f.Applicant.Name, f.idNumbers(), f.Proposed.Address, oldID))
+		if err != nil {
+			return err
+		}
 		st := a.State
 		if err := event(ctx, tx, id, role, "update", &st, st, "修改申请表", details); err != nil {
 			return err
 		}
-		return auth.Audit(ctx, tx, requestOf(ctx), auth.AuditEntry{Action: "application.update", SubjectKind: "application",
-			SubjectID: fmt.Sprint(id), Village: a.Village, PersonalData: true, Details: details})
+		if err := auth.Audit(ctx, tx, requestOf(ctx), auth.AuditEntry{Action: "application.update", SubjectKind: "application",
+			SubjectID: fmt.Sprint(id), Village: a.Village, PersonalData: true, Details: details}); err != nil {
+			return err
+		}
+		cal, err := workdays.Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		out, err = s.view(ctx, tx, upd, cal)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.get(ctx, id, false)
+	return out, nil
 }
 
 // checkInput is what the siting check reads from the form.
@@ -740,8 +749,13 @@ func (s *Service) householdBlocks(ctx context.Context, tx pgx.Tx, f *Form, self 
 		}
 	}
 	var out []Missing
-	rows, err := tx.Query(ctx, `SELECT id, state FROM villageplan.applications
-		WHERE household_ids && $1 AND state NOT IN ('registered', 'rejected', 'withdrawn') AND id <> $2 ORDER BY id LIMIT 5`, ids, self)
+	// The household's applications are found through the GIN index on
+	// household_ids first (a MATERIALIZED CTE): written as one SELECT with
+	// ORDER BY id LIMIT 5, the planner, which guesses ~150 rows for &&,
+	// walks the primary key through every application instead (22 ms of
+	// the 34 ms of an update at 20,000 applications).
+	rows, err := tx.Query(ctx, `WITH h AS MATERIALIZED (SELECT id, state FROM villageplan.applications WHERE household_ids && $1)
+		SELECT id, state FROM h WHERE state NOT IN ('registered', 'rejected', 'withdrawn') AND id <> $2 ORDER BY id LIMIT 5`, ids, self)
 	if err != nil {
 		return nil, err
 	}
@@ -757,11 +771,14 @@ func (s *Service) householdBlocks(ctx context.Context, tx pgx.Tx, f *Form, self 
 		out = append(out, Missing{ZH: fmt.Sprintf("本户已有未办结的申请 %d（%s），一户只能有一份在办申请", p.ID, p.State.Label()),
 			EN: fmt.Sprintf("the household already has application %d in progress (%s); one application per household", p.ID, p.State)})
 	}
-	rows, err = tx.Query(ctx, `SELECT h.id, h.zddm FROM `+layers.Homesteads.QualifiedTable()+` h
+	// The registered applications of the household likewise through the
+	// GIN index (not every registered application with a parcel).
+	rows, err = tx.Query(ctx, `WITH a AS MATERIALIZED (SELECT id, state, homestead_id FROM villageplan.applications WHERE household_ids && $1)
+		SELECT h.id, h.zddm FROM `+layers.Homesteads.QualifiedTable()+` h
 		WHERE h.status <> '退出' AND (h.holder_id_number = ANY($1) OR ($2 <> '' AND h.household_id = $2))
 		UNION
-		SELECT h.id, h.zddm FROM villageplan.applications a JOIN `+layers.Homesteads.QualifiedTable()+` h ON h.id = a.homestead_id
-		WHERE a.state = 'registered' AND a.household_ids && $1 AND a.id <> $3 AND h.status <> '退出'
+		SELECT h.id, h.zddm FROM a JOIN `+layers.Homesteads.QualifiedTable()+` h ON h.id = a.homestead_id
+		WHERE a.state = 'registered' AND a.id <> $3 AND h.status <> '退出'
 		ORDER BY 1`, ids, f.HouseholdID, self)
 	if err != nil {
 		return nil, err

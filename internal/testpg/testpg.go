@@ -200,7 +200,9 @@ func New(t testing.TB) *pgxpool.Pool {
 	if pu, err := url.Parse(u); err == nil {
 		q := pu.Query()
 		q.Set("options", "-c "+db.TopologyBypass+"=off")
-		pu.RawQuery = q.Encode()
+		// libpq and pgx ≥ 5.8 read a URL query by percent-decoding only ("+" stays
+		// a plus sign), so the space of "-c name=value" must be %20.
+		pu.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 		u = pu.String()
 	}
 	pool, err := db.Open(context.Background(), u, 8)

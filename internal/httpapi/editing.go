@@ -47,9 +47,9 @@ func (s *Server) routeEditing() {
 	er := &editRoutes{s: s, svc: editing.New(s.pool, s.catalog)}
 	r := s.router
 	r.HandleFunc("/collections/{collectionId}/items", er.create).Methods(http.MethodPost)
-	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.replace).Methods(http.MethodPut)
-	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.patch).Methods(http.MethodPatch)
-	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.delete).Methods(http.MethodDelete)
+	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.featureWrite(editing.Replace, "application/geo+json", "application/json")).Methods(http.MethodPut)
+	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.featureWrite(editing.Patch, "application/merge-patch+json")).Methods(http.MethodPatch)
+	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.featureWrite(editing.Delete)).Methods(http.MethodDelete)
 	r.HandleFunc("/changesets", er.submit).Methods(http.MethodPost)
 	r.HandleFunc("/changesets", er.list).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/changesets/{id}", er.get).Methods(http.MethodGet, http.MethodHead)
@@ -206,56 +206,33 @@ func (er *editRoutes) create(w http.ResponseWriter, r *http.Request) {
 	er.single(w, r, editing.Operation{Kind: editing.Create, Layer: layer, Feature: b}, true)
 }
 
-// replace: PUT /collections/{id}/items/{fid} with a GeoJSON Feature and
-// If-Match.
-func (er *editRoutes) replace(w http.ResponseWriter, r *http.Request) {
-	layer := mux.Vars(r)["collectionId"]
-	id, ok := er.featureID(w, r)
-	if !ok {
-		return
+// featureWrite answers the writes of one existing feature, all with
+// If-Match (428 without, 412 when changed):
+//
+//	PUT    /collections/{id}/items/{fid}  a GeoJSON Feature (editing.Replace)
+//	PATCH  /collections/{id}/items/{fid}  a JSON Merge Patch, application/merge-patch+json (editing.Patch)
+//	DELETE /collections/{id}/items/{fid}  no body (editing.Delete)
+//
+// ctypes are the accepted body media types; none means no body.
+func (er *editRoutes) featureWrite(kind editing.Kind, ctypes ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		layer := mux.Vars(r)["collectionId"]
+		id, ok := er.featureID(w, r)
+		if !ok {
+			return
+		}
+		tag, ok := er.ifMatch(w, r, layer, id)
+		if !ok {
+			return
+		}
+		op := editing.Operation{Kind: kind, Layer: layer, FeatureID: id, IfMatch: tag}
+		if len(ctypes) > 0 {
+			if op.Feature, ok = er.readBody(w, r, false, ctypes...); !ok {
+				return
+			}
+		}
+		er.single(w, r, op, false)
 	}
-	tag, ok := er.ifMatch(w, r, layer, id)
-	if !ok {
-		return
-	}
-	b, ok := er.readBody(w, r, false, "application/geo+json", "application/json")
-	if !ok {
-		return
-	}
-	er.single(w, r, editing.Operation{Kind: editing.Replace, Layer: layer, FeatureID: id, IfMatch: tag, Feature: b}, false)
-}
-
-// patch: PATCH /collections/{id}/items/{fid} with a JSON Merge Patch
-// (application/merge-patch+json) and If-Match.
-func (er *editRoutes) patch(w http.ResponseWriter, r *http.Request) {
-	layer := mux.Vars(r)["collectionId"]
-	id, ok := er.featureID(w, r)
-	if !ok {
-		return
-	}
-	tag, ok := er.ifMatch(w, r, layer, id)
-	if !ok {
-		return
-	}
-	b, ok := er.readBody(w, r, false, "application/merge-patch+json")
-	if !ok {
-		return
-	}
-	er.single(w, r, editing.Operation{Kind: editing.Patch, Layer: layer, FeatureID: id, IfMatch: tag, Feature: b}, false)
-}
-
-// delete: DELETE /collections/{id}/items/{fid} with If-Match.
-func (er *editRoutes) delete(w http.ResponseWriter, r *http.Request) {
-	layer := mux.Vars(r)["collectionId"]
-	id, ok := er.featureID(w, r)
-	if !ok {
-		return
-	}
-	tag, ok := er.ifMatch(w, r, layer, id)
-	if !ok {
-		return
-	}
-	er.single(w, r, editing.Operation{Kind: editing.Delete, Layer: layer, FeatureID: id, IfMatch: tag}, false)
 }
 
 // submit: POST /changesets with {"message": "…", "operations": [{"op":

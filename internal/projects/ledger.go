@@ -290,7 +290,7 @@ func writeSheet(w io.Writer, sheet, title, note string, cols []string, rows [][]
 func (s *Service) MapCollection(ctx context.Context, year int, phase Phase) (json.RawMessage, error) {
 	var out json.RawMessage
 	err := s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT jsonb_build_object('type', 'FeatureCollection', 'features', coalesce(jsonb_agg(
-		jsonb_build_object('type', 'Feature', 'id', p.id, 'geometry', ST_AsGeoJSON(p.geom, 7)::jsonb,
+		jsonb_build_object('type', 'Feature', 'id', p.id, 'geometry', ST_AsGeoJSON(p.geom, 7, 0)::jsonb,
 			'properties', jsonb_build_object('id', p.id, 'name', p.name, 'village', p.village_code, 'village_name', coalesce(v.xzqmc, ''),
 				'year', p.year, 'task', p.task, 'item', p.item, 'phase', p.phase)) ORDER BY p.id), '[]'::jsonb))
 		FROM villageplan.construction_projects p LEFT JOIN %s v ON v.xzqdm = p.village_code

@@ -145,7 +145,7 @@ func diff(a, b *state) map[string]map[string]any {
 
 const projectSelect = `SELECT p.id, p.village_code, coalesce(v.xzqmc, ''), p.township_code, p.year, p.task, p.item, p.name,
 	p.description, p.phase, p.status, p.version, p.budget_yuan::float8, p.spent_yuan::float8, p.funding, p.lead_office,
-	coalesce(ST_AsGeoJSON(p.geom, 7), ''), p.created_by, p.created_at, p.updated_at, coalesce(p.filed_by, ''), p.filed_at,
+	coalesce(ST_AsGeoJSON(p.geom, 7, 0), ''), p.created_by, p.created_at, p.updated_at, coalesce(p.filed_by, ''), p.filed_at,
 	coalesce(p.reviewed_by, ''), p.reviewed_at, p.return_reason
 	FROM villageplan.construction_projects p LEFT JOIN %s v ON v.xzqdm = p.village_code`
 
@@ -426,7 +426,7 @@ func (s *Service) checkGeometry(ctx context.Context, raw json.RawMessage, villag
 	)
 	err := s.pool.QueryRow(ctx, `
 		WITH g AS (SELECT ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4490)) AS g)
-		SELECT coalesce(ST_AsGeoJSON(g, 7), ''), ST_IsValid(g), coalesce(ST_IsValidReason(g), ''), ST_IsEmpty(g),
+		SELECT coalesce(ST_AsGeoJSON(g, 7, 0), ''), ST_IsValid(g), coalesce(ST_IsValidReason(g), ''), ST_IsEmpty(g),
 		       ST_XMin(g) >= -180 AND ST_XMax(g) <= 180 AND ST_YMin(g) >= -90 AND ST_YMax(g) <= 90
 		FROM g`, string(raw)).Scan(&out, &valid, &reason, &empty, &inRange)
 	if err != nil {
@@ -445,7 +445,7 @@ func (s *Service) checkGeometry(ctx context.Context, raw json.RawMessage, villag
 		return "", fieldErr("geometry", "几何无效：%s", "invalid geometry: %s", reason)
 	}
 	var dist *float64
-	if err := s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT min(ST_Distance(ST_GeomFromGeoJSON($1::text)::geography, v.geom::geography))
+	if err := s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT min(ST_Distance(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4490)::geography, v.geom::geography))
 		FROM %s v WHERE v.xzqdm = $2`, layers.Villages.QualifiedTable()), out, village).Scan(&dist); err != nil {
 		return "", err
 	}
@@ -486,7 +486,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Project, error) {
 		if err := tx.QueryRow(ctx, `INSERT INTO villageplan.construction_projects
 			(village_code, township_code, year, task, item, name, description, phase, status, budget_yuan, spent_yuan,
 			 funding, lead_office, geom, created_by)
-			VALUES ($1, left($1, 9), $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11,
+			VALUES ($1::text, left($1::text, 9), $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11,
 			        CASE WHEN $12 = '' THEN NULL ELSE ST_SetSRID(ST_GeomFromGeoJSON($12), 4490) END, $13)
 			RETURNING id`, st.Village, st.Year, st.Task, st.Item, st.Name, st.Description, st.Phase, st.Budget, st.Spent,
 			funding, st.LeadOffice, st.Geometry, pr.Username).Scan(&id); err != nil {
@@ -594,7 +594,7 @@ func (s *Service) Update(ctx context.Context, id int64, version int, in Input) (
 			return nil
 		}
 		funding, _ := json.Marshal(st.Funding)
-		if _, err := tx.Exec(ctx, `UPDATE villageplan.construction_projects SET village_code = $2, township_code = left($2, 9),
+		if _, err := tx.Exec(ctx, `UPDATE villageplan.construction_projects SET village_code = $2::text, township_code = left($2::text, 9),
 			year = $3, task = $4, item = $5, name = $6, description = $7, phase = $8, budget_yuan = $9, spent_yuan = $10,
 			funding = $11, lead_office = $12, geom = CASE WHEN $13 = '' THEN NULL ELSE ST_SetSRID(ST_GeomFromGeoJSON($13), 4490) END,
 			version = version + 1, updated_at = now() WHERE id = $1`,

@@ -52,7 +52,10 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 }
 
-func init() { conformanceClasses = append(conformanceClasses, part4Classes...) } // editing.go
+func init() {
+	conformanceClasses = append(conformanceClasses, part4Classes...)        // editing.go
+	conformanceClasses = append(conformanceClasses, ogcTilesConformance...) // ogctiles.go
+}
 
 // featureRoutes holds the state of the OGC API – Features handlers.
 type featureRoutes struct {
@@ -116,6 +119,9 @@ type link struct {
 	Rel   string `json:"rel"`
 	Type  string `json:"type,omitempty"`
 	Title string `json:"title,omitempty"`
+	// Templated marks an href that is a URI template (OGC API – Tiles'
+	// {tileMatrix}/{tileRow}/{tileCol}).
+	Templated bool `json:"templated,omitempty"`
 }
 
 // wantsFormat decides the response format from f= and Accept. It returns
@@ -174,6 +180,8 @@ func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
 			{Href: base + "/collections", Rel: "data", Type: "application/json", Title: "layers"},
 			{Href: base + "/collections?f=html", Rel: "data", Type: "text/html", Title: "图层（网页）/ layers (HTML)"},
 			{Href: base + "/styles/default.json", Rel: "http://www.opengis.net/def/rel/ogc/1.0/styles", Type: "application/vnd.mapbox.style+json", Title: "地图样式 / map style (MapLibre)"},
+			{Href: base + "/tiles", Rel: relTiles, Type: "application/json", Title: "一张图矢量瓦片集（所有图层）/ vector tilesets of the whole map (OGC API – Tiles)"},
+			{Href: base + "/tileMatrixSets", Rel: relTileMatrixSets, Type: "application/json", Title: "瓦片矩阵集 / tile matrix sets"},
 		},
 		"gdal": "GDAL/QGIS (OAPIF): GDAL 3.6 asks for 10 features per page; add -oo PAGE_SIZE=1000 " +
 			"(ogr2ogr -f GPKG homesteads.gpkg OAPIF:" + base + " homesteads -oo PAGE_SIZE=1000: 4 requests for 2,911 homesteads instead of 293).",

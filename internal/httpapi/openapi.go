@@ -435,6 +435,21 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "GET", path: "/tiles/{tileset}.json", id: "getTileJSON", summary: "TileJSON 3.0 of a tileset", tags: tiles,
 			params: []*openapi3.ParameterRef{pathParam("tileset", "tileset id", openapi3.NewStringSchema())}, ok: ok("TileJSON", mtJSON), errs: []int{404}},
 		{method: "GET", path: "/styles/default.json", id: "getStyle", summary: "MapLibre style of the one-map", tags: tiles, ok: ok("style", mtJSON)},
+	}
+	var tileOK map[int]*openapi3.Response
+	// OGC API – Tiles (ogctiles.go): the same tiles, discovered from the
+	// landing page and the collections.
+	tmsPath := []*openapi3.ParameterRef{pathParam("tileMatrix", "zoom level of WebMercatorQuad", openapi3.NewStringSchema().WithPattern(`^[0-9]+$`)),
+		pathParam("tileRow", "row (y)", openapi3.NewIntegerSchema().WithMin(0)), pathParam("tileCol", "column (x)", openapi3.NewIntegerSchema().WithMin(0))}
+	tileOK = with(ok("the tile (gzip-encoded where Accept-Encoding allows)", mtMVT), status(204, "no features (outside the zoom range or empty)"))
+	list = append(list,
+		apiOp{method: "GET", path: "/tileMatrixSets", id: "getTileMatrixSetsList", summary: "tile matrix sets (WebMercatorQuad)", tags: tiles, ok: ok("tileMatrixSets", mtJSON)},
+		apiOp{method: "GET", path: "/tileMatrixSets/WebMercatorQuad", id: "getTileMatrixSet", summary: "WebMercatorQuad definition (OGC 17-083r4)", tags: tiles, ok: ok("tile matrix set", mtJSON)},
+		apiOp{method: "GET", path: "/tiles", id: "getDatasetTilesets", summary: "vector tilesets of the whole map", tags: tiles, ok: ok("tilesets", mtJSON)},
+		apiOp{method: "GET", path: "/tiles/WebMercatorQuad", id: "getDatasetTileset", summary: "tileset metadata of the whole map", tags: tiles, ok: ok("tileset metadata (OGC 17-083r4)", mtJSON), errs: []int{503}},
+		apiOp{method: "GET", path: "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}", id: "getDatasetTile", summary: "a map tile (all layers)", tags: tiles, params: tmsPath, ok: tileOK, errs: []int{400}},
+	)
+	list = append(list, []apiOp{
 		// Siting.
 		{method: "POST", path: "/siting/checks", id: "createSitingCheck", summary: "check a homestead site against the rules and store the result", tags: sit,
 			params: []*openapi3.ParameterRef{
@@ -523,7 +538,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			body: openapi3.NewRequestBody().WithDescription("{comment} (optional)").WithContent(content(nil, mtJSON)), ok: ok("published", mtJSON), errs: []int{400, 404, 409, 413, 415}},
 		{method: "POST", path: "/changesets/{id}/reject", id: "rejectChangeset", summary: "reject a proposed changeset (not its author)", tags: ed, params: []*openapi3.ParameterRef{p.id},
 			body: openapi3.NewRequestBody().WithDescription("{comment} (optional)").WithContent(content(nil, mtJSON)), ok: ok("rejected", mtJSON), errs: []int{400, 404, 409, 413, 415}},
-	}
+	}...)
 	for _, l := range catalog.Layers() {
 		base, id, name := "/collections/"+l.ID, l.ID, l.TitleZH+" "+l.TitleEN
 		tpl := "/collections/{collectionId}"
@@ -576,6 +591,12 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 				params: []*openapi3.ParameterRef{required(qp("from", "first instant (RFC 3339)", openapi3.NewDateTimeSchema())),
 					qp("to", "last instant (RFC 3339; default now)", openapi3.NewDateTimeSchema()), qp("f", "", openapi3.NewStringSchema().WithEnum("json", "geojson"))},
 				ok: ok("a FeatureCollection of changes", mtGeoJSON), errs: []int{400, 404}},
+			apiOp{method: "GET", path: base + "/tiles", template: tpl + "/tiles", id: "getCollectionTilesets_" + id, summary: "vector tilesets of " + name + " (OGC API – Tiles)", tags: tiles,
+				ok: ok("tilesets", mtJSON), errs: []int{404}},
+			apiOp{method: "GET", path: base + "/tiles/WebMercatorQuad", template: tpl + "/tiles/WebMercatorQuad", id: "getCollectionTileset_" + id, summary: "tileset metadata of " + name, tags: tiles,
+				ok: ok("tileset metadata (OGC 17-083r4)", mtJSON), errs: []int{404, 503}},
+			apiOp{method: "GET", path: base + "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}", template: tpl + "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}",
+				id: "getCollectionTile_" + id, summary: "a tile of " + name + " (as /tiles/" + id + "/{z}/{x}/{y}.mvt)", tags: tiles, params: tmsPath, ok: tileOK, errs: []int{400, 404}},
 			apiOp{method: "GET", path: base + "/items/{featureId}/history", template: tpl + "/items/{featureId}/history", id: "getItemHistory_" + id,
 				summary: "every version of a feature of " + name, tags: ed, params: fid, ok: ok("versions", mtGeoJSON), errs: []int{404}},
 			apiOp{method: "POST", path: base + "/items", template: tpl + "/items", id: "createItem_" + id, summary: "create a feature of " + name, tags: ed,

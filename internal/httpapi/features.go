@@ -50,6 +50,12 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
 	"http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+	// Not spatial-functions: S_WITHIN, S_CONTAINS and the other relate
+	// predicates refuse a GEOMETRYCOLLECTION literal (GEOS 3.11 cannot
+	// relate collections), which that class requires.
+	"http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
 }
 
 func init() {
@@ -603,8 +609,9 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		q.AsOf = &at
 	}
 	if s := v.Get("filter"); s != "" {
-		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" {
-			return nil, badParam("filter-lang", "%q is not supported; use cql2-text", lang)
+		lang := v.Get("filter-lang")
+		if lang != "" && lang != "cql2-text" && lang != "cql2-json" {
+			return nil, badParam("filter-lang", "%q is not supported; use cql2-text or cql2-json", lang)
 		}
 		fsrid := 0
 		if c := v.Get("filter-crs"); c != "" {
@@ -613,16 +620,29 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 				return nil, err
 			}
 		}
-		where, wargs, err := features.TranslateCQL2(s, features.FilterContext{Fields: visible, FilterSRID: fsrid, AccentI: fr.accentI(ctx)})
+		text, viaJSON := s, false
+		if lang == "cql2-json" {
+			var err error
+			if text, err = features.CQL2JSONToText(s); err != nil {
+				fe := err.(*features.FilterError)
+				return nil, &paramError{param: "filter", zh: fe.Chinese(), msg: fe.English()}
+			}
+			viaJSON = true
+		}
+		where, wargs, err := features.TranslateCQL2(text, features.FilterContext{Fields: visible, FilterSRID: fsrid, AccentI: fr.accentI(ctx)})
 		if fe, ok := err.(*features.FilterError); ok {
-			return nil, &paramError{param: "filter", zh: fe.Chinese(), msg: fe.English()}
+			zh, en := fe.Chinese(), fe.English()
+			if viaJSON {
+				zh, en = "（CQL2-JSON 对应的 CQL2 文本："+text+"）"+zh, "(in the CQL2 text form of the CQL2-JSON filter: "+text+") "+en
+			}
+			return nil, &paramError{param: "filter", zh: zh, msg: en}
 		} else if err != nil {
 			return nil, badParam("filter", "%v", err)
 		}
 		q.Where, q.WhereArgs = where, wargs
 	} else if v.Get("filter-crs") != "" || v.Get("filter-lang") != "" {
-		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" {
-			return nil, badParam("filter-lang", "%q is not supported; use cql2-text", lang)
+		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" && lang != "cql2-json" {
+			return nil, badParam("filter-lang", "%q is not supported; use cql2-text or cql2-json", lang)
 		}
 	}
 	names := make([]string, 0, len(v))

@@ -308,7 +308,7 @@ func newParams(c *openapi3.Components) params {
 			WithSchema(openapi3.NewStringSchema().WithEnum(toAny(itemFormats)...))),
 		filter: add("filter", openapi3.NewQueryParameter("filter").WithDescription("CQL2 text filter over the queryables (OGC API – Features Part 3)").
 			WithSchema(openapi3.NewStringSchema())),
-		filterLang: add("filter-lang", openapi3.NewQueryParameter("filter-lang").WithSchema(openapi3.NewStringSchema().WithEnum("cql2-text").WithDefault("cql2-text"))),
+		filterLang: add("filter-lang", openapi3.NewQueryParameter("filter-lang").WithSchema(openapi3.NewStringSchema().WithEnum("cql2-text", "cql2-json").WithDefault("cql2-text"))),
 		filterCRS: add("filter-crs", openapi3.NewQueryParameter("filter-crs").WithDescription("CRS of the filter's geometries (default CRS84)").
 			WithSchema(openapi3.NewStringSchema().WithFormat("uri"))),
 		properties: add("properties", form(openapi3.NewQueryParameter("properties").WithDescription("comma-separated properties to return").

@@ -250,6 +250,8 @@ type FilterContext struct {
 	// FilterSRID is the EPSG code of spatial literals (0 = CRS84),
 	// given in the axis order of that CRS; it must be one crs.Lookup knows.
 	FilterSRID int
+	// MaxLength bounds the filter in bytes; 0 means MaxFilterLength.
+	MaxLength int
 	// AccentI is true when the database has unaccent(text) (the unaccent
 	// extension), which ACCENTI(…) is translated to; otherwise ACCENTI is
 	// refused.
@@ -294,8 +296,12 @@ func TranslateCQL2(filter string, ctx FilterContext) (string, []any, error) {
 }
 
 func translate(filter string, ctx FilterContext) (string, []any, error) {
-	if len(filter) > MaxFilterLength {
-		return "", nil, ferr(MaxFilterLength, len(filter), fmt.Sprintf("过滤条件超过 %d 字节", MaxFilterLength), fmt.Sprintf("filter longer than %d bytes", MaxFilterLength))
+	maxLen := ctx.MaxLength
+	if maxLen <= 0 {
+		maxLen = MaxFilterLength
+	}
+	if len(filter) > maxLen {
+		return "", nil, ferr(maxLen, len(filter), fmt.Sprintf("过滤条件超过 %d 字节", maxLen), fmt.Sprintf("filter longer than %d bytes", maxLen))
 	}
 	if i := exchange.InvalidUTF8At(filter); i >= 0 {
 		return "", nil, ferr(i, i, "过滤条件不是有效的 UTF-8 文本", "filter is not valid UTF-8")

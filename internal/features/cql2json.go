@@ -24,10 +24,14 @@ import (
 // Anything else is a *FilterError whose Span is the JSON path of the
 // offending member (e.g. "args[1].op").
 
-// CQL2JSONToText returns the CQL2 text equivalent of a CQL2-JSON filter.
-func CQL2JSONToText(filter string) (string, error) {
-	if len(filter) > MaxFilterLength {
-		return "", jsonErr("", fmt.Sprintf("过滤条件超过 %d 字节", MaxFilterLength), fmt.Sprintf("filter longer than %d bytes", MaxFilterLength))
+// CQL2JSONToText returns the CQL2 text equivalent of a CQL2-JSON filter
+// of at most maxLen bytes (0: MaxFilterLength).
+func CQL2JSONToText(filter string, maxLen int) (string, error) {
+	if maxLen <= 0 {
+		maxLen = MaxFilterLength
+	}
+	if len(filter) > maxLen {
+		return "", jsonErr("", fmt.Sprintf("过滤条件超过 %d 字节", maxLen), fmt.Sprintf("filter longer than %d bytes", maxLen))
 	}
 	dec := json.NewDecoder(strings.NewReader(filter))
 	dec.UseNumber()

@@ -116,6 +116,7 @@ func (s *Server) routeFeatures() {
 	r.HandleFunc("/collections/{collectionId}", fr.collection).Methods(get...)
 	r.HandleFunc("/collections/{collectionId}/queryables", fr.queryables).Methods(get...)
 	r.HandleFunc("/collections/{collectionId}/items", fr.items).Methods(get...)
+	r.HandleFunc("/collections/{collectionId}/query", fr.query).Methods(http.MethodPost)
 	r.HandleFunc("/collections/{collectionId}/items/{featureId}", fr.item).Methods(get...)
 }
 
@@ -623,13 +624,13 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		text, viaJSON := s, false
 		if lang == "cql2-json" {
 			var err error
-			if text, err = features.CQL2JSONToText(s); err != nil {
+			if text, err = features.CQL2JSONToText(s, postFilterLimit(ctx)); err != nil {
 				fe := err.(*features.FilterError)
 				return nil, &paramError{param: "filter", zh: fe.Chinese(), msg: fe.English()}
 			}
 			viaJSON = true
 		}
-		where, wargs, err := features.TranslateCQL2(text, features.FilterContext{Fields: visible, FilterSRID: fsrid, AccentI: fr.accentI(ctx)})
+		where, wargs, err := features.TranslateCQL2(text, features.FilterContext{Fields: visible, FilterSRID: fsrid, AccentI: fr.accentI(ctx), MaxLength: postFilterLimit(ctx)})
 		if fe, ok := err.(*features.FilterError); ok {
 			zh, en := fe.Chinese(), fe.English()
 			if viaJSON {

@@ -67,6 +67,7 @@ var PermissionTable = []RoutePermission{
 	{get, "/collections/{collectionId}", everyone, ""},
 	{get, "/collections/{collectionId}/queryables", everyone, "personal fields listed as restricted"},
 	{get, "/collections/{collectionId}/items", everyone, "personal fields (also in downloads) only for principals entitled to the village, audited (personal.go)"},
+	{post, "/collections/{collectionId}/query", everyone, "a read: the items query with its parameters in the body (query.go); same personal-data rules as the items"},
 	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields only for principals entitled to the feature's village, audited"},
 	{get, "/collections/{collectionId}/coverage", everyone, "where a layer's data is complete"},
 	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles"},

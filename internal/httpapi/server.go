@@ -368,7 +368,11 @@ func requestClass(r *http.Request) string {
 func (s *Server) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		class := requestClass(r)
-		if s.rateLimited(w, r, rateClass(class, r.Method)) {
+		method := r.Method
+		if isQueryPOST(r) {
+			method = http.MethodGet // a read
+		}
+		if s.rateLimited(w, r, rateClass(class, method)) {
 			return
 		}
 		d := s.limits.Interactive

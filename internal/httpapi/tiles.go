@@ -36,6 +36,7 @@ func (s *Server) routeTiles() {
 	h := &tileHandlers{svc: s.tiles, s: s}
 	s.router.HandleFunc("/tiles/{tileset}/{z}/{x}/{y}.mvt", h.tile).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/tiles/{tileset}.json", h.tileJSON).Methods(http.MethodGet, http.MethodHead)
+	s.routeOGCTiles(h)
 	s.router.HandleFunc("/styles/default.json", h.style).Methods(http.MethodGet, http.MethodHead)
 }
 

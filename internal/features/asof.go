@@ -39,8 +39,15 @@ func (e *ErrBeforeHistory) Error() string {
 
 // CheckInstant returns *ErrBeforeHistory when at precedes the first
 // recorded edit of l (villageplan.history_start), nil when the layer's
-// state at that instant can be answered.
+// state at that instant can be answered. The history is append-only
+// (nothing deletes edit_history or edit_batch rows), so a layer's start
+// can only move earlier (a transaction that began earlier commits later):
+// an instant at or after a start once read is answerable for good, and
+// is answered without a query.
 func (s *Service) CheckInstant(ctx context.Context, l *layers.Layer, at time.Time) error {
+	if v, ok := s.starts.Load(l.ID); ok && !at.Before(v.(time.Time)) {
+		return nil
+	}
 	var start *time.Time
 	if err := s.pool.QueryRow(ctx, `SELECT villageplan.history_start($1)`, l.ID).Scan(&start); err != nil {
 		return fmt.Errorf("layer %s history start: %w", l.ID, err)
@@ -48,6 +55,7 @@ func (s *Service) CheckInstant(ctx context.Context, l *layers.Layer, at time.Tim
 	if start == nil {
 		return &ErrBeforeHistory{Layer: l.ID, At: at}
 	}
+	s.starts.Store(l.ID, *start)
 	if at.Before(*start) {
 		return &ErrBeforeHistory{Layer: l.ID, At: at, Start: *start}
 	}
@@ -84,8 +92,21 @@ func AsOfSQL(l *layers.Layer, layerArg, atArg, env3857 string) string {
 		curEnv = " AND c.geom_3857 && " + env3857
 		oldEnv = " AND v.geom && ST_Transform(" + env3857 + ", " + fmt.Sprint(layers.StorageSRID) + ")"
 	}
+	// A current row is the feature as of T unless it was superseded
+	// (updated: a version ending after T) or inserted after T. Both are
+	// anti-joins probed per candidate row through the (layer, feature_id)
+	// indexes, so the cost follows the rows the query reads, not the
+	// number of edits since T (a set of every id changed since T, as
+	// changed_between builds, cost 4 ms per query after 2,000 edits and
+	// grows with the history); the bulk loads' inserted ids are few
+	// multiranges, read once.
 	return "(SELECT " + cur.String() + " FROM " + l.QualifiedTable() + " c" +
-		" WHERE NOT (SELECT villageplan.changed_between(" + layerArg + ", " + atArg + "::timestamptz, 'infinity')) @> c.id::bigint" + curEnv +
+		" WHERE NOT EXISTS (SELECT FROM villageplan.feature_versions fv WHERE fv.layer = " + layerArg +
+		" AND fv.feature_id = c.id AND fv.valid_to > " + atArg + "::timestamptz)" +
+		" AND NOT EXISTS (SELECT FROM villageplan.edit_history h WHERE h.layer = " + layerArg +
+		" AND h.feature_id = c.id AND h.action = 'insert' AND h.at > " + atArg + "::timestamptz)" +
+		" AND NOT (SELECT coalesce(range_agg(b.inserted_ids), '{}') FROM villageplan.edit_batch b WHERE b.layer = " + layerArg +
+		" AND b.at > " + atArg + "::timestamptz) @> c.id::bigint" + curEnv +
 		" UNION ALL SELECT " + old.String() + " FROM villageplan.feature_versions v" +
 		" CROSS JOIN LATERAL jsonb_populate_record(NULL::" + l.QualifiedTable() + ", v.attrs) r" +
 		" WHERE v.layer = " + layerArg + " AND v.valid @> " + atArg + "::timestamptz" + oldEnv + ")"

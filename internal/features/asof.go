@@ -156,26 +156,35 @@ const (
 	Removed  = "removed"
 )
 
-// Changes calls fn with one GeoJSON Feature per feature of l added,
-// modified or removed between instants from and to (from < to), in id
-// order. The feature's geometry is its state at to (at from for a removed
-// one), CRS84; properties are {"change": kind, "old": {…}|null, "new":
-// {…}|null, "old_geometry": GeoJSON|null}, with the fields a caller may see
-// (personal ones only with includePersonal). A feature changed and changed
-// back is not listed.
-func (s *Service) Changes(ctx context.Context, l *layers.Layer, from, to time.Time, includePersonal bool, fn func(feature []byte) error) error {
-	var a args
+// OldPrefix names the columns of ChangesSource that hold a field's value
+// at the first instant ("old:" + field name: no catalog field has a colon).
+const OldPrefix = "old:"
+
+// ChangesSource returns a parenthesised subquery (a FROM item) with one row
+// per feature of l added, modified or removed between instants from and to
+// (from < to), appending its bind parameters to params. Columns: id;
+// change (Added, Modified or Removed); geom, the geometry at to (at from
+// for a removed feature), EPSG:4490; old_geom, the geometry at from (NULL
+// for an added one); old_p and new_p, the fields of props at from and at
+// to as jsonb (NULL where the feature did not exist); for each field of
+// props its value at to (at from when removed), typed as stored, and its
+// value at from as OldPrefix + name. A feature changed and changed back
+// (in props and geometry) is not listed. The ids come from
+// changed_between (villageplan.feature_versions, edit_history, edit_batch);
+// each side is the as-of source of items (AsOfSQL) restricted to them.
+func ChangesSource(l *layers.Layer, from, to time.Time, props []layers.Field, params *[]any) string {
+	a := args(*params)
+	defer func() { *params = a }()
 	lp := a.add(l.ID)
 	fp, tp := a.add(from), a.add(to)
-	oldSrc := asOfSource(l, from, &a)
-	newSrc := asOfSource(l, to, &a)
-	props := VisibleFields(l, includePersonal)
+	oldSrc := AsOfSQL(l, lp, fp, "")
+	newSrc := AsOfSQL(l, lp, tp, "")
 	obj := func(alias string) string {
 		if len(props) == 0 {
-			return "'{}'::json"
+			return "'{}'::jsonb"
 		}
 		var b strings.Builder
-		b.WriteString("json_build_object(")
+		b.WriteString("jsonb_build_object(")
 		for i, f := range props {
 			if i > 0 {
 				b.WriteString(", ")
@@ -185,17 +194,36 @@ func (s *Service) Changes(ctx context.Context, l *layers.Layer, from, to time.Ti
 		b.WriteString(")")
 		return b.String()
 	}
-	sql := `WITH s AS MATERIALIZED (SELECT villageplan.changed_between(` + lp + `, ` + fp + `::timestamptz, ` + tp + `::timestamptz) AS m),
-	o AS (SELECT t.*, ` + obj("t") + `::jsonb AS p FROM ` + oldSrc + ` t WHERE (SELECT m FROM s) @> t.id::bigint),
-	n AS (SELECT t.*, ` + obj("t") + `::jsonb AS p FROM ` + newSrc + ` t WHERE (SELECT m FROM s) @> t.id::bigint)
-	SELECT '{"type":"Feature","id":' || coalesce(n.id, o.id) || ',"geometry":' ||
-	       ST_AsGeoJSON(coalesce(n.geom, o.geom), 8, 0) || ',"properties":' ||
-	       json_build_object('change', CASE WHEN o.id IS NULL THEN 'added' WHEN n.id IS NULL THEN 'removed' ELSE 'modified' END,
-	                         'old', o.p, 'new', n.p,
-	                         'old_geometry', CASE WHEN o.id IS NOT NULL THEN ST_AsGeoJSON(o.geom, 8, 0)::json END)::text || '}'
+	var cols strings.Builder
+	for _, f := range props {
+		q := layers.QuoteIdent(f.Name)
+		cols.WriteString(", CASE WHEN n.id IS NULL THEN o." + q + " ELSE n." + q + " END AS " + q)
+		cols.WriteString(", o." + q + " AS " + layers.QuoteIdent(OldPrefix+f.Name))
+	}
+	return `(WITH s AS MATERIALIZED (SELECT villageplan.changed_between(` + lp + `, ` + fp + `::timestamptz, ` + tp + `::timestamptz) AS m),
+	o AS (SELECT t.*, ` + obj("t") + ` AS p FROM ` + oldSrc + ` t WHERE (SELECT m FROM s) @> t.id::bigint),
+	n AS (SELECT t.*, ` + obj("t") + ` AS p FROM ` + newSrc + ` t WHERE (SELECT m FROM s) @> t.id::bigint)
+	SELECT coalesce(n.id, o.id) AS id,
+	       CASE WHEN o.id IS NULL THEN '` + Added + `' WHEN n.id IS NULL THEN '` + Removed + `' ELSE '` + Modified + `' END AS change,
+	       coalesce(n.geom, o.geom) AS geom, o.geom AS old_geom, o.p AS old_p, n.p AS new_p` + cols.String() + `
 	  FROM o FULL JOIN n ON n.id = o.id
-	 WHERE o.id IS NULL OR n.id IS NULL OR o.p IS DISTINCT FROM n.p OR ST_AsEWKB(o.geom) <> ST_AsEWKB(n.geom)
-	 ORDER BY coalesce(n.id, o.id)`
+	 WHERE o.id IS NULL OR n.id IS NULL OR o.p IS DISTINCT FROM n.p OR ST_AsEWKB(o.geom) <> ST_AsEWKB(n.geom))`
+}
+
+// Changes calls fn with one GeoJSON Feature per feature of l added,
+// modified or removed between instants from and to (from < to), in id
+// order (the rows of ChangesSource). The feature's geometry is its state
+// at to (at from for a removed one), CRS84; properties are {"change":
+// kind, "old": {…}|null, "new": {…}|null, "old_geometry": GeoJSON|null},
+// with the fields a caller may see (personal ones only with
+// includePersonal).
+func (s *Service) Changes(ctx context.Context, l *layers.Layer, from, to time.Time, includePersonal bool, fn func(feature []byte) error) error {
+	var a []any
+	src := ChangesSource(l, from, to, VisibleFields(l, includePersonal), &a)
+	sql := `SELECT '{"type":"Feature","id":' || c.id || ',"geometry":' || ST_AsGeoJSON(c.geom, 8, 0) || ',"properties":' ||
+	       json_build_object('change', c.change, 'old', c.old_p, 'new', c.new_p,
+	                         'old_geometry', ST_AsGeoJSON(c.old_geom, 8, 0)::json)::text || '}'
+	  FROM ` + src + ` c ORDER BY c.id`
 	rows, err := s.pool.Query(ctx, sql, a...)
 	if err != nil {
 		return fmt.Errorf("layer %s changes: %w", l.ID, err)

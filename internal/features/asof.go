@@ -194,15 +194,28 @@ func ChangesSource(l *layers.Layer, from, to time.Time, props []layers.Field, pa
 		b.WriteString(")")
 		return b.String()
 	}
+	// Only the columns used: t.* would also compute geom_3857, which the
+	// versions make with ST_Transform.
+	side := "t.id, t.geom"
+	for _, f := range props {
+		side += ", t." + layers.QuoteIdent(f.Name)
+	}
 	var cols strings.Builder
 	for _, f := range props {
 		q := layers.QuoteIdent(f.Name)
 		cols.WriteString(", CASE WHEN n.id IS NULL THEN o." + q + " ELSE n." + q + " END AS " + q)
 		cols.WriteString(", o." + q + " AS " + layers.QuoteIdent(OldPrefix+f.Name))
 	}
-	return `(WITH s AS MATERIALIZED (SELECT villageplan.changed_between(` + lp + `, ` + fp + `::timestamptz, ` + tp + `::timestamptz) AS m),
-	o AS (SELECT t.*, ` + obj("t") + ` AS p FROM ` + oldSrc + ` t WHERE (SELECT m FROM s) @> t.id::bigint),
-	n AS (SELECT t.*, ` + obj("t") + ` AS p FROM ` + newSrc + ` t WHERE (SELECT m FROM s) @> t.id::bigint)
+	// The changed ids as an array, so that both sides are read by id
+	// through the primary key and the (layer, feature_id) index of the
+	// versions: a containment test on the multirange would scan the whole
+	// layer twice (1 s for a month of a year of edits on the county's
+	// 230,000 homesteads).
+	return `(WITH s AS MATERIALIZED (SELECT coalesce(array_agg(i), '{}') AS ids
+	         FROM unnest(villageplan.changed_between(` + lp + `, ` + fp + `::timestamptz, ` + tp + `::timestamptz)) r,
+	              generate_series(lower(r), upper(r) - 1) i),
+	o AS (SELECT ` + side + `, ` + obj("t") + ` AS p FROM ` + oldSrc + ` t WHERE t.id = ANY((SELECT ids FROM s)::bigint[])),
+	n AS (SELECT ` + side + `, ` + obj("t") + ` AS p FROM ` + newSrc + ` t WHERE t.id = ANY((SELECT ids FROM s)::bigint[]))
 	SELECT coalesce(n.id, o.id) AS id,
 	       CASE WHEN o.id IS NULL THEN '` + Added + `' WHEN n.id IS NULL THEN '` + Removed + `' ELSE '` + Modified + `' END AS change,
 	       coalesce(n.geom, o.geom) AS geom, o.geom AS old_geom, o.p AS old_p, n.p AS new_p` + cols.String() + `

@@ -47,28 +47,27 @@ HOMESTEADS=$(psql "$SAMPLE" -Atc "SELECT count(*) FROM villageplan.homesteads")
 
 # metric LINE NAME: the value reported before NAME on a benchmark line.
 metric() { echo "$1" | awk -v n="$2" '{ for (i = 1; i < NF; i++) if ($(i+1) == n) print $i }'; }
+cmd() { echo "go test -count=1 -p 1 -timeout 60m -run '^\$' -bench '^Benchmark$1\$' -benchtime $2 ./internal/httpapi/"; }
 bench() { # bench NAME BENCHTIME: runs it, prints the line of its http sub-benchmark
-  local cmd="go test -count=1 -p 1 -timeout 60m -run '^\$' -bench '^Benchmark$1\$' -benchtime $2 ./internal/httpapi/"
-  CMD=$cmd
   local out
-  out=$(eval "$cmd" 2>&1) || { echo "$out" >&2; exit 1; }
+  out=$(eval "$(cmd "$1" "$2")" 2>&1) || { echo "$out" >&2; exit 1; }
   echo "$out" | grep "^Benchmark$1/http"
 }
 
 bench_start
-line=$(bench AsOfItems "${N}x")
+line=$(bench AsOfItems "${N}x"); CMD=$(cmd AsOfItems "${N}x")
 cur=$(metric "$line" current_p95_ms); old=$(metric "$line" asof_p95_ms); ratio=$(metric "$line" ratio)
 bench_record "as-of items page (bbox ~300 m, limit 100, datetime before 2,000 parcels edited) vs current, over HTTP, county sample ($HOMESTEADS homesteads), $N requests" \
   "current_p95_ms=$cur asof_p95_ms=$old asof/current=$ratio" "asof/current=2" "$(echo "scale=3; $ratio / 2" | bc)" "VILLAGEPLAN_BENCH_SAMPLE_URL=… $CMD"
 
 bench_start
-line=$(bench AsOfTiles "${N}x")
+line=$(bench AsOfTiles "${N}x"); CMD=$(cmd AsOfTiles "${N}x")
 cur=$(metric "$line" current_p95_ms); old=$(metric "$line" asof_p95_ms); ratio=$(metric "$line" ratio)
 bench_record "as-of homesteads tile z16 (uncached, datetime before 2,000 parcels edited) vs current, over HTTP, county sample, $N requests" \
   "current_p95_ms=$cur asof_p95_ms=$old asof/current=$ratio" "asof/current=2" "$(echo "scale=3; $ratio / 2" | bc)" "VILLAGEPLAN_BENCH_SAMPLE_URL=… $CMD"
 
 bench_start
-line=$(bench ChangesYear "${YEAR_N}x")
+line=$(bench ChangesYear "${YEAR_N}x"); CMD=$(cmd ChangesYear "${YEAR_N}x")
 cs=$(metric "$line" changesets)
 for c in homesteads_month homesteads_year streetlights_year; do
   p50=$(metric "$line" ${c}_p50_ms); mx=$(metric "$line" ${c}_max_ms); nf=$(metric "$line" ${c}_features)

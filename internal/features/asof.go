@@ -14,9 +14,13 @@ import (
 
 // As-of queries (OGC API – Features datetime=, an instant): the layer as it
 // was at that instant, built from the current rows and the superseded
-// versions of migration 13 (villageplan.feature_versions; the design is in
-// that migration's header). Both are read through index-backed conditions;
-// nothing replays edit_history.
+// versions of migration 14 (villageplan.feature_versions; the storage
+// design is in that migration's header). Both are read through
+// index-backed conditions; nothing replays edit_history. Unlike the
+// migration header's sketch, the current rows are not filtered through
+// changed_between(layer, T, infinity) but per row (AsOfSQL), which costs
+// what the query reads rather than what was edited since T;
+// changed_between still lists the ids of /changes.
 
 // ErrBeforeHistory is returned for an instant before the layer's first
 // recorded edit: what the layer held then is not known.

@@ -252,7 +252,7 @@ func TestShapefileDBF(t *testing.T) {
 		t.Errorf(".prj %s", prj)
 	}
 	names := exchange.DBFNames(layer(t, "homesteads").Fields)
-	want := []string{"ZDDM", "BDCDYH", "XZQDM", "ZL", "ZDMJ", "APPROVAL_N", "APPROVED_O", "STATUS", "HOUSEHOLD_", "HOLDER_NAM", "HOLDER_ID_"}
+	want := []string{"ZDDM", "BDCDYH", "XZQDM", "ZL", "ZDMJ", "APPROVAL_N", "APPROVED_O", "STATUS", "HOUSEHOLD_", "HOLDER_NAM", "HOLDER_ID_", "DANGER_GRA", "TOILET_DON", "WATER_CONN"}
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Errorf("DBF names %v", names)
 	}

@@ -25,6 +25,7 @@ import (
 	"villageplan/internal/db"
 	"villageplan/internal/exports"
 	"villageplan/internal/features"
+	"villageplan/internal/qgisproject"
 	"villageplan/layers"
 )
 
@@ -174,6 +175,7 @@ func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
 			{Href: base + "/collections", Rel: "data", Type: "application/json", Title: "layers"},
 			{Href: base + "/collections?f=html", Rel: "data", Type: "text/html", Title: "图层（网页）/ layers (HTML)"},
 			{Href: base + "/styles/default.json", Rel: "http://www.opengis.net/def/rel/ogc/1.0/styles", Type: "application/vnd.mapbox.style+json", Title: "地图样式 / map style (MapLibre)"},
+			{Href: base + "/qgis/villageplan.qgs", Rel: "enclosure", Type: qgisproject.ContentType, Title: "QGIS 工程（全部图层，EPSG:4530）/ QGIS project of the one-map"},
 		},
 		"gdal": "GDAL/QGIS (OAPIF): GDAL 3.6 asks for 10 features per page; add -oo PAGE_SIZE=1000 " +
 			"(ogr2ogr -f GPKG homesteads.gpkg OAPIF:" + base + " homesteads -oo PAGE_SIZE=1000: 4 requests for 2,911 homesteads instead of 293).",

@@ -12,6 +12,7 @@ import (
 	"villageplan/internal/applications"
 	"villageplan/internal/exports"
 	"villageplan/internal/features"
+	"villageplan/internal/qgisproject"
 	"villageplan/layers"
 )
 
@@ -436,6 +437,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "GET", path: "/tiles/{tileset}.json", id: "getTileJSON", summary: "TileJSON 3.0 of a tileset", tags: tiles,
 			params: []*openapi3.ParameterRef{pathParam("tileset", "tileset id", openapi3.NewStringSchema())}, ok: ok("TileJSON", mtJSON), errs: []int{404}},
 		{method: "GET", path: "/styles/default.json", id: "getStyle", summary: "MapLibre style of the one-map", tags: tiles, ok: ok("style", mtJSON)},
+		{method: "GET", path: "/qgis/villageplan.qgs", id: "getQGISProject", summary: "the one-map as a QGIS project: every layer as an OAPIF layer of this service, styled, in EPSG:4530", tags: tiles, ok: ok("QGIS 3 project (XML)", qgisproject.ContentType)},
 		// Siting.
 		{method: "POST", path: "/siting/checks", id: "createSitingCheck", summary: "check a homestead site against the rules and store the result", tags: sit,
 			params: []*openapi3.ParameterRef{

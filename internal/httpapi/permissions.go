@@ -72,6 +72,7 @@ var PermissionTable = append([]RoutePermission{
 	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles"},
 	{get, "/tiles/{tileset}.json", everyone, ""},
 	{get, "/styles/default.json", everyone, ""},
+	{get, "/qgis/villageplan.qgs", everyone, "QGIS project pointing at the public OAPIF routes; no data of its own"},
 	{post, "/siting/checks", desk, "stored check linking a household to a site; a village clerk only for a site in its own village"},
 	{get, "/siting/checks/{id}", desk, "links a household id to a site; a village clerk only for checks of its own village"},
 	{get, "/siting/checks/{id}/report", desk, "as /siting/checks/{id}; HTML, or PDF with ?f=pdf"},

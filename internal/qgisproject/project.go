@@ -197,8 +197,11 @@ func Build(cat *layers.Catalog, o Options) []byte {
 
 func ff(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
+// oapifURI is the QgsDataSourceUri of an OAPIF layer; values are quoted
+// with ' and escaped with \ as QgsDataSourceUri reads them.
 func oapifURI(base, id string, page int) string {
-	return fmt.Sprintf("pageSize='%d' typename='%s' url='%s'", page, id, base)
+	q := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return fmt.Sprintf("pageSize='%d' typename='%s' url='%s'", page, id, q.Replace(base))
 }
 
 func tileURI(base string) string {
@@ -421,15 +424,24 @@ func labeling(x *w, l *layers.Layer) {
 		"namedStyle", "Regular", "fontSize", "9", "fontSizeUnit", "Point", "textColor", "51,51,51,255", "textOpacity", "1")
 	x.empty("text-buffer", "bufferDraw", "1", "bufferSize", "1", "bufferSizeUnits", "MM", "bufferColor", "255,255,255,255", "bufferOpacity", "1")
 	x.close("text-style")
-	placement := "1" // around point
+	// QgsPalLayerSettings::Placement: cartographic positions around a
+	// point, curved along a line, around a polygon's centroid.
+	placement := "6"
 	switch l.Geometry {
 	case layers.MultiLineString:
-		placement = "2" // curved along the line
+		placement = "3"
 	case layers.MultiPolygon:
-		placement = "0" // around the centroid
+		placement = "0"
 	}
 	x.empty("placement", "placement", placement, "dist", "1", "distUnits", "MM")
-	x.empty("rendering", "drawLabels", "1", "obstacle", "1", "displayAll", "0", "mergeLines", "1")
+	// A labelled polygon layer is no obstacle: QGIS's default (its
+	// interior) would keep every label off the villages, which cover the
+	// whole township.
+	obstacle := "1"
+	if l.Geometry == layers.MultiPolygon {
+		obstacle = "0"
+	}
+	x.empty("rendering", "drawLabels", "1", "obstacle", obstacle, "obstacleType", "1", "displayAll", "0", "mergeLines", "1")
 	x.close("settings")
 	x.close("labeling")
 }

@@ -37,6 +37,7 @@ type projectSeen struct {
 	PNGErrors     []string            `json:"png_errors"`
 	PNGSaved      bool                `json:"png_saved"`
 	PNGLayers     int                 `json:"png_layers"`
+	PNGLabels     int                 `json:"png_labels"`
 	BasemapErrors []string            `json:"png_basemap_errors"`
 	BasemapSaved  bool                `json:"png_basemap_saved"`
 }
@@ -47,7 +48,7 @@ type projectSeen struct {
 // layer as a valid OAPIF layer of this service named in Chinese, in its
 // catalog group, with the database's feature count, categorized with one
 // legend entry per ColorBy colour (plus 其他) or a single symbol, and the
-// vector-tile basemap; it renders the checked layers and the basemap
+// vector-tile basemap; it renders the checked layers (with labels) and the basemap
 // (artifacts/qgis-project.png, artifacts/qgis-project-basemap.png) and
 // requires drawn maps.
 func TestQGISOpensTheProject(t *testing.T) {
@@ -145,6 +146,11 @@ func TestQGISOpensTheProject(t *testing.T) {
 	if got.PNGLayers != len(cat.Layers()) || len(got.PNGErrors) > 0 || !got.PNGSaved || len(got.BasemapErrors) > 0 || !got.BasemapSaved {
 		t.Errorf("render: %d layers, errors %q %q, saved %v %v", got.PNGLayers, got.PNGErrors, got.BasemapErrors, got.PNGSaved, got.BasemapSaved)
 	}
+	// Labels: the villages' names at least (six villages in the sample).
+	if got.PNGLabels < 6 {
+		t.Errorf("the project's render placed %d labels, want the villages' names and more", got.PNGLabels)
+	}
+	t.Logf("labels placed: %d", got.PNGLabels)
 	checkNotBlank(t, filepath.Join(dir, "qgis-project.png"), 24)
 	checkNotBlank(t, filepath.Join(dir, "qgis-project-basemap.png"), 24)
 }

@@ -8,7 +8,8 @@ and prints one JSON object on stdout:
   {"read": bool, "error", "crs", "groups": {group: [layer names]},
    "layers": [{"id", "name", "type", "provider", "valid", "count",
                "renderer", "legend": [labels], "source", "styles"}],
-   "render_errors": [...], "png_saved", "view_extent"}
+   "png_errors": [...], "png_saved", "png_labels" (labels placed), "view_extent",
+   and the same png_basemap_* for the vector-tile basemap alone}
 The Go test (project_test.go) judges these facts.
 """
 import json
@@ -87,6 +88,8 @@ def main():
         rj.start()
         rj.waitForFinished()
         out[name + "_layers"] = len(lyrs)
+        res = rj.takeLabelingResults()
+        out[name + "_labels"] = len(res.allLabels()) if res else 0
         out[name + "_errors"] = [err.message for err in rj.errors()]
         out[name + "_saved"] = rj.renderedImage().save(job[name], "PNG")
     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")

@@ -11,12 +11,21 @@ import (
 // SourceID is the name of the vector source in the default style.
 const SourceID = "villageplan"
 
-// LabelFont is the font stack named by the style's symbol layers. The
-// style has no "glyphs" URL (optional in the MapLibre style spec), so
-// MapLibre GL JS draws every label glyph itself with the browser's fonts
-// (TinySDF): Chinese names and Latin road codes such as "X101" render
-// offline with no glyph files shipped. The stack is the CSS generic family.
-const LabelFont = "sans-serif"
+// LabelFont and LabelFontFallback are the font stack (text-font) of the
+// style's symbol layers. The style has no "glyphs" URL (optional in the
+// MapLibre style spec), so MapLibre GL JS draws every label glyph itself
+// with the browser's fonts (TinySDF), the stack joined as a CSS
+// font-family: Chinese names and Latin road codes such as "X101" render
+// offline with no glyph files shipped, in Noto Sans CJK SC where the
+// browser knows it by that name and in the generic sans-serif otherwise.
+// QGIS's style converter uses the first entry as "family style" and needs
+// a real font: Noto Sans CJK SC, Regular (Debian's fonts-noto-cjk, also
+// the first choice of the web pages); "sans-serif" is no font family to
+// QGIS and made it warn on every label layer.
+const (
+	LabelFont         = "Noto Sans CJK SC Regular"
+	LabelFontFallback = "sans-serif"
+)
 
 // Style builds the default MapLibre style (style spec v8) from the catalog:
 // one vector source (the MapTileset TileJSON) and, per layer in map order,
@@ -95,42 +104,52 @@ func colorExpr(l *layers.Layer) any {
 	return append(expr, st.Color)
 }
 
-// rankFactor is 1 for the last value of the ColorBy code list and grows to
-// 2.5 for the first, as a match expression; nil when there is no code list.
-func rankFactor(l *layers.Layer) any {
-	f, ok := l.Field(l.Style.ColorBy)
-	if !ok || f.CodeList == "" {
-		return nil
+// rankFactors are the width factors of l's ColorBy code-list values: 1
+// for the last value of the list, growing to 2.5 for the first (so 国道 >
+// 省道 > … > 村道). ok is false when ColorBy has no code list of at least
+// two values.
+func rankFactors(l *layers.Layer) (field string, values []string, factors []float64, ok bool) {
+	f, found := l.Field(l.Style.ColorBy)
+	if !found || f.CodeList == "" {
+		return "", nil, nil, false
 	}
-	cl, ok := layers.CodeListByID(f.CodeList)
-	if !ok || len(cl.Values) < 2 {
-		return nil
+	cl, found := layers.CodeListByID(f.CodeList)
+	if !found || len(cl.Values) < 2 {
+		return "", nil, nil, false
 	}
 	n := len(cl.Values)
-	expr := []any{"match", []any{"get", f.Name}}
 	for i, v := range cl.Values {
-		expr = append(expr, v.Value, 1+1.5*float64(n-1-i)/float64(n-1))
+		values = append(values, v.Value)
+		factors = append(factors, 1+1.5*float64(n-1-i)/float64(n-1))
 	}
-	return append(expr, 1.0)
+	return f.Name, values, factors, true
 }
 
 // lineWidth is the width in px of l's lines: Style.Width at z14, a third
-// of it at z10, four times at z18 (exponential), times the rank factor,
-// plus extra (for casings).
+// of it at z10, four times at z18 (exponential), times the rank factor of
+// the feature's ColorBy value (1 for values outside the code list), plus
+// extra (for casings).
+//
+// Each zoom stop is a plain number or a "match" of precomputed numbers —
+// no arithmetic ("*", "+") inside the interpolation: QGIS's MapBox GL
+// style converter (QgsMapBoxGlStyleConverter, 3.22) skips arithmetic stops
+// and lost the road widths, while it turns a match into a CASE. MapLibre
+// draws the same widths either way.
 func lineWidth(l *layers.Layer, extra float64) any {
 	w := l.Style.Width
 	if w <= 0 {
 		w = 1
 	}
+	field, values, factors, ranked := rankFactors(l)
 	at := func(k float64) any {
-		var v any = w * k
-		if rf := rankFactor(l); rf != nil {
-			v = []any{"*", w * k, rf}
+		if !ranked {
+			return round6(extra + w*k)
 		}
-		if extra != 0 {
-			v = []any{"+", extra, v}
+		m := []any{"match", []any{"get", field}}
+		for i, v := range values {
+			m = append(m, v, round6(extra+w*k*factors[i]))
 		}
-		return v
+		return append(m, round6(extra+w*k))
 	}
 	return []any{"interpolate", []any{"exponential", 1.5}, []any{"zoom"}, 10, at(0.35), 14, at(1), 18, at(4)}
 }
@@ -182,7 +201,7 @@ func labelLayer(l *layers.Layer) map[string]any {
 	}
 	layout := map[string]any{
 		"text-field": []any{"get", l.Style.LabelField},
-		"text-font":  []any{LabelFont},
+		"text-font":  []any{LabelFont, LabelFontFallback},
 		"text-size":  []any{"interpolate", []any{"linear"}, []any{"zoom"}, 10, 11, 16, 14},
 	}
 	if l.Geometry == layers.MultiLineString {

@@ -9,7 +9,13 @@
 # --with-test-tools adds what the tests drive as real clients: GDAL's
 # ogrinfo/ogr2ogr, Debian's Chromium (headless browser tests) and CJK fonts
 # so that screenshots show Chinese text, and poppler-utils (pdftotext,
-# pdftoppm) that read back the PDF documents of internal/documents.
+# pdftoppm) that read back the PDF documents of internal/documents, and
+# QGIS's Python bindings (python3-qgis with its data providers, Debian's
+# QGIS 3.22 on bookworm) that internal/qgistest drives headless
+# (QT_QPA_PLATFORM=offscreen) as an analyst's desktop client. QGIS is
+# installed without recommends (no desktop app, no GRASS, no docs): the
+# library, the OAPIF/WFS and vector-tile providers and PyQGIS are all the
+# test needs.
 set -euo pipefail
 
 with_test_tools=0
@@ -28,6 +34,7 @@ pg_bindir() {
 }
 
 need=()
+need_norec=()
 bindir=$(pg_bindir || true)
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
   need+=(postgresql)
@@ -43,9 +50,10 @@ if [ "$with_test_tools" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+  [ -f /usr/lib/python3/dist-packages/qgis/core/__init__.py ] || need_norec+=(python3-qgis qgis-providers)
 fi
 
-if [ ${#need[@]} -eq 0 ] && [ -n "${major:-}" ]; then
+if [ ${#need[@]} -eq 0 ] && [ ${#need_norec[@]} -eq 0 ] && [ -n "${major:-}" ]; then
   exit 0
 fi
 
@@ -54,16 +62,22 @@ if [ "$(id -u)" != 0 ]; then
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo="sudo"
   else
-    echo "villageplan needs these packages: ${need[*]} (and postgresql-<version>-postgis-3 and postgresql-<version>-pgrouting for the installed server)." >&2
-    echo "Install them as root:  apt-get install -y ${need[*]}" >&2
+    echo "villageplan needs these packages: ${need[*]} ${need_norec[*]} (and postgresql-<version>-postgis-3 and postgresql-<version>-pgrouting for the installed server)." >&2
+    echo "Install them as root:  apt-get install -y ${need[*]}${need_norec[*]:+ && apt-get install -y --no-install-recommends ${need_norec[*]}}" >&2
     exit 1
   fi
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-echo "install-deps: installing ${need[*]}" >&2
+echo "install-deps: installing ${need[*]} ${need_norec[*]}" >&2
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq "${need[@]}" >/dev/null
+if [ ${#need[@]} -gt 0 ]; then
+  $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ${#need_norec[@]} -gt 0 ]; then
+  # QGIS: about 170 packages, 3–4 minutes on a fresh machine.
+  $sudo apt-get install -y -qq --no-install-recommends "${need_norec[@]}" >/dev/null
+fi
 # A freshly installed server: add PostGIS and pgRouting for its version.
 bindir=$(pg_bindir)
 major=$(basename "$(dirname "$bindir")")

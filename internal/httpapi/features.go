@@ -25,6 +25,7 @@ import (
 	"villageplan/internal/db"
 	"villageplan/internal/exports"
 	"villageplan/internal/features"
+	"villageplan/internal/qgisproject"
 	"villageplan/layers"
 )
 
@@ -189,6 +190,7 @@ func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
 			{Href: base + "/styles/default.json", Rel: "http://www.opengis.net/def/rel/ogc/1.0/styles", Type: "application/vnd.mapbox.style+json", Title: "地图样式 / map style (MapLibre)"},
 			{Href: base + "/tiles", Rel: relTiles, Type: "application/json", Title: "一张图矢量瓦片集（所有图层）/ vector tilesets of the whole map (OGC API – Tiles)"},
 			{Href: base + "/tileMatrixSets", Rel: relTileMatrixSets, Type: "application/json", Title: "瓦片矩阵集 / tile matrix sets"},
+			{Href: base + "/qgis/villageplan.qgs", Rel: "enclosure", Type: qgisproject.ContentType, Title: "QGIS 工程（全部图层，EPSG:4530）/ QGIS project of the one-map"},
 		},
 		"gdal": "GDAL/QGIS (OAPIF): GDAL 3.6 asks for 10 features per page; add -oo PAGE_SIZE=1000 " +
 			"(ogr2ogr -f GPKG homesteads.gpkg OAPIF:" + base + " homesteads -oo PAGE_SIZE=1000: 4 requests for 2,911 homesteads instead of 293).",

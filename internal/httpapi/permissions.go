@@ -81,6 +81,7 @@ var PermissionTable = append([]RoutePermission{
 	{get, "/collections/{collectionId}/tiles", everyone, ""},
 	{get, "/collections/{collectionId}/tiles/WebMercatorQuad", everyone, ""},
 	{get, "/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}", everyone, "the same tile as /tiles/{layer}/{z}/{x}/{y}.mvt; personal fields never in tiles; datetime= as there (signed-in only)"},
+	{get, "/qgis/villageplan.qgs", everyone, "QGIS project pointing at the public OAPIF routes; no data of its own"},
 	{post, "/siting/checks", desk, "stored check linking a household to a site; a village clerk only for a site in its own village"},
 	{get, "/siting/checks/{id}", desk, "links a household id to a site; a village clerk only for checks of its own village"},
 	{get, "/siting/checks/{id}/report", desk, "as /siting/checks/{id}; HTML, or PDF with ?f=pdf"},

@@ -256,6 +256,7 @@ func New(opts Options) *Server {
 	s.routeChanges()
 	s.routeCoverage()
 	s.routeTiles()
+	s.routeQGIS()
 	s.routeSiting()
 	s.routeApplications()
 	s.routeProjects()

@@ -120,6 +120,7 @@ var PermissionTable = []RoutePermission{
 	{[]string{http.MethodPut}, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 replace, If-Match required"},
 	{patch, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 update (JSON Merge Patch), If-Match required"},
 	{del, "/collections/{collectionId}/items/{featureId}", editors, "Part 4 delete, If-Match required"},
+	{post, "/collections/{collectionId}/items/{featureId}/split", editors, "cut a feature along a line (ST_Split) as one changeset, If-Match required"},
 	{get, "/collections/{collectionId}/items/{featureId}/history", signedIn, "every version with actor, time and changeset (personal fields left out)"},
 	{get, "/collections/{collectionId}/changes", signedIn, "added/modified/removed features between two instants (personal fields for township-wide entitlement only)"},
 	{post, "/changesets", editors, "several operations in one transaction"},

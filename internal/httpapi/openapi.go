@@ -587,7 +587,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 				params: writeParams, body: body("a JSON Merge Patch of the feature", mtMerge), ok: writeOK(200, "updated (ETag)"), errs: []int{400, 404, 409, 412, 413, 415, 422, 428}},
 			apiOp{method: "POST", path: base + "/items/{featureId}/split", template: tpl + "/items/{featureId}/split", id: "splitItem_" + id,
 				summary: "split a feature of " + name + " along a line (PostGIS ST_Split): the largest part keeps the id, the others are new features with its attributes, in one changeset",
-				params: writeParams, body: body("a GeoJSON LineString, or a Feature with a LineString geometry whose properties (a JSON Merge Patch) go to the new parts", mtGeoJSON, mtJSON),
+				params:  writeParams, body: body("a GeoJSON LineString, or a Feature with a LineString geometry whose properties (a JSON Merge Patch) go to the new parts", mtGeoJSON, mtJSON),
 				tags: ed, ok: writeOK(201, "split: the changeset with the written features"), errs: []int{400, 404, 409, 412, 413, 415, 422, 428}},
 			apiOp{method: "DELETE", path: base + "/items/{featureId}", template: tpl + "/items/{featureId}", id: "deleteItem_" + id, summary: "delete a feature of " + name, tags: ed,
 				params: []*openapi3.ParameterRef{p.featureID, p.ifMatch, p.message}, ok: with(status(204, "deleted"), map[int]*openapi3.Response{202: openapi3.NewResponse().WithDescription("proposed: awaits review")}),

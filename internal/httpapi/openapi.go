@@ -453,6 +453,9 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			params: []*openapi3.ParameterRef{qp("q", "part of a name", openapi3.NewStringSchema()), qp("limit", "at most", openapi3.NewIntegerSchema().WithMin(1))},
 			ok:     ok("villages", mtJSON), errs: []int{400}},
 		{method: "GET", path: "/map/views/streetlight-coverage.geojson", id: "getStreetlightCoverage", summary: "street-light coverage view", tags: web, ok: ok("coverage", mtGeoJSON)},
+		{method: "GET", path: "/map/versions.json", id: "getLayerVersions", summary: "every layer's version (what tile ETags are made of); open maps poll it to reload changed tiles", tags: web, ok: ok("{layers: {id: version}}", mtJSON)},
+		{method: "POST", path: "/map/measure", id: "measure", summary: "length, or area and perimeter, of a CRS84 LineString or Polygon on the Gauss-Krüger plane the siting checks use", tags: web,
+			body: body(`{"geometry": a GeoJSON LineString or Polygon in CRS84}`, mtJSON), ok: ok("measurement", mtJSON), errs: []int{400, 413}},
 		{method: "POST", path: "/desk/preview", id: "previewSite", summary: "area and 四至 of a site; nothing stored", tags: web,
 			body: body("a GeoJSON site", mtJSON, mtGeoJSON), ok: ok("preview", mtJSON), errs: []int{400, 413, 415, 422}},
 		// Accounts.

@@ -83,6 +83,8 @@ var PermissionTable = []RoutePermission{
 	{get, "/favicon.ico", everyone, ""},
 	{get, "/web/", everyone, "static files of the pages (path prefix)"},
 	{get, "/map/meta.json", everyone, ""},
+	{get, "/map/versions.json", everyone, "every layer's version (what tile ETags are made of), for open maps to reload changed tiles"},
+	{post, "/map/measure", everyone, "length or area on the Gauss-Krüger plane; nothing stored"},
 	{get, "/map/villages", everyone, ""},
 	{get, "/map/views/streetlight-coverage.geojson", everyone, ""},
 	{post, "/desk/preview", everyone, "area and 四至 of a site, nothing stored, nothing about a household"},

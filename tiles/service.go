@@ -136,8 +136,8 @@ func New(opts Options) *Service {
 	for _, ts := range s.order {
 		for z := 0; z <= MaxZoom; z++ {
 			if len(ts.LayersAt(z)) > 0 {
-				ts.statement(z, z < DetailZoom, nil)
-				ts.statement(z, true, nil)
+				ts.statement(z, z < DetailZoom, Filter{})
+				ts.statement(z, true, Filter{})
 			}
 		}
 	}
@@ -269,7 +269,7 @@ func (s *Service) Tile(ctx context.Context, ts *Tileset, a Address, f Filter, if
 	if s.pool == nil {
 		return nil, ErrNoDatabase
 	}
-	base := ts.statement(a.Z, a.Z < DetailZoom, f.fields)
+	base := ts.statement(a.Z, a.Z < DetailZoom, f)
 	vers, live := s.view.get(ls)
 	// versionsErr is set when the versions could not be read: then the
 	// last versions seen are used and only the cache answers
@@ -343,7 +343,7 @@ func (s *Service) render(ctx context.Context, ts *Tileset, a Address, f Filter, 
 	st := base
 	for attempt := 0; ; attempt++ {
 		var err error
-		raw, snap, err = s.query(ctx, st, st.argValues(a, g, f.values))
+		raw, snap, err = s.query(ctx, st, st.argValues(a, g, f))
 		if err != nil {
 			return nil, fmt.Errorf("render tile %s/%s: %w", ts.ID, a, err)
 		}
@@ -373,7 +373,7 @@ func (s *Service) render(ctx context.Context, ts *Tileset, a Address, f Filter, 
 		s.logger.Info("tile over the size limit; rendering again with fewer features",
 			"tileset", ts.ID, "tile", a.String(), "bytes", len(gz), "caps", caps)
 		g.MaxFeatures = caps
-		st = ts.statement(a.Z, true, f.fields)
+		st = ts.statement(a.Z, true, f)
 	}
 	s.metrics.render.WithLabelValues(ts.ID, strconv.Itoa(a.Z)).Observe(time.Since(start).Seconds())
 	s.view.observe(snap)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"villageplan/internal/features"
 	"villageplan/layers"
 )
 
@@ -78,6 +79,7 @@ const (
 	argCell      = "cell"
 	argFilter    = "filter:"
 	argCap       = "cap:"
+	argAsOf      = "asof"
 )
 
 // statement is one prepared tile statement.
@@ -110,8 +112,10 @@ func visibleAt(l *layers.Layer, z int) bool { return z >= l.MinZoom && z <= l.Ma
 // simplifies, drops features under a pixel, thins points and caps each
 // layer's features, largest first (always below DetailZoom; at and above it
 // only when a tile came out over MaxTileBytes). filters maps a field of the
-// single layer to a text[] parameter.
-func buildStatement(ls []*layers.Layer, z int, generalise bool, filters []string) *statement {
+// single layer to a text[] parameter. asOf reads every layer as it was at
+// the instant of parameter argAsOf (features.AsOfSQL, the source of as-of
+// items) instead of its table.
+func buildStatement(ls []*layers.Layer, z int, generalise bool, filters []string, asOf bool) *statement {
 	var p params
 	var b strings.Builder
 	z1, x1, y1 := p.ref(argZ, "integer"), p.ref(argX, "integer"), p.ref(argY, "integer")
@@ -124,10 +128,15 @@ func buildStatement(ls []*layers.Layer, z int, generalise bool, filters []string
 		if i > 0 {
 			b.WriteString("\n    || ")
 		}
-		writeLayer(&b, &p, l, z, generalise, filters)
+		src := l.QualifiedTable()
+		if asOf {
+			src = features.AsOfSQL(l, layers.QuoteLiteral(l.ID), p.ref(argAsOf, "timestamptz"),
+				fmt.Sprintf("ST_TileEnvelope(%s, %s, %s, margin => %g)", z1, x1, y1, float64(Buffer)/Extent))
+		}
+		writeLayer(&b, &p, l, src, z, generalise, filters)
 		if HasLabelPoints(l) {
 			b.WriteString("\n    || ")
-			writeLabelPoints(&b, &p, l, filters)
+			writeLabelPoints(&b, &p, l, src, filters)
 		}
 	}
 	b.WriteString(" AS mvt, v.layers, v.versions, v.stamps\n")
@@ -138,7 +147,9 @@ func buildStatement(ls []*layers.Layer, z int, generalise bool, filters []string
 	return &statement{sql: b.String(), args: p.names, layers: ls, digest: hex.EncodeToString(sum[:])}
 }
 
-func writeLayer(b *strings.Builder, p *params, l *layers.Layer, z int, generalise bool, filters []string) {
+// writeLayer writes the MVT layer of l read from src (its table, or an
+// as-of subquery with the same columns).
+func writeLayer(b *strings.Builder, p *params, l *layers.Layer, src string, z int, generalise bool, filters []string) {
 	geom := "t.geom_3857"
 	var where []string
 	where = append(where, "t.geom_3857 && e.clip")
@@ -172,7 +183,7 @@ func writeLayer(b *strings.Builder, p *params, l *layers.Layer, z int, generalis
 		cols.WriteString(", " + col + " AS " + layers.QuoteIdent(f.Name))
 	}
 	fmt.Fprintf(b, "coalesce((SELECT ST_AsMVT(q, %s, %d, 'geom', 'id') FROM (\n      SELECT %st.id, ST_AsMVTGeom(%s, e.env, %d, %d, true) AS geom%s\n      FROM %s t, e\n      WHERE %s",
-		layers.QuoteLiteral(l.ID), Extent, distinct, geom, Extent, Buffer, cols.String(), l.QualifiedTable(), strings.Join(where, " AND "))
+		layers.QuoteLiteral(l.ID), Extent, distinct, geom, Extent, Buffer, cols.String(), src, strings.Join(where, " AND "))
 	if order != "" {
 		// PostgreSQL evaluates ST_AsMVTGeom after the top-N sort, so only
 		// the kept features are encoded.
@@ -196,7 +207,7 @@ func HasLabelPoints(l *layers.Layer) bool {
 
 // writeLabelPoints writes the label-point layer of l: id and label field
 // at ST_PointOnSurface, no buffer, so a point falls in one tile.
-func writeLabelPoints(b *strings.Builder, p *params, l *layers.Layer, filters []string) {
+func writeLabelPoints(b *strings.Builder, p *params, l *layers.Layer, src string, filters []string) {
 	where := []string{"t.geom_3857 && e.env", "ST_Intersects(ST_PointOnSurface(t.geom_3857), e.env)"}
 	for _, f := range filters {
 		// the polygon layer's filter parameters (ref returns the same $n)
@@ -204,12 +215,12 @@ func writeLabelPoints(b *strings.Builder, p *params, l *layers.Layer, filters []
 	}
 	fmt.Fprintf(b, "coalesce((SELECT ST_AsMVT(q, %s, %d, 'geom', 'id') FROM (\n      SELECT t.id, ST_AsMVTGeom(ST_PointOnSurface(t.geom_3857), e.env, %d, 0, true) AS geom, t.%s AS %s\n      FROM %s t, e\n      WHERE %s) q), ''::bytea)",
 		layers.QuoteLiteral(l.ID+LabelLayerSuffix), Extent, Extent, layers.QuoteIdent(l.Style.LabelField), layers.QuoteIdent(l.Style.LabelField),
-		l.QualifiedTable(), strings.Join(where, " AND "))
+		src, strings.Join(where, " AND "))
 }
 
 // argValues returns the bind values of st for address a, generalisation g
-// and filter values.
-func (st *statement) argValues(a Address, g Generalisation, filters map[string][]string) []any {
+// and filter f (its values and instant).
+func (st *statement) argValues(a Address, g Generalisation, f Filter) []any {
 	out := make([]any, len(st.args))
 	for i, n := range st.args {
 		switch n {
@@ -227,11 +238,13 @@ func (st *statement) argValues(a Address, g Generalisation, filters map[string][
 			out[i] = g.Tolerance
 		case argCell:
 			out[i] = g.Cell
+		case argAsOf:
+			out[i] = f.at
 		default:
 			if layer, ok := strings.CutPrefix(n, argCap); ok {
 				out[i] = g.maxFeatures(layer)
 			} else {
-				out[i] = filters[strings.TrimPrefix(n, argFilter)]
+				out[i] = f.values[strings.TrimPrefix(n, argFilter)]
 			}
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"villageplan/layers"
 )
@@ -32,6 +34,7 @@ type stmtKey struct {
 	z          int
 	generalise bool
 	filters    string // comma-joined field names, sorted
+	asOf       bool
 }
 
 func newTileset(id string, ls []*layers.Layer) *Tileset {
@@ -54,16 +57,18 @@ func (ts *Tileset) LayersAt(z int) []*layers.Layer {
 	return out
 }
 
-// statement returns the (memoised) statement for zoom z. Statements for
-// equal SQL are shared, so one prepared statement serves a whole zoom band.
-func (ts *Tileset) statement(z int, generalise bool, filterFields []string) *statement {
-	k := stmtKey{z: z, generalise: generalise, filters: strings.Join(filterFields, ",")}
+// statement returns the (memoised) statement for zoom z, filter fields and
+// instant (f.AsOf) of f. Statements for equal SQL are shared, so one
+// prepared statement serves a whole zoom band.
+func (ts *Tileset) statement(z int, generalise bool, f Filter) *statement {
+	filterFields, asOf := f.fields, !f.at.IsZero()
+	k := stmtKey{z: z, generalise: generalise, filters: strings.Join(filterFields, ","), asOf: asOf}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if st, ok := ts.stmts[k]; ok {
 		return st
 	}
-	st := buildStatement(ts.LayersAt(z), z, generalise, filterFields)
+	st := buildStatement(ts.LayersAt(z), z, generalise, filterFields, asOf)
 	for _, other := range ts.stmts {
 		if other.sql == st.sql {
 			st = other
@@ -81,19 +86,39 @@ type FilterError struct{ Reason string }
 func (e *FilterError) Error() string { return "tile filter: " + e.Reason }
 
 // Filter is a validated attribute filter of a single-layer tile request:
-// field → allowed stored values (OR within a field, AND across fields).
+// field → allowed stored values (OR within a field, AND across fields),
+// and the instant the tile shows (zero: now).
 type Filter struct {
 	fields []string            // sorted
 	values map[string][]string // canonical code-list values, sorted
+	at     time.Time
 }
 
-// String is the canonical form of the filter, used in cache keys.
+// AsOf returns f reading every layer as it was at instant at (OGC
+// datetime=), from the current rows and villageplan.feature_versions as
+// as-of items do (features.AsOfSQL). The caller decides who may ask and
+// refuses instants the history does not reach; a zero at is now.
+func (f Filter) AsOf(at time.Time) Filter {
+	f.at = at
+	return f
+}
+
+// String is the canonical form of the filter, used in cache keys: an
+// as-of tile is keyed on its instant (in µs, as the database stores it)
+// besides the layer versions every key carries, so a tile of a past
+// instant is cached like a current one and dropped when its layers change
+// (a transaction that began before the instant and commits later changes
+// what the instant shows: edits are stamped with their start time).
 func (f Filter) String() string {
 	var parts []string
 	for _, n := range f.fields {
 		parts = append(parts, n+"="+strings.Join(f.values[n], ","))
 	}
-	return strings.Join(parts, "&")
+	s := strings.Join(parts, "&")
+	if !f.at.IsZero() {
+		s += "@" + strconv.FormatInt(f.at.UnixMicro(), 10)
+	}
+	return s
 }
 
 // FilterableFields returns the fields of l that tile requests may filter

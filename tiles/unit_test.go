@@ -61,16 +61,24 @@ func TestParseAddress(t *testing.T) {
 // TestStatements checks the SQL built from the catalog for every tileset
 // and zoom: identifiers only from the catalog, no personal field, fields
 // only from their TileMinZoom, every parameter referenced, and statements
-// shared across zoom bands.
+// shared across zoom bands; the same for the as-of statements.
 func TestStatements(t *testing.T) {
 	cat := layers.Default()
 	s := New(Options{Catalog: cat})
 	distinct := map[string]bool{}
 	for _, ts := range s.Tilesets() {
 		for z := 0; z <= MaxZoom; z++ {
-			for _, gen := range []bool{false, true} {
-				st := ts.statement(z, gen, nil)
-				distinct[st.sql] = true
+			for _, v := range []struct {
+				gen  bool
+				asOf time.Time
+			}{{false, time.Time{}}, {true, time.Time{}}, {false, time.Unix(1e9, 0)}, {true, time.Unix(1e9, 0)}} {
+				gen := v.gen
+				st := ts.statement(z, gen, Filter{}.AsOf(v.asOf))
+				if v.asOf.IsZero() {
+					distinct[st.sql] = true
+				} else if len(st.layers) > 0 && !strings.Contains(st.sql, "feature_versions") {
+					t.Errorf("%s z%d: as-of statement does not read feature_versions", ts.ID, z)
+				}
 				if len(st.layers) == 0 {
 					continue
 				}

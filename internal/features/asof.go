@@ -54,10 +54,21 @@ func (s *Service) CheckInstant(ctx context.Context, l *layers.Layer, at time.Tim
 	return nil
 }
 
-// columnList is the layer's id, catalog fields, geom and geom_3857 — the
-// columns an as-of source offers under the table alias t.
+// asOfSource is AsOfSQL with the layer and instant as bind parameters of a.
 func asOfSource(l *layers.Layer, at time.Time, a *args) string {
-	lp, tp := a.add(l.ID), a.add(at)
+	return AsOfSQL(l, a.add(l.ID), a.add(at), "")
+}
+
+// AsOfSQL returns a parenthesised subquery (use it as a FROM item) giving
+// layer l as it was at an instant: the columns id, the catalog fields, geom
+// (EPSG:4490) and geom_3857 (EPSG:3857), one row per feature that existed
+// then. layerArg and atArg are SQL expressions (bind parameters, or the
+// quoted layer id) of the layer id (text) and the instant (timestamptz).
+// env3857, when not empty, is an EPSG:3857 box expression that both parts
+// are restricted to by their spatial indexes (the tiles' envelope: a join
+// condition outside the subquery would not reach them). It is the one
+// as-of source of items, downloads, /changes and tiles.
+func AsOfSQL(l *layers.Layer, layerArg, atArg, env3857 string) string {
 	var cur, old strings.Builder
 	cur.WriteString("c.id")
 	old.WriteString("v.feature_id")
@@ -68,11 +79,16 @@ func asOfSource(l *layers.Layer, at time.Time, a *args) string {
 	}
 	cur.WriteString(", c.geom, c.geom_3857")
 	old.WriteString(", v.geom, ST_Transform(v.geom, " + fmt.Sprint(layers.TileSRID) + ")")
+	curEnv, oldEnv := "", ""
+	if env3857 != "" {
+		curEnv = " AND c.geom_3857 && " + env3857
+		oldEnv = " AND v.geom && ST_Transform(" + env3857 + ", " + fmt.Sprint(layers.StorageSRID) + ")"
+	}
 	return "(SELECT " + cur.String() + " FROM " + l.QualifiedTable() + " c" +
-		" WHERE NOT (SELECT villageplan.changed_between(" + lp + ", " + tp + "::timestamptz, 'infinity')) @> c.id::bigint" +
+		" WHERE NOT (SELECT villageplan.changed_between(" + layerArg + ", " + atArg + "::timestamptz, 'infinity')) @> c.id::bigint" + curEnv +
 		" UNION ALL SELECT " + old.String() + " FROM villageplan.feature_versions v" +
 		" CROSS JOIN LATERAL jsonb_populate_record(NULL::" + l.QualifiedTable() + ", v.attrs) r" +
-		" WHERE v.layer = " + lp + " AND v.valid @> " + tp + "::timestamptz)"
+		" WHERE v.layer = " + layerArg + " AND v.valid @> " + atArg + "::timestamptz" + oldEnv + ")"
 }
 
 // source is the FROM item of q under alias t: the layer table, or the

@@ -22,14 +22,9 @@ import (
 // dates without a time are refused: the layer as of one instant is what
 // is served. Errors are *paramError naming param.
 func (fr *featureRoutes) parseInstant(ctx context.Context, l *layers.Layer, param, s string) (time.Time, error) {
-	if strings.Contains(s, "/") {
-		return time.Time{}, &paramError{param: param, zh: fmt.Sprintf("%q 是时间区间；只支持一个时刻（RFC 3339，如 2026-03-01T08:00:00+08:00）", s),
-			msg: fmt.Sprintf("%q is an interval; only an instant is supported (RFC 3339, e.g. 2026-03-01T08:00:00+08:00)", s)}
-	}
-	at, err := time.Parse(time.RFC3339Nano, s)
+	at, err := parseRFC3339Instant(param, s)
 	if err != nil {
-		return time.Time{}, &paramError{param: param, zh: fmt.Sprintf("%q 不是 RFC 3339 时刻（需含时区，如 2026-03-01T08:00:00+08:00 或 …Z）", s),
-			msg: fmt.Sprintf("%q is not an RFC 3339 instant (with a time zone, e.g. 2026-03-01T08:00:00+08:00 or …Z)", s)}
+		return time.Time{}, err
 	}
 	if err := fr.svc.CheckInstant(ctx, l, at); err != nil {
 		var bh *features.ErrBeforeHistory
@@ -38,6 +33,21 @@ func (fr *featureRoutes) parseInstant(ctx context.Context, l *layers.Layer, para
 			return time.Time{}, &paramError{param: param, zh: zh, msg: en}
 		}
 		return time.Time{}, err
+	}
+	return at, nil
+}
+
+// parseRFC3339Instant is the syntax check of parseInstant, without the
+// history check.
+func parseRFC3339Instant(param, s string) (time.Time, error) {
+	if strings.Contains(s, "/") {
+		return time.Time{}, &paramError{param: param, zh: fmt.Sprintf("%q 是时间区间；只支持一个时刻（RFC 3339，如 2026-03-01T08:00:00+08:00）", s),
+			msg: fmt.Sprintf("%q is an interval; only an instant is supported (RFC 3339, e.g. 2026-03-01T08:00:00+08:00)", s)}
+	}
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, &paramError{param: param, zh: fmt.Sprintf("%q 不是 RFC 3339 时刻（需含时区，如 2026-03-01T08:00:00+08:00 或 …Z）", s),
+			msg: fmt.Sprintf("%q is not an RFC 3339 instant (with a time zone, e.g. 2026-03-01T08:00:00+08:00 or …Z)", s)}
 	}
 	return at, nil
 }

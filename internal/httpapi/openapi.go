@@ -430,11 +430,18 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "GET", path: "/tiles/{tileset}/{z}/{x}/{y}.mvt", id: "getTile", summary: "a Mapbox vector tile (WebMercatorQuad)", tags: tiles,
 			params: []*openapi3.ParameterRef{pathParam("tileset", "tileset id (see the TileJSON)", openapi3.NewStringSchema()),
 				pathParam("z", "zoom", openapi3.NewIntegerSchema().WithMin(0)), pathParam("x", "column", openapi3.NewIntegerSchema().WithMin(0)),
-				pathParam("y", "row", openapi3.NewIntegerSchema().WithMin(0))},
-			ok: with(ok("the tile (gzip-encoded where Accept-Encoding allows)", mtMVT), status(204, "no features (outside the zoom range or empty)")), errs: []int{400, 404}},
+				pathParam("y", "row", openapi3.NewIntegerSchema().WithMin(0)),
+				qp("datetime", "an RFC 3339 instant: the tile as of then (signed-in only, 401 otherwise; Cache-Control private); "+
+					"400 naming datetime for a value that is not an instant or, on a layer's tileset, one before the layer's recorded history; "+
+					"an instant in the future is now", openapi3.NewStringSchema())},
+			ok: with(ok("the tile (gzip-encoded where Accept-Encoding allows)", mtMVT), status(204, "no features (outside the zoom range or empty)")), errs: []int{400, 401, 404}},
 		{method: "GET", path: "/tiles/{tileset}.json", id: "getTileJSON", summary: "TileJSON 3.0 of a tileset", tags: tiles,
-			params: []*openapi3.ParameterRef{pathParam("tileset", "tileset id", openapi3.NewStringSchema())}, ok: ok("TileJSON", mtJSON), errs: []int{404}},
-		{method: "GET", path: "/styles/default.json", id: "getStyle", summary: "MapLibre style of the one-map", tags: tiles, ok: ok("style", mtJSON)},
+			params: []*openapi3.ParameterRef{pathParam("tileset", "tileset id", openapi3.NewStringSchema()),
+				qp("datetime", "an RFC 3339 instant, passed on into the tile URL (?datetime=…)", openapi3.NewStringSchema())},
+			ok: ok("TileJSON", mtJSON), errs: []int{400, 404}},
+		{method: "GET", path: "/styles/default.json", id: "getStyle", summary: "MapLibre style of the one-map", tags: tiles,
+			params: []*openapi3.ParameterRef{qp("datetime", "an RFC 3339 instant, passed on into the source's TileJSON URL (the map as of then)", openapi3.NewStringSchema())},
+			ok:     ok("style", mtJSON), errs: []int{400}},
 		// Siting.
 		{method: "POST", path: "/siting/checks", id: "createSitingCheck", summary: "check a homestead site against the rules and store the result", tags: sit,
 			params: []*openapi3.ParameterRef{

@@ -69,9 +69,9 @@ var PermissionTable = []RoutePermission{
 	{get, "/collections/{collectionId}/items", everyone, "personal fields (also in downloads) only for principals entitled to the village, audited (personal.go)"},
 	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields only for principals entitled to the feature's village, audited"},
 	{get, "/collections/{collectionId}/coverage", everyone, "where a layer's data is complete"},
-	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles"},
-	{get, "/tiles/{tileset}.json", everyone, ""},
-	{get, "/styles/default.json", everyone, ""},
+	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles; with datetime= (as of an instant: history) signed-in users only, 401 otherwise (the handler, as for as-of items; identifiedWhen)"},
+	{get, "/tiles/{tileset}.json", everyone, "datetime= only passed on into the tile URLs"},
+	{get, "/styles/default.json", everyone, "datetime= only passed on into the source URL"},
 	{post, "/siting/checks", desk, "stored check linking a household to a site; a village clerk only for a site in its own village"},
 	{get, "/siting/checks/{id}", desk, "links a household id to a site; a village clerk only for checks of its own village"},
 	{get, "/siting/checks/{id}/report", desk, "as /siting/checks/{id}; HTML, or PDF with ?f=pdf"},
@@ -168,8 +168,9 @@ var sessionlessRoutes = map[string]bool{"GET /login": true, "HEAD /login": true,
 // credentials, so a browser's map tiles, styles and static files cost no
 // session lookup (cached tiles stay free of database queries) and a stale
 // cookie does not turn them into 401s. A route that serves personal data
-// or anything role-dependent must never be listed; the permission test
-// checks that each listed route is open to everyone.
+// or anything role-dependent must never be listed, unless only with a
+// query parameter named in identifiedWhen (then it is identified); the
+// permission test checks that each listed route is open to everyone.
 var SameForEveryone = map[string]bool{
 	"/healthz":                         true,
 	"/readyz":                          true,
@@ -179,6 +180,27 @@ var SameForEveryone = map[string]bool{
 	"/styles/default.json":             true,
 	"/favicon.ico":                     true,
 	"/web/":                            true,
+}
+
+// identifiedWhen names, for routes of SameForEveryone, the query parameter
+// that makes the answer depend on who asks: with it the request is
+// identified like any other (and its handler decides), without it not.
+// A tile as of an instant (datetime=) is history, for signed-in users.
+var identifiedWhen = map[string]string{
+	"/tiles/{tileset}/{z}/{x}/{y}.mvt": "datetime",
+}
+
+// skipsIdentity reports whether identify leaves r anonymous without
+// looking at its credentials.
+func skipsIdentity(r *http.Request) bool {
+	tpl := routeTemplate(r)
+	if !SameForEveryone[tpl] {
+		return false
+	}
+	if p, ok := identifiedWhen[tpl]; ok && r.URL.Query().Has(p) {
+		return false
+	}
+	return true
 }
 
 // principalRoles are the roles of the request's principal
@@ -202,7 +224,7 @@ func permitted(perm *RoutePermission, roles []Role) bool {
 // (sessionlessRoutes) it is ignored, so a browser can log in again.
 func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.Authenticator == nil || SameForEveryone[routeTemplate(r)] {
+		if s.opts.Authenticator == nil || skipsIdentity(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

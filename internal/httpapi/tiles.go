@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
 	"villageplan/internal/db"
+	"villageplan/internal/features"
 	"villageplan/tiles"
 )
 
@@ -28,12 +31,26 @@ const MVTContentType = "application/vnd.mapbox-vector-tile"
 // allow, 404 for an unknown tileset, 503 without a database; errors are
 // JSON (WriteError).
 //
+// datetime= (an RFC 3339 instant, on a layer's tileset and on "map") gives
+// the tile as of that instant, from the same source as as-of items
+// (features.AsOfSQL): signed-in users only (401 otherwise; the request is
+// identified only when the parameter is present, see identifiedWhen), 400
+// for a value that is not an instant or, on a layer's tileset, one before
+// the layer's recorded history (as items; the map tileset shows each layer
+// as its record implies: rows older than the history count as existing).
+// An instant in the future is now: the current tile, with its ETag. As-of
+// tiles are "private" and cached per instant and layer versions. TileJSON
+// and style pass datetime on into their tile and TileJSON URLs.
+//
 // The tile cache holds Options.TileCacheBytes of compressed tiles (0: 256
 // MiB; negative: no cache, as the uncached benchmarks run).
 func (s *Server) routeTiles() {
 	s.tiles = tiles.New(tiles.Options{Pool: s.pool, Catalog: s.catalog, Logger: s.logger,
 		Registerer: s.registry, CacheBytes: s.opts.TileCacheBytes})
 	h := &tileHandlers{svc: s.tiles, s: s}
+	if s.pool != nil {
+		h.fr = &featureRoutes{s: s, svc: features.New(s.pool, s.catalog)}
+	}
 	s.router.HandleFunc("/tiles/{tileset}/{z}/{x}/{y}.mvt", h.tile).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/tiles/{tileset}.json", h.tileJSON).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/styles/default.json", h.style).Methods(http.MethodGet, http.MethodHead)
@@ -42,6 +59,7 @@ func (s *Server) routeTiles() {
 type tileHandlers struct {
 	svc *tiles.Service
 	s   *Server
+	fr  *featureRoutes // history checks of datetime=; nil without a database
 }
 
 func (h *tileHandlers) tile(w http.ResponseWriter, r *http.Request) {
@@ -56,11 +74,24 @@ func (h *tileHandlers) tile(w http.ResponseWriter, r *http.Request) {
 		h.tileError(w, r, err, ts.ID)
 		return
 	}
-	f, err := tiles.ParseFilter(ts, r.URL.Query())
+	q := r.URL.Query()
+	var at time.Time
+	if q.Has("datetime") {
+		if !signedInForHistory(w, r) {
+			return
+		}
+		if at, err = h.instant(r, ts, q.Get("datetime")); err != nil {
+			h.s.requestError(w, r, err)
+			return
+		}
+		q.Del("datetime")
+	}
+	f, err := tiles.ParseFilter(ts, q)
 	if err != nil {
 		h.tileError(w, r, err, ts.ID)
 		return
 	}
+	f = f.AsOf(at)
 	t, err := h.svc.Tile(r.Context(), ts, a, f, r.Header.Get("If-None-Match"))
 	if err != nil {
 		h.tileError(w, r, err, ts.ID)
@@ -69,6 +100,10 @@ func (h *tileHandlers) tile(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("ETag", t.ETag)
 	hd.Set("Cache-Control", h.svc.CacheControl(ts.ID))
+	if !at.IsZero() {
+		// history: for the signed-in caller, never for a shared cache
+		hd.Set("Cache-Control", "private, no-cache")
+	}
 	hd.Set("Vary", "Accept-Encoding")
 	hd.Set("Access-Control-Allow-Origin", "*")
 	hd.Set("X-Tile-Cache", t.Outcome)
@@ -97,6 +132,27 @@ func (h *tileHandlers) tile(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// instant parses the datetime of a tile request: a zero time for an
+// instant after now (the current tile), a *paramError for a value that is
+// not an RFC 3339 instant or, on a layer's tileset, one before its
+// recorded history.
+func (h *tileHandlers) instant(r *http.Request, ts *tiles.Tileset, s string) (time.Time, error) {
+	var at time.Time
+	var err error
+	if ts.ID != tiles.MapTileset && h.fr != nil {
+		at, err = h.fr.parseInstant(r.Context(), ts.Layers[0], "datetime", s)
+	} else {
+		at, err = parseRFC3339Instant("datetime", s)
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	if at.After(time.Now()) {
+		return time.Time{}, nil
+	}
+	return at, nil
 }
 
 // tileError maps the tile service's errors to HTTP statuses, in one place.
@@ -133,10 +189,18 @@ func (h *tileHandlers) tileJSON(w http.ResponseWriter, r *http.Request) {
 		h.tileError(w, r, tiles.ErrUnknownTileset, id)
 		return
 	}
+	dt, err := datetimeQuery(r)
+	if err != nil {
+		h.s.requestError(w, r, err)
+		return
+	}
 	tj, err := h.svc.TileJSON(r.Context(), ts, h.s.baseURL(r))
 	if err != nil {
 		h.tileError(w, r, err, id)
 		return
+	}
+	for i := range tj.Tiles {
+		tj.Tiles[i] += dt
 	}
 	w.Header().Set("Cache-Control", tiles.DefaultCacheControl)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -144,14 +208,38 @@ func (h *tileHandlers) tileJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *tileHandlers) style(w http.ResponseWriter, r *http.Request) {
+	dt, err := datetimeQuery(r)
+	if err != nil {
+		h.s.requestError(w, r, err)
+		return
+	}
 	st, err := h.svc.Style(r.Context(), h.s.baseURL(r))
 	if err != nil {
 		h.tileError(w, r, err, tiles.MapTileset)
 		return
 	}
+	if src, ok := st["sources"].(map[string]any)[tiles.SourceID].(map[string]any); ok && dt != "" {
+		src["url"] = src["url"].(string) + dt
+	}
 	w.Header().Set("Cache-Control", tiles.DefaultCacheControl)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	WriteJSON(w, http.StatusOK, st)
+}
+
+// datetimeQuery returns "?datetime=…" (escaped) for a TileJSON or style
+// request with a datetime parameter, to pass on into the URLs it names, ""
+// without one, or a *paramError when it is not an RFC 3339 instant. The
+// instant is checked against a layer's history by the tiles themselves.
+func datetimeQuery(r *http.Request) (string, error) {
+	q := r.URL.Query()
+	if !q.Has("datetime") {
+		return "", nil
+	}
+	dt := q.Get("datetime")
+	if _, err := parseRFC3339Instant("datetime", dt); err != nil {
+		return "", err
+	}
+	return "?datetime=" + url.QueryEscape(dt), nil
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip

@@ -20,8 +20,8 @@ export function startSplit(x) {
     if (ctx.mode !== 'linestring' || x.mode() !== 'split') return;
     draw.off('finish', onFinish);
     const line = draw.getSnapshotFeature(id).geometry;
-    draw.setMode('static');
-    showForm(line);
+    // Leave the drawing mode once terra-draw has finished the line.
+    setTimeout(() => { draw.setMode('static'); showForm(line); });
   };
   draw.on('finish', onFinish);
 

@@ -8,6 +8,7 @@
 // (vendor/terra-draw, see update-terradraw.sh).
 
 import { el, t, pick, maplibregl, onLangChange } from './mapcore.js';
+import { reloadTiles as reloadAll } from './tools.js';
 import {
   TerraDraw, TerraDrawPolygonMode, TerraDrawLineStringMode, TerraDrawPointMode, TerraDrawSelectMode,
 } from '../vendor/terra-draw/terra-draw.mjs';
@@ -374,13 +375,7 @@ export function editPanel(container, map, meta, layers, state, account) {
     say(t('editReapplied'));
   }
 
-  async function reloadTiles() {
-    for (const [id, src] of Object.entries(map.getStyle().sources)) {
-      const s = map.getSource(id);
-      if (src.type === 'vector' && s && s.tiles) s.setTiles(s.tiles);
-    }
-    await new Promise((res) => { map.once('idle', res); map.triggerRepaint(); });
-  }
+  const reloadTiles = () => reloadAll(map);
 
   // Ctrl+Z / Ctrl+Y (or Ctrl+Shift+Z) undo and redo the vertex edits.
   document.addEventListener('keydown', (e) => {

@@ -62,10 +62,10 @@ export function historyPanel(container, map, meta, layers, state) {
   // setAsOf points the tiles at an instant (null: now) and says so.
   function setAsOf(iso) {
     window.vpAsOf = iso;
-    for (const [id, tiles] of base) {
-      const s = map.getSource(id);
-      if (s) s.setTiles(iso ? tiles.map((u) => `${u}${u.includes('?') ? '&' : '?'}datetime=${encodeURIComponent(iso)}`) : tiles);
-    }
+    reloadTiles(map, (id, tiles) => {
+      const now = base.get(id) || tiles;
+      return iso ? now.map((u) => `${u}${u.includes('?') ? '&' : '?'}datetime=${encodeURIComponent(iso)}`) : now;
+    });
     const u = new URL(location.href);
     if (iso) u.searchParams.set('datetime', iso); else u.searchParams.delete('datetime');
     history.replaceState(null, '', u);
@@ -73,7 +73,6 @@ export function historyPanel(container, map, meta, layers, state) {
     document.body.dataset.asof = iso || '';
     banner.hidden = !iso;
     renderBanner();
-    if (!iso) reloadTiles(map);
   }
   const renderBanner = () => {
     if (window.vpAsOf) banner.querySelector('.text').textContent = t('asofBanner', { d: shown(window.vpAsOf) });

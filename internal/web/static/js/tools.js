@@ -14,12 +14,25 @@ const POLL_MS = 5000;
 const MU_M2 = 2000 / 3; // 1 亩 = 666.67 m²
 
 // reloadTiles makes MapLibre fetch the tiles of every vector source again
-// (revalidated with their ETags: unchanged ones answer 304).
-export function reloadTiles(map) {
+// (revalidated with their ETags: unchanged ones answer 304) and resolves
+// when the map is idle again. MapLibre renders no frame of its own once a
+// reload that changed nothing has finished, so the map is repainted then:
+// without it an 'idle' awaited meanwhile would never come. tilesOf(id,
+// tiles), when given, gives a source's new tile URLs (the date control's).
+export function reloadTiles(map, tilesOf) {
+  const ids = [];
   for (const [id, src] of Object.entries(map.getStyle().sources)) {
     const s = map.getSource(id);
-    if (src.type === 'vector' && s && s.tiles) s.setTiles(s.tiles);
+    if (src.type === 'vector' && s && s.tiles) { s.setTiles(tilesOf ? tilesOf(id, s.tiles) : s.tiles); ids.push(id); }
   }
+  return new Promise((resolve) => {
+    const tick = () => {
+      if (!ids.every((id) => map.isSourceLoaded(id)) || !map.areTilesLoaded()) { setTimeout(tick, 50); return; }
+      map.once('idle', () => resolve(true));
+      map.triggerRepaint();
+    };
+    setTimeout(tick, 0);
+  });
 }
 
 export function mapTools(map, meta, layers, state) {

@@ -129,12 +129,14 @@ export function mapTools(map, meta, layers, state) {
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && mode) setMode(null); });
 
   // identify lists the features of every catalog layer (shown or not)
-  // within 4 pixels of the point, from the features API.
+  // within 4 pixels of the point, from the features API (as of the map's
+  // instant when the date control shows the past).
   async function identify(p, lngLat) {
     const sw = map.unproject([p.x - 4, p.y + 4]);
     const ne = map.unproject([p.x + 4, p.y - 4]);
     const bbox = [sw.lng, sw.lat, ne.lng, ne.lat].map((v) => v.toFixed(8)).join(',');
-    const all = await Promise.all([...layers.values()].map((l) => getJSON(`collections/${encodeURIComponent(l.id)}/items?bbox=${bbox}&limit=20`,
+    const at = window.vpAsOf ? `&datetime=${encodeURIComponent(window.vpAsOf)}` : ''; // the map's instant
+    const all = await Promise.all([...layers.values()].map((l) => getJSON(`collections/${encodeURIComponent(l.id)}/items?bbox=${bbox}&limit=20${at}`,
       { headers: { Accept: 'application/geo+json' } }).then((fc) => [l, fc.features || []], () => [l, []])));
     const hits = all.filter(([, fs]) => fs.length);
     const body = el('div', { class: 'popup identify', id: 'identify', dataset: { layers: hits.map(([l]) => l.id).join(',') } },

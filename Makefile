@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles bench-edit bench-desk clean browser-test maplibre fuzz
+.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles bench-edit bench-asof bench-desk clean browser-test maplibre fuzz
 
 all: build
 
@@ -103,6 +103,12 @@ maplibre:
 # sample of SCALE (township or county); see internal/devtools/bench-edit.sh.
 bench-edit:
 	internal/devtools/bench-edit.sh $(SCALE)
+
+# Time travel on the county sample (issue 13): as-of items page and as-of
+# tile vs current (p95 ratio, bound 2), /changes over a month and a year of
+# 10,000 changesets (bound 1 s); see internal/devtools/bench-asof.sh.
+bench-asof:
+	internal/devtools/bench-asof.sh
 
 # The desk with 20,000 applications (list p95, update with re-check and
 # transition p95, ledger of a year); see internal/devtools/bench-desk.sh.

@@ -39,6 +39,39 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	l := e.q.Layer
+	desc := l.TitleZH + " " + l.TitleEN
+	if len(e.res.Omitted) > 0 {
+		desc += "; 个人信息字段未导出 (personal data omitted): " + strings.Join(e.res.Omitted, ", ")
+	}
+	return e.writeGPKG(ctx, w, srid, []gpkgTable{{
+		name: e.opts.Name, desc: desc, geometry: l.Geometry, fields: e.fields, count: true,
+		rows: func(ctx context.Context, extra []string, fn rowFunc) error {
+			return e.queryFields(ctx, extra, e.fields, fn)
+		},
+		geom: geomSQL(srid),
+	}})
+}
+
+// rowFunc receives one feature of a table: its id (the GeoPackage fid),
+// the geometry columns (WKB, xmin, xmax, ymin, ymax) and the field values.
+type rowFunc func(id int64, extra []any, vals []any) error
+
+// gpkgTable is one feature table of a GeoPackage: its rows come from rows,
+// which runs a query selecting the id, the SQL expressions extra (built
+// from geom, the geometry in the output CRS) and the fields, and calls fn
+// per row. count adds its rows to Result.Features.
+type gpkgTable struct {
+	name, desc string
+	geometry   layers.GeometryType
+	fields     []layers.Field
+	geom       string
+	rows       func(ctx context.Context, extra []string, fn rowFunc) error
+	count      bool
+}
+
+// writeGPKG writes a GeoPackage of tables in CRS srid to w (see gpkg).
+func (e *exporter) writeGPKG(ctx context.Context, w io.Writer, srid int, tables []gpkgTable) error {
 	var srtext string
 	if err := e.pool.QueryRow(ctx, `SELECT srtext FROM spatial_ref_sys WHERE auth_name = 'EPSG' AND auth_srid = $1`, srid).Scan(&srtext); err != nil {
 		return fmt.Errorf("export: EPSG:%d definition from spatial_ref_sys: %w", srid, err)
@@ -56,33 +89,6 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	l := e.q.Layer
-	geomType := strings.ToUpper(string(l.Geometry))
-	var cols []string
-	for _, f := range e.fields {
-		t := "TEXT"
-		switch f.Type {
-		case layers.Integer:
-			t = "INTEGER"
-		case layers.Real:
-			t = "REAL"
-		case layers.Date:
-			t = "DATE"
-		case layers.Bool:
-			t = "BOOLEAN"
-		default:
-			if f.MaxLength > 0 {
-				t = fmt.Sprintf("TEXT(%d)", f.MaxLength)
-			}
-		}
-		cols = append(cols, quoteSQLite(f.Name)+" "+t)
-	}
-	table := quoteSQLite(e.opts.Name)
-	rtree := quoteSQLite("rtree_" + e.opts.Name + "_geom")
-	desc := l.TitleZH + " " + l.TitleEN
-	if len(e.res.Omitted) > 0 {
-		desc += "; 个人信息字段未导出 (personal data omitted): " + strings.Join(e.res.Omitted, ", ")
-	}
 	stmts := []string{
 		`PRAGMA application_id = 1196444487`, // "GPKG"
 		`PRAGMA user_version = 10300`,
@@ -101,10 +107,8 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 			CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
 			CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
 			CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))`,
-		`CREATE TABLE ` + table + ` (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom ` + geomType + strings.Join(append([]string{""}, cols...), ", ") + `)`,
 		`CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
 			CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))`,
-		`CREATE VIRTUAL TABLE ` + rtree + ` USING rtree(id, minx, maxx, miny, maxy)`,
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
@@ -124,15 +128,64 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 			return fmt.Errorf("export gpkg: %w", err)
 		}
 	}
+	for _, t := range tables {
+		if err := e.gpkgTable(ctx, db, srid, t); err != nil {
+			return err
+		}
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}
+
+// gpkgTable creates and fills one feature table with its spatial index.
+func (e *exporter) gpkgTable(ctx context.Context, db *sql.DB, srid int, t gpkgTable) error {
+	geomType := strings.ToUpper(string(t.geometry))
+	var cols []string
+	for _, f := range t.fields {
+		ct := "TEXT"
+		switch f.Type {
+		case layers.Integer:
+			ct = "INTEGER"
+		case layers.Real:
+			ct = "REAL"
+		case layers.Date:
+			ct = "DATE"
+		case layers.Bool:
+			ct = "BOOLEAN"
+		default:
+			if f.MaxLength > 0 {
+				ct = fmt.Sprintf("TEXT(%d)", f.MaxLength)
+			}
+		}
+		cols = append(cols, quoteSQLite(f.Name)+" "+ct)
+	}
+	table := quoteSQLite(t.name)
+	rtree := quoteSQLite("rtree_" + t.name + "_geom")
+	for _, s := range []string{
+		`CREATE TABLE ` + table + ` (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom ` + geomType + strings.Join(append([]string{""}, cols...), ", ") + `)`,
+		`CREATE VIRTUAL TABLE ` + rtree + ` USING rtree(id, minx, maxx, miny, maxy)`,
+	} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("export gpkg: %w", err)
+		}
+	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?, 'features', ?, ?, ?)`,
-		e.opts.Name, e.opts.Name, desc, srid); err != nil {
+		t.name, t.name, t.desc, srid); err != nil {
 		return fmt.Errorf("export gpkg: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)`, e.opts.Name, geomType, srid); err != nil {
+	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)`, t.name, geomType, srid); err != nil {
 		return fmt.Errorf("export gpkg: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')`,
-		e.opts.Name); err != nil {
+		t.name); err != nil {
 		return fmt.Errorf("export gpkg: %w", err)
 	}
 
@@ -141,7 +194,7 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck
-	ph := strings.Repeat(", ?", len(e.fields))
+	ph := strings.Repeat(", ?", len(t.fields))
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` VALUES (?, ?`+ph+`)`)
 	if err != nil {
 		return fmt.Errorf("export gpkg: %w", err)
@@ -153,10 +206,13 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 	}
 	defer insIdx.Close()
 	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	g := geomSQL(srid)
-	args := make([]any, 2+len(e.fields))
-	err = e.query(ctx, []string{"ST_AsBinary(" + g + ", 'NDR')", "ST_XMin(" + g + ")", "ST_XMax(" + g + ")", "ST_YMin(" + g + ")", "ST_YMax(" + g + ")"},
+	g := t.geom
+	args := make([]any, 2+len(t.fields))
+	n := 0
+	before := e.res.Features
+	err = t.rows(ctx, []string{"ST_AsBinary(" + g + ", 'NDR')", "ST_XMin(" + g + ")", "ST_XMax(" + g + ")", "ST_YMin(" + g + ")", "ST_YMax(" + g + ")"},
 		func(id int64, extra, vals []any) error {
+			n++
 			wkb, _ := extra[0].([]byte)
 			var env [4]float64
 			hasEnv := wkb != nil
@@ -169,7 +225,7 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 			if hasEnv {
 				minx, maxx = math.Min(minx, env[0]), math.Max(maxx, env[1])
 				miny, maxy = math.Min(miny, env[2]), math.Max(maxy, env[3])
-				args[1] = gpkgBlob(int32(srid), env, l.Geometry != layers.Point, wkb)
+				args[1] = gpkgBlob(int32(srid), env, t.geometry != layers.Point, wkb)
 			} else {
 				// A NULL or EMPTY geometry (stored by SQL before the
 				// database refused them) is written as NULL, with no
@@ -177,11 +233,11 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 				args[1] = nil
 			}
 			for i, v := range vals {
-				switch t := v.(type) {
+				switch tv := v.(type) {
 				case time.Time:
-					args[2+i] = t.Format("2006-01-02")
+					args[2+i] = tv.Format("2006-01-02")
 				case bool:
-					if t {
+					if tv {
 						args[2+i] = 1
 					} else {
 						args[2+i] = 0
@@ -202,29 +258,21 @@ func (e *exporter) gpkg(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if e.res.Features > 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?`, minx, miny, maxx, maxy, e.opts.Name); err != nil {
+	e.res.Features = before
+	if t.count {
+		e.res.Features += n
+	}
+	if n > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?`, minx, miny, maxx, maxy, t.name); err != nil {
 			return err
 		}
 	}
-	for _, trg := range rtreeTriggers(e.opts.Name, "geom", "fid") {
+	for _, trg := range rtreeTriggers(t.name, "geom", "fid") {
 		if _, err := tx.ExecContext(ctx, trg); err != nil {
 			return fmt.Errorf("export gpkg: spatial index trigger: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	if err := db.Close(); err != nil {
-		return err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
-	return err
+	return tx.Commit()
 }
 
 func quoteSQLite(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

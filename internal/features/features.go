@@ -21,6 +21,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,9 @@ var ErrNotFound = errors.New("feature not found")
 type Service struct {
 	pool    *pgxpool.Pool
 	catalog *layers.Catalog
+	// starts caches each layer's history start (CheckInstant): layer id →
+	// time.Time.
+	starts sync.Map
 }
 
 // New returns a Service on pool for the layers of catalog.

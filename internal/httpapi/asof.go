@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"villageplan/internal/auth"
+	"villageplan/internal/exports"
 	"villageplan/internal/features"
 	"villageplan/layers"
 )
@@ -147,12 +149,13 @@ func (s *Server) routeChanges() {
 		v := r.URL.Query()
 		for k := range v {
 			if k != "from" && k != "to" && k != "f" {
-				s.requestError(w, r, badParam(k, "is not a parameter of /changes (from, to, f=json)"))
+				s.requestError(w, r, badParam(k, "is not a parameter of /changes (from, to, f=json|gpkg)"))
 				return
 			}
 		}
-		if f := v.Get("f"); f != "" && f != "json" && f != "geojson" {
-			s.requestError(w, r, badParam("f", "%q is not offered here; use f=json (GeoJSON)", f))
+		format := v.Get("f")
+		if format != "" && format != "json" && format != "geojson" && format != "gpkg" {
+			s.requestError(w, r, badParam("f", "%q is not offered here; use f=json (GeoJSON) or f=gpkg (GeoPackage)", format))
 			return
 		}
 		if v.Get("from") == "" {
@@ -178,6 +181,10 @@ func (s *Server) routeChanges() {
 		p := auth.FromContext(r.Context())
 		township, _ := p.PersonalScope()
 		personal := hasPersonal(l) && township
+		if format == "gpkg" {
+			fr.changesGPKG(w, r, l, from, to, personal)
+			return
+		}
 		var feats [][]byte
 		if err := fr.svc.Changes(r.Context(), l, from, to, personal, func(f []byte) error {
 			feats = append(feats, append([]byte(nil), f...))
@@ -196,8 +203,17 @@ func (s *Server) routeChanges() {
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("Content-Type", "application/geo+json")
 		w.WriteHeader(http.StatusOK)
-		_, _ = fmt.Fprintf(w, `{"type":"FeatureCollection","collection":%q,"from":%q,"to":%q,"numberReturned":%d,"features":[`,
-			l.ID, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), len(feats))
+		// to is fixed in the links (it defaulted to now), so the download
+		// holds exactly these features.
+		q := "from=" + url.QueryEscape(from.Format(time.RFC3339Nano)) + "&to=" + url.QueryEscape(to.Format(time.RFC3339Nano))
+		base := s.baseURL(r) + "/collections/" + l.ID + "/changes?" + q
+		lb, _ := jsonMarshal([]link{
+			{Href: base, Rel: "self", Type: "application/geo+json"},
+			{Href: base + "&f=gpkg", Rel: "enclosure", Type: exports.GeoPackage.ContentType(), Title: "GeoPackage 下载 download"},
+			{Href: s.baseURL(r) + "/collections/" + l.ID, Rel: "collection", Type: "application/json"},
+		})
+		_, _ = fmt.Fprintf(w, `{"type":"FeatureCollection","collection":%q,"from":%q,"to":%q,"numberReturned":%d,"links":%s,"features":[`,
+			l.ID, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), len(feats), lb)
 		for i, f := range feats {
 			if i > 0 {
 				_, _ = w.Write([]byte(","))
@@ -206,4 +222,44 @@ func (s *Server) routeChanges() {
 		}
 		_, _ = w.Write([]byte("]}\n"))
 	}).Methods(http.MethodGet, http.MethodHead)
+}
+
+// changesGPKG answers /changes?f=gpkg: the changes as a GeoPackage
+// (exports.WriteChanges: table <layer>_changes with the change kind and the
+// state at to, <layer>_changes_old with the state before), through the
+// download slots and the download pool as item downloads; personal fields
+// as for the JSON (township-wide entitlement), audited.
+func (fr *featureRoutes) changesGPKG(w http.ResponseWriter, r *http.Request, l *layers.Layer, from, to time.Time, personal bool) {
+	select {
+	case fr.s.downloads <- struct{}{}:
+		defer func() { <-fr.s.downloads }()
+	default:
+		w.Header().Set("Retry-After", "10")
+		WriteError(w, http.StatusServiceUnavailable, "TooManyDownloads",
+			fmt.Sprintf("同时进行的下载已达上限（%d 个），请稍后重试。 %d downloads are already running, the limit; try again shortly.", cap(fr.s.downloads), cap(fr.s.downloads)))
+		return
+	}
+	if personal {
+		if err := fr.s.auditPersonal(r, l, "", nil, true); err != nil {
+			fr.s.serverError(w, r, err)
+			return
+		}
+		privateAnswer(w)
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Content-Type", exports.GeoPackage.ContentType())
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s_changes.gpkg"`, l.ID))
+	lw := &lazyWriter{w: w, rc: http.NewResponseController(w), stall: fr.s.limits.WriteStall}
+	res, err := exports.WriteChanges(r.Context(), fr.s.downloadPool, l, from, to, personal, exports.Options{}, lw)
+	if err != nil {
+		if !lw.started {
+			w.Header().Del("Content-Disposition")
+			fr.s.serverError(w, r, err)
+			return
+		}
+		fr.s.logger.Warn("changes download aborted", "layer", l.ID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	fr.s.downloadsTotal.WithLabelValues(l.ID, "gpkg-changes", "complete").Inc()
+	fr.s.downloadFeatures.WithLabelValues(l.ID, "gpkg-changes").Add(float64(res.Features))
 }

@@ -212,3 +212,50 @@ func New(t testing.TB) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	return pool
 }
+
+// Copy returns a pool on a fresh copy of the database at srcURL (a
+// superuser URL; the copy is made on the same server with CREATE DATABASE
+// … TEMPLATE … STRATEGY FILE_COPY, which needs no other session on the
+// source), with the sessions of New (topology triggers off). Benchmarks use
+// it to start each run from one loaded county sample instead of loading it
+// again. The copy is dropped when the test ends.
+func Copy(t testing.TB, srcURL string) *pgxpool.Pool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	su, err := url.Parse(srcURL)
+	if err != nil {
+		t.Fatalf("testpg: %v", err)
+	}
+	src := strings.TrimPrefix(su.Path, "/")
+	adminURL := WithDatabase(srcURL, "postgres")
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		t.Fatalf("testpg: connect: %v", err)
+	}
+	defer admin.Close(context.Background())
+	name := randomName("villageplan_copy_")
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE `+pgx.Identifier{src}.Sanitize()+` STRATEGY FILE_COPY`); err != nil {
+		t.Fatalf("testpg: copy %s: %v", src, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c, err := pgx.Connect(ctx, adminURL)
+		if err != nil {
+			return
+		}
+		defer c.Close(ctx)
+		_, _ = c.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+	})
+	u, _ := url.Parse(WithDatabase(srcURL, name))
+	q := u.Query()
+	q.Set("options", "-c "+db.TopologyBypass+"=off")
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	pool, err := db.Open(context.Background(), u.String(), 8)
+	if err != nil {
+		t.Fatalf("testpg: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}

@@ -149,6 +149,14 @@ func TestMapHistory(t *testing.T) {
 			t.Errorf("changes legend %q lacks %q", legend, want)
 		}
 	}
+	// The same changes as a GeoPackage (the link of the legend).
+	href := js[string](t, b, `document.querySelector('#changes-legend a.gpkg').href`)
+	if !strings.Contains(href, "f=gpkg") || !strings.Contains(href, "/collections/homesteads/changes?") {
+		t.Errorf("GeoPackage link %q", href)
+	}
+	if st := js[float64](t, b, fmt.Sprintf(`fetch(%q).then((r) => r.ok ? r.arrayBuffer().then((b) => new TextDecoder().decode(b.slice(0, 15)) === 'SQLite format 3' ? r.status : -1) : r.status)`, href)); st != 200 {
+		t.Errorf("GeoPackage of the changes: %v, want 200 and an SQLite file", st)
+	}
 	colours := js[[]string](t, b, `['added', 'modified', 'removed'].map((k) => vp.map.queryRenderedFeatures({layers: ['vp-changes-fill']}).filter((f) => f.properties.change === k).map(() => k)[0] || '')`)
 	t.Logf("drawn kinds %v", colours)
 	b.screenshot(t, "map-changes.png")

@@ -108,7 +108,8 @@ export function historyPanel(container, map, meta, layers, state) {
       el('li', null, swatch({ kind: 'line', color: '#555', opacity: 1 }), el('span', null, t('oldShape')))),
       features.length ? null : el('p', { class: 'muted' }, t('changesNone')),
       res.map(([l, fs, err]) => (err ? el('p', { class: 'error', dataset: { layer: l.id } }, `${pick(l)}: ${err.message}`)
-        : fs.length ? el('p', { dataset: { layer: l.id } }, t('changesCount', { layer: pick(l), a: count(fs, 'added'), m: count(fs, 'modified'), r: count(fs, 'removed') })) : null))));
+        : fs.length ? el('p', { dataset: { layer: l.id } }, t('changesCount', { layer: pick(l), a: count(fs, 'added'), m: count(fs, 'modified'), r: count(fs, 'removed') }), ' ',
+          el('a', { href: `collections/${encodeURIComponent(l.id)}/changes?${q}&f=gpkg`, class: 'gpkg', download: '' }, 'GeoPackage')) : null))));
     legend.hidden = false;
     document.body.dataset.changes = String(features.length);
     if (features.length) fit(features);

@@ -189,7 +189,7 @@ func detailLabelLayer(l *layers.Layer) map[string]any {
 	m := zoomRange(map[string]any{"id": l.ID + "-detail-label", "type": "symbol",
 		"layout": map[string]any{
 			"text-field": []any{"get", l.Style.DetailLabel}, "text-font": []any{LabelFont},
-			"text-size": []any{"interpolate", []any{"linear"}, []any{"zoom"}, layers.DetailLabelZoom, 10, 20, 13},
+			"text-size":      []any{"interpolate", []any{"linear"}, []any{"zoom"}, layers.DetailLabelZoom, 10, 20, 13},
 			"text-max-width": 8, "text-padding": 4,
 		},
 		"paint": map[string]any{"text-color": "#3a2a14", "text-halo-color": "#ffffff", "text-halo-width": 1.2}}, l)

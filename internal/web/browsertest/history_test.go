@@ -105,6 +105,9 @@ func TestMapHistory(t *testing.T) {
 	if n := svc.count("/tiles/map/"); n == 0 {
 		t.Errorf("no map tiles requested")
 	}
+	if pe := js[string](t, b, `getComputedStyle(document.getElementById('edit')).pointerEvents`); pe != "none" {
+		t.Errorf("the edit tools stay usable while the map shows the past (pointer-events %q)", pe)
+	}
 	b.screenshot(t, "map-asof.png")
 
 	// A reload keeps the instant (the address carries it).

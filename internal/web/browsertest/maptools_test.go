@@ -77,6 +77,9 @@ func TestMapTools(t *testing.T) {
 	if bm := run(t, b, chromedp.TextContent(chromedp.CSS(`#basemap`))); !strings.Contains(bm, "Basemap") || !strings.Contains(bm, "Save") {
 		t.Errorf("English basemap panel %q", bm)
 	}
+	if tl := run(t, b, chromedp.TextContent(chromedp.CSS(`#tools`))); !strings.Contains(tl, "Distance") || !strings.Contains(tl, "Identify") {
+		t.Errorf("English tool bar %q", tl)
+	}
 	do(t, b, chromedp.Click(chromedp.CSS(`#lang`)))
 	do(t, b, chromedp.Click(chromedp.CSS(`#basemap > summary`)))
 

@@ -55,6 +55,8 @@ func newRootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.AddCommand(newServeCommand(g), newDBCommand(g), newCheckCommand(g), newImportCommand(g), newExportCommand(g), newCoverageCommand(g),
 		newUserCommand(g), newTokenCommand(g))
+	root.InitDefaultCompletionCmd()
+	registerCompletions(root)
 	return root
 }
 

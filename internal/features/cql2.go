@@ -67,12 +67,18 @@ type FilterError struct {
 	Char     int
 	Span     string
 	ZH, EN   string
+	// jsonPath: Span is the JSON path of the offending member of a
+	// CQL2-JSON filter (Pos, End and Char are 0).
+	jsonPath bool
 }
 
 func (e *FilterError) Error() string { return e.Chinese() + "；" + e.English() }
 
 // Chinese is the message in Chinese with the position and span.
 func (e *FilterError) Chinese() string {
+	if e.jsonPath {
+		return fmt.Sprintf("CQL2-JSON 的 %s：%s", e.Span, e.ZH)
+	}
 	if e.Span == "" {
 		return fmt.Sprintf("第 %d 个字符处：%s", e.Char, e.ZH)
 	}
@@ -81,6 +87,9 @@ func (e *FilterError) Chinese() string {
 
 // English is the message in English with the position and span.
 func (e *FilterError) English() string {
+	if e.jsonPath {
+		return fmt.Sprintf("at %s of the CQL2-JSON filter: %s", e.Span, e.EN)
+	}
 	if e.Span == "" {
 		return fmt.Sprintf("at character %d: %s", e.Char, e.EN)
 	}
@@ -124,6 +133,7 @@ const (
 	tLParen
 	tRParen
 	tComma
+	tArith // + - * / % (a sign directly before a number that follows no value is part of the number)
 )
 
 type token struct {
@@ -187,6 +197,9 @@ func lex(s string) ([]token, error) {
 			}
 			i += len(op)
 			out = append(out, token{tOp, op, start, i})
+		case r == '*' || r == '/' || r == '%' || (r == '-' || r == '+') && (afterValue(out) || i+1 >= len(s) || !(s[i+1] >= '0' && s[i+1] <= '9' || s[i+1] == '.')):
+			out = append(out, token{tArith, string(r), i, i + 1})
+			i++
 		case r == '-' || r == '+' || r == '.' || (r >= '0' && r <= '9'):
 			start := i
 			i++
@@ -212,6 +225,20 @@ func lex(s string) ([]token, error) {
 	return append(out, token{tEOF, "", len(s), len(s)}), nil
 }
 
+// afterValue reports whether the last token ends a value (a property, a
+// literal or a closing parenthesis), after which + and - are operators
+// and not signs.
+func afterValue(toks []token) bool {
+	if len(toks) == 0 {
+		return false
+	}
+	switch toks[len(toks)-1].kind {
+	case tIdent, tNumber, tString, tRParen:
+		return true
+	}
+	return false
+}
+
 // FilterContext carries what the translation needs.
 type FilterContext struct {
 	// Fields are the properties a filter may name (the caller-visible
@@ -223,6 +250,8 @@ type FilterContext struct {
 	// FilterSRID is the EPSG code of spatial literals (0 = CRS84),
 	// given in the axis order of that CRS; it must be one crs.Lookup knows.
 	FilterSRID int
+	// MaxLength bounds the filter in bytes; 0 means MaxFilterLength.
+	MaxLength int
 	// AccentI is true when the database has unaccent(text) (the unaccent
 	// extension), which ACCENTI(…) is translated to; otherwise ACCENTI is
 	// refused.
@@ -232,7 +261,12 @@ type FilterContext struct {
 // Functions lists the CQL2 functions the translator knows, for error
 // messages and documentation.
 func Functions(accentI bool) []string {
-	f := []string{"CASEI", "DATE", "TIMESTAMP", "S_INTERSECTS (also INTERSECTS)", "BBOX/ENVELOPE and the WKT types POINT, LINESTRING, POLYGON, MULTIPOINT, MULTILINESTRING, MULTIPOLYGON, GEOMETRYCOLLECTION inside S_INTERSECTS"}
+	f := []string{"CASEI", "DATE", "TIMESTAMP", "INTERVAL",
+		"S_INTERSECTS (also INTERSECTS), S_DISJOINT, S_EQUALS, S_TOUCHES, S_OVERLAPS, S_CROSSES, S_WITHIN, S_CONTAINS",
+		"S_DWITHIN(geometry, literal, distance[, 'm'|'km'])",
+		"T_BEFORE, T_AFTER, T_EQUALS, T_INTERSECTS, T_DISJOINT, T_DURING (date properties, DATE and INTERVAL)",
+		"BBOX/ENVELOPE and the WKT types POINT, LINESTRING, POLYGON, MULTIPOINT, MULTILINESTRING, MULTIPOLYGON, GEOMETRYCOLLECTION inside the spatial functions",
+		"arithmetic + - * / % DIV on numbers"}
 	if accentI {
 		f = append([]string{"ACCENTI"}, f...)
 	}
@@ -262,8 +296,12 @@ func TranslateCQL2(filter string, ctx FilterContext) (string, []any, error) {
 }
 
 func translate(filter string, ctx FilterContext) (string, []any, error) {
-	if len(filter) > MaxFilterLength {
-		return "", nil, ferr(MaxFilterLength, len(filter), fmt.Sprintf("过滤条件超过 %d 字节", MaxFilterLength), fmt.Sprintf("filter longer than %d bytes", MaxFilterLength))
+	maxLen := ctx.MaxLength
+	if maxLen <= 0 {
+		maxLen = MaxFilterLength
+	}
+	if len(filter) > maxLen {
+		return "", nil, ferr(maxLen, len(filter), fmt.Sprintf("过滤条件超过 %d 字节", maxLen), fmt.Sprintf("filter longer than %d bytes", maxLen))
 	}
 	if i := exchange.InvalidUTF8At(filter); i >= 0 {
 		return "", nil, ferr(i, i, "过滤条件不是有效的 UTF-8 文本", "filter is not valid UTF-8")
@@ -593,19 +631,48 @@ func (p *parser) checkCode(o operand, f *layers.Field) error {
 func (p *parser) predicate() (string, error) {
 	t := p.peek()
 	if t.kind == tLParen {
+		// A parenthesised condition, or the parenthesised arithmetic at the
+		// start of a comparison ("(a + b) > 1"): try the condition first,
+		// then read it again as a value; the error that got further wins.
+		save, nargs := p.i, len(p.args)
 		p.next()
 		inner, err := p.orExpr()
-		if err != nil {
-			return "", err
+		if err == nil {
+			_, err = p.expect(tRParen, "')'", "')'")
 		}
-		if _, err := p.expect(tRParen, "')'", "')'"); err != nil {
-			return "", err
+		if err == nil {
+			return inner, nil
 		}
-		return inner, nil
+		p.i, p.args = save, p.args[:nargs]
+		s, err2 := p.comparison()
+		if err2 == nil {
+			return s, nil
+		}
+		if fe, ok := err.(*FilterError); ok {
+			if fe2, ok2 := err2.(*FilterError); ok2 && fe2.Pos > fe.Pos {
+				return "", err2
+			}
+		}
+		return "", err
 	}
-	if t.kind == tIdent && (strings.EqualFold(t.text, "S_INTERSECTS") || strings.EqualFold(t.text, "INTERSECTS")) && p.peekAt(1).kind == tLParen {
-		return p.spatial()
+	if t.kind == tIdent && p.peekAt(1).kind == tLParen {
+		if pred, ok := spatialPredicates[strings.ToUpper(t.text)]; ok {
+			return p.spatial(pred)
+		}
+		if strings.EqualFold(t.text, "S_DWITHIN") || strings.EqualFold(t.text, "DWITHIN") {
+			return p.dwithin()
+		}
+		if op, ok := temporalPredicates[strings.ToUpper(t.text)]; ok {
+			return p.temporal(op)
+		}
 	}
+	return p.comparison()
+}
+
+// comparison reads a comparison, LIKE, BETWEEN, IN or IS NULL, or a
+// boolean literal.
+func (p *parser) comparison() (string, error) {
+	t := p.peek()
 	if t.kind == tIdent && (strings.EqualFold(t.text, "TRUE") || strings.EqualFold(t.text, "FALSE")) && p.peekAt(1).kind != tOp &&
 		!isKeyword(p.peekAt(1), "IS", "NOT", "LIKE", "BETWEEN", "IN") {
 		p.next()
@@ -761,8 +828,132 @@ func (p *parser) like(left operand, not string) (string, error) {
 	return "(" + ls + " " + not + "LIKE " + ps + ")", nil
 }
 
-// scalar reads a property name, a literal or a function call.
+// scalar reads an arithmetic expression (CQL2 Arithmetic: + - * / % DIV
+// over numeric operands, with parentheses and unary minus) or a single
+// primary. The arithmetic is evaluated in double precision; division and
+// remainder by zero give NULL, so the comparison is not true (never an
+// SQL error).
 func (p *parser) scalar() (operand, error) {
+	left, err := p.term()
+	if err != nil {
+		return operand{}, err
+	}
+	for t := p.peek(); t.kind == tArith && (t.text == "+" || t.text == "-"); t = p.peek() {
+		p.next()
+		right, err := p.term()
+		if err != nil {
+			return operand{}, err
+		}
+		if left, err = p.arith(left, t.text, right); err != nil {
+			return operand{}, err
+		}
+	}
+	return left, nil
+}
+
+func (p *parser) term() (operand, error) {
+	left, err := p.factor()
+	if err != nil {
+		return operand{}, err
+	}
+	for {
+		t := p.peek()
+		op := ""
+		switch {
+		case t.kind == tArith && (t.text == "*" || t.text == "/" || t.text == "%"):
+			op = t.text
+		case isKeyword(t, "DIV") && p.peekAt(1).kind != tOp:
+			op = "DIV"
+		default:
+			return left, nil
+		}
+		p.next()
+		right, err := p.factor()
+		if err != nil {
+			return operand{}, err
+		}
+		if left, err = p.arith(left, op, right); err != nil {
+			return operand{}, err
+		}
+	}
+}
+
+func (p *parser) factor() (operand, error) {
+	t := p.peek()
+	switch {
+	case t.kind == tArith && (t.text == "-" || t.text == "+"):
+		p.next()
+		if err := p.enter(); err != nil {
+			return operand{}, err
+		}
+		defer p.leave()
+		f, err := p.factor()
+		if err != nil {
+			return operand{}, err
+		}
+		if !numeric(f.typ) {
+			zh, en := p.describe(f)
+			return operand{}, ferr(t.pos, f.end, fmt.Sprintf("正负号只适用于数值，%s不是数值", zh), fmt.Sprintf("a sign applies to numbers; %s is not a number", en))
+		}
+		s := f.sql
+		if f.kind == kLit {
+			s = p.arg(f.val, "double precision")
+		}
+		if t.text == "+" {
+			return operand{kind: kExpr, typ: f.typ, sql: s, pos: t.pos, end: f.end}, nil
+		}
+		return operand{kind: kExpr, typ: layers.Real, sql: "(-" + s + "::double precision)", pos: t.pos, end: f.end}, nil
+	case t.kind == tLParen:
+		p.next()
+		if err := p.enter(); err != nil {
+			return operand{}, err
+		}
+		defer p.leave()
+		e, err := p.scalar()
+		if err != nil {
+			return operand{}, err
+		}
+		c, err := p.expect(tRParen, "')'", "')'")
+		if err != nil {
+			return operand{}, err
+		}
+		e.pos, e.end = t.pos, c.end
+		return e, nil
+	}
+	return p.primary()
+}
+
+// arith combines two numeric operands with an arithmetic operator.
+func (p *parser) arith(l operand, op string, r operand) (operand, error) {
+	for _, o := range []operand{l, r} {
+		if !numeric(o.typ) {
+			zh, en := p.describe(o)
+			return operand{}, ferr(o.pos, o.end, fmt.Sprintf("算术运算 %s 只适用于数值，%s不是数值", op, zh), fmt.Sprintf("arithmetic (%s) applies to numbers; %s is not a number", op, en))
+		}
+	}
+	side := func(o operand) string {
+		if o.kind == kLit {
+			return p.arg(o.val, "double precision")
+		}
+		return o.sql + "::double precision"
+	}
+	ls, rs := side(l), side(r)
+	var s string
+	switch op {
+	case "/":
+		s = "(" + ls + " / NULLIF(" + rs + ", 0))"
+	case "%":
+		s = "(" + ls + " - NULLIF(" + rs + ", 0) * trunc(" + ls + " / NULLIF(" + rs + ", 0)))"
+	case "DIV":
+		s = "trunc(" + ls + " / NULLIF(" + rs + ", 0))"
+	default:
+		s = "(" + ls + " " + op + " " + rs + ")"
+	}
+	return operand{kind: kExpr, typ: layers.Real, sql: s, pos: l.pos, end: r.end}, nil
+}
+
+// primary reads a property name, a literal or a function call.
+func (p *parser) primary() (operand, error) {
 	t := p.next()
 	switch t.kind {
 	case tIdent:
@@ -863,49 +1054,98 @@ func (p *parser) function(t token, up string) (operand, error) {
 			fn = "unaccent"
 		}
 		return operand{kind: kExpr, typ: layers.Text, sql: fn + "(" + s + ")", val: in.val, pos: t.pos, end: c.end}, nil
-	case "S_INTERSECTS", "INTERSECTS":
+	}
+	if _, ok := spatialPredicates[up]; ok || temporalPredicates[up] != "" || up == "S_DWITHIN" || up == "DWITHIN" {
 		return operand{}, ferr(t.pos, t.end, up+" 是条件而不是值，不能放在比较中", up+" is a condition, not a value: it cannot be compared")
 	}
 	fs := strings.Join(Functions(p.ctx.AccentI), "; ")
 	return operand{}, ferr(t.pos, t.end, fmt.Sprintf("未知函数 %s；可用的函数：%s", t.text, fs), fmt.Sprintf("unknown function %s; the functions are: %s", t.text, fs))
 }
 
-// spatial translates S_INTERSECTS(a, b), each argument the geometry
-// property or a geometry literal.
-func (p *parser) spatial() (string, error) {
-	p.next()
-	p.next()             // (
-	var lits [2][]string // nil: the geometry property
+// spatialPred is a CQL2 spatial predicate (Basic and Spatial Functions
+// classes) and the PostGIS function that decides it.
+type spatialPred struct {
+	name  string // the CQL2 name, for messages
+	fn    string // ST_… (arguments in CQL2 order)
+	empty string // the answer with an EMPTY literal
+}
+
+var spatialPredicates = map[string]spatialPred{
+	"S_INTERSECTS": {"S_INTERSECTS", "ST_Intersects", "FALSE"}, "INTERSECTS": {"S_INTERSECTS", "ST_Intersects", "FALSE"},
+	"S_DISJOINT": {"S_DISJOINT", "ST_Disjoint", "TRUE"},
+	"S_EQUALS":   {"S_EQUALS", "ST_Equals", "FALSE"},
+	"S_TOUCHES":  {"S_TOUCHES", "ST_Touches", "FALSE"},
+	"S_OVERLAPS": {"S_OVERLAPS", "ST_Overlaps", "FALSE"},
+	"S_CROSSES":  {"S_CROSSES", "ST_Crosses", "FALSE"},
+	"S_WITHIN":   {"S_WITHIN", "ST_Within", "FALSE"},
+	"S_CONTAINS": {"S_CONTAINS", "ST_Contains", "FALSE"},
+}
+
+// geometryArg reads one geometry argument of a spatial function: the
+// geometry property (nil, true) or a literal (its members).
+func (p *parser) geometryArg() (members []string, isProp bool, err error) {
+	g := p.peek()
+	if g.kind == tIdent && (strings.EqualFold(g.text, p.ctx.GeometryName) || strings.EqualFold(g.text, "geom")) {
+		p.next()
+		return nil, true, nil
+	}
+	members, err = p.geometryLiteral()
+	return append([]string{}, members...), false, err
+}
+
+// spatial translates S_INTERSECTS(a, b) and the other spatial predicates,
+// each argument the geometry property or a geometry literal. Only
+// S_INTERSECTS takes a GEOMETRYCOLLECTION literal (tested member by
+// member: GEOS refuses relate operations on collections).
+func (p *parser) spatial(pred spatialPred) (string, error) {
+	fn := p.next()
+	p.next() // (
+	var lits [2][]string
+	var props [2]bool
 	for i := range lits {
 		if i == 1 {
 			if _, err := p.expect(tComma, "','", "','"); err != nil {
 				return "", err
 			}
 		}
-		g := p.peek()
-		if g.kind == tIdent && (strings.EqualFold(g.text, p.ctx.GeometryName) || strings.EqualFold(g.text, "geom")) {
-			p.next()
-			continue
-		}
-		members, err := p.geometryLiteral()
+		start := p.peek()
+		m, isProp, err := p.geometryArg()
 		if err != nil {
 			return "", err
 		}
-		lits[i] = append([]string{}, members...)
+		if pred.fn != "ST_Intersects" && len(m) > 1 {
+			end := p.toks[p.i-1].end
+			return "", ferr(start.pos, end, fmt.Sprintf("%s 不接受 GEOMETRYCOLLECTION；请用 MULTIPOINT、MULTILINESTRING 或 MULTIPOLYGON", pred.name),
+				fmt.Sprintf("%s does not take a GEOMETRYCOLLECTION; use a MULTIPOINT, MULTILINESTRING or MULTIPOLYGON", pred.name))
+		}
+		lits[i], props[i] = m, isProp
 	}
-	if _, err := p.expect(tRParen, "结束 S_INTERSECTS 的 ')'", "')' closing S_INTERSECTS"); err != nil {
+	if _, err := p.expect(tRParen, fmt.Sprintf("结束 %s 的 ')'", pred.name), fmt.Sprintf("')' closing %s", pred.name)); err != nil {
 		return "", err
 	}
-	if lits[0] == nil {
-		lits[0], lits[1] = lits[1], lits[0]
+	_ = fn
+	for i := range lits {
+		if !props[i] && len(lits[i]) == 0 {
+			return pred.empty, nil // an EMPTY literal
+		}
+	}
+	arg := func(i int) string {
+		if props[i] {
+			return "t.geom"
+		}
+		return lits[i][0]
+	}
+	if pred.fn != "ST_Intersects" {
+		return "(" + pred.fn + "(" + arg(0) + ", " + arg(1) + "))", nil
+	}
+	if props[0] {
+		lits[0], lits[1], props[0], props[1] = lits[1], lits[0], props[1], props[0]
 	}
 	switch {
-	case lits[1] == nil && lits[0] == nil:
+	case props[0] && props[1]:
 		// A geometry intersects itself unless it is empty.
 		return "(NOT ST_IsEmpty(t.geom))", nil
-	case len(lits[0]) == 0 || lits[1] != nil && len(lits[1]) == 0:
-		return "FALSE", nil // an EMPTY literal intersects nothing
-	case lits[1] == nil:
+	case props[1]:
 		// One test per member of the literal: a collection's members may
 		// overlap each other, which GEOS refuses (TopologyException).
 		terms := make([]string, len(lits[0]))
@@ -919,6 +1159,268 @@ func (p *parser) spatial() (string, error) {
 	}
 	return "EXISTS (SELECT 1 FROM ST_Dump(ST_Collect(ARRAY[" + strings.Join(lits[0], ", ") + "])) a, ST_Dump(ST_Collect(ARRAY[" +
 		strings.Join(lits[1], ", ") + "])) b WHERE ST_Intersects(a.geom, b.geom))", nil
+}
+
+// MaxDWithinMetres bounds the distance of S_DWITHIN (100 km, beyond any
+// question about one township).
+const MaxDWithinMetres = 100000
+
+// dwithin translates S_DWITHIN(geometry, literal, distance[, unit]): the
+// features within distance of the literal, measured on the CGCS2000
+// ellipsoid (PostGIS geography), in metres ('m', 'metre(s)', 'meter(s)')
+// or kilometres ('km', 'kilometre(s)', 'kilometer(s)'); metres when no
+// unit is given. A bounding-box test in degrees, widened for the latitude,
+// comes first so that the spatial index is used.
+func (p *parser) dwithin() (string, error) {
+	fn := p.next()
+	p.next() // (
+	m, isProp, err := p.geometryArg()
+	if err != nil {
+		return "", err
+	}
+	if !isProp {
+		return "", ferr(fn.pos, p.toks[p.i-1].end, "S_DWITHIN 的第一个参数应为几何属性 geometry", "the first argument of S_DWITHIN must be the geometry property")
+	}
+	if _, err := p.expect(tComma, "','", "','"); err != nil {
+		return "", err
+	}
+	if m, _, err = p.geometryArg(); err != nil {
+		return "", err
+	}
+	if _, err := p.expect(tComma, "','", "','"); err != nil {
+		return "", err
+	}
+	dt, err := p.expect(tNumber, "距离（米）", "a distance (metres)")
+	if err != nil {
+		return "", err
+	}
+	d, perr := strconv.ParseFloat(dt.text, 64)
+	unit := 1.0
+	if p.peek().kind == tComma {
+		p.next()
+		u, err := p.expect(tString, "单位 'm' 或 'km'", "a unit 'm' or 'km'")
+		if err != nil {
+			return "", err
+		}
+		switch strings.ToLower(u.text) {
+		case "m", "metre", "metres", "meter", "meters":
+		case "km", "kilometre", "kilometres", "kilometer", "kilometers":
+			unit = 1000
+		default:
+			return "", ferr(u.pos, u.end, "距离单位只能是 'm'（米）或 'km'（千米）", "the distance unit must be 'm' (metres) or 'km' (kilometres)")
+		}
+	}
+	d *= unit
+	if perr != nil || math.IsNaN(d) || d < 0 || d > MaxDWithinMetres {
+		return "", ferr(dt.pos, dt.end, fmt.Sprintf("距离应在 0 到 %d 米之间", MaxDWithinMetres), fmt.Sprintf("the distance must be between 0 and %d metres", MaxDWithinMetres))
+	}
+	if _, err := p.expect(tRParen, "结束 S_DWITHIN 的 ')'", "')' closing S_DWITHIN"); err != nil {
+		return "", err
+	}
+	if len(m) == 0 {
+		return "FALSE", nil
+	}
+	terms := make([]string, len(m))
+	for i, g := range m {
+		ds := p.arg(d, "double precision")
+		// dy: degrees of latitude (≥ 110.5 km each); dx: of longitude at the
+		// highest latitude the box reaches.
+		dy := "(" + ds + " / 110000.0)"
+		dx := "(" + ds + " / (111320.0 * cos(radians(LEAST(89.0, GREATEST(abs(ST_YMin(" + g + ")), abs(ST_YMax(" + g + "))) + " + dy + ")))))"
+		terms[i] = "(t.geom && ST_Expand(" + g + ", " + dx + ", " + dy + ") AND ST_DWithin(t.geom::geography, (" + g + ")::geography, " + ds + "))"
+	}
+	if len(terms) == 1 {
+		return terms[0], nil
+	}
+	return "(" + strings.Join(terms, " OR ") + ")", nil
+}
+
+// temporalPredicates maps the CQL2 temporal functions this translator
+// decides for date properties (instants) to their kind.
+var temporalPredicates = map[string]string{
+	"T_BEFORE": "before", "T_AFTER": "after", "T_EQUALS": "equals", "T_INTERSECTS": "intersects", "T_DISJOINT": "disjoint", "T_DURING": "during",
+}
+
+// temporalArg is an argument of a temporal function: an instant (a date
+// property or DATE literal) or INTERVAL(start, end) with '..' for an open
+// end.
+type temporalArg struct {
+	// instant, lo and hi bind their value where they are used (nil: an
+	// open end), so that no parameter is bound that the SQL leaves out.
+	instant  func() string
+	lo, hi   func() string
+	interval bool
+}
+
+// dateSQL binds a value, or returns the SQL of a property, on each use.
+func (p *parser) dateSQL(o operand) func() string {
+	if o.kind == kLit {
+		return func() string { return p.bindLit(o) }
+	}
+	return func() string { return o.sql }
+}
+
+func (p *parser) temporalArg() (temporalArg, error) {
+	t := p.peek()
+	if isKeyword(t, "INTERVAL") && p.peekAt(1).kind == tLParen {
+		p.next()
+		p.next()
+		a := temporalArg{interval: true}
+		for i := 0; i < 2; i++ {
+			if i == 1 {
+				if _, err := p.expect(tComma, "','", "','"); err != nil {
+					return a, err
+				}
+			}
+			var end func() string
+			n := p.peek()
+			switch {
+			case n.kind == tString && n.text == "..":
+				p.next()
+			case n.kind == tString:
+				p.next()
+				d, err := time.Parse("2006-01-02", n.text)
+				if err != nil {
+					return a, ferr(n.pos, n.end, fmt.Sprintf("%q 不是有效日期（YYYY-MM-DD，或 '..' 表示不限）", n.text), fmt.Sprintf("%q is not a valid date (YYYY-MM-DD, or '..' for an open end)", n.text))
+				}
+				end = p.dateSQL(operand{kind: kLit, typ: layers.Date, val: d})
+			default:
+				o, err := p.scalar()
+				if err != nil {
+					return a, err
+				}
+				if o.typ != layers.Date {
+					zh, en := p.describe(o)
+					return a, ferr(o.pos, o.end, fmt.Sprintf("INTERVAL 的端点应为日期，%s不是日期", zh), fmt.Sprintf("the ends of an INTERVAL are dates; %s is not a date", en))
+				}
+				end = p.dateSQL(o)
+			}
+			if i == 0 {
+				a.lo = end
+			} else {
+				a.hi = end
+			}
+		}
+		_, err := p.expect(tRParen, "结束 INTERVAL 的 ')'", "')' closing INTERVAL")
+		return a, err
+	}
+	o, err := p.scalar()
+	if err != nil {
+		return temporalArg{}, err
+	}
+	if o.typ != layers.Date {
+		zh, en := p.describe(o)
+		return temporalArg{}, ferr(o.pos, o.end, fmt.Sprintf("时间函数的参数应为日期属性、DATE('…') 或 INTERVAL(…)，%s不是", zh),
+			fmt.Sprintf("a temporal function takes a date property, DATE('…') or INTERVAL(…); %s is neither", en))
+	}
+	return temporalArg{instant: p.dateSQL(o)}, nil
+}
+
+// temporal translates T_BEFORE, T_AFTER, T_EQUALS, T_INTERSECTS,
+// T_DISJOINT and T_DURING between instants (date properties, DATE
+// literals) and intervals (INTERVAL(start, end), ends included, '..' open).
+// An instant is during an interval when it lies strictly inside it. A NULL
+// date satisfies none of them.
+func (p *parser) temporal(kind string) (string, error) {
+	fn := p.next()
+	p.next() // (
+	a, err := p.temporalArg()
+	if err != nil {
+		return "", err
+	}
+	if _, err := p.expect(tComma, "','", "','"); err != nil {
+		return "", err
+	}
+	b, err := p.temporalArg()
+	if err != nil {
+		return "", err
+	}
+	c, err := p.expect(tRParen, fmt.Sprintf("结束 %s 的 ')'", strings.ToUpper(fn.text)), fmt.Sprintf("')' closing %s", strings.ToUpper(fn.text)))
+	if err != nil {
+		return "", err
+	}
+	if a.interval && b.interval {
+		return "", ferr(fn.pos, c.end, "两个 INTERVAL 之间的时间关系不受支持：属性都是日期（时刻）", "relations between two intervals are not supported: the properties are dates (instants)")
+	}
+	swapped := false
+	if a.interval { // put the instant first: T_BEFORE(I, x) is x after I
+		a, b, swapped = b, a, true
+	}
+	x := a.instant
+	cmp := func(op string, y func() string) string { return "(" + x() + " " + op + " " + y() + ")" }
+	if !b.interval {
+		y := b.instant
+		switch kind {
+		case "before":
+			if swapped {
+				return cmp(">", y), nil
+			}
+			return cmp("<", y), nil
+		case "after":
+			if swapped {
+				return cmp("<", y), nil
+			}
+			return cmp(">", y), nil
+		case "equals", "intersects":
+			return cmp("=", y), nil
+		case "disjoint":
+			return cmp("<>", y), nil
+		case "during":
+			return "FALSE", nil // an instant is never strictly inside another
+		}
+	}
+	within := func(strict bool) string {
+		var t []string
+		lo, hi := ">=", "<="
+		if strict {
+			lo, hi = ">", "<"
+		}
+		if b.lo != nil {
+			t = append(t, cmp(lo, b.lo))
+		}
+		if b.hi != nil {
+			t = append(t, cmp(hi, b.hi))
+		}
+		if len(t) == 0 {
+			return "(" + x() + " IS NOT NULL)"
+		}
+		return "(" + strings.Join(t, " AND ") + ")"
+	}
+	// The instant before / after the interval, built where used.
+	before := func() string {
+		if b.lo == nil {
+			return "FALSE"
+		}
+		return cmp("<", b.lo)
+	}
+	after := func() string {
+		if b.hi == nil {
+			return "FALSE"
+		}
+		return cmp(">", b.hi)
+	}
+	switch kind {
+	case "before":
+		if swapped {
+			return after(), nil
+		}
+		return before(), nil
+	case "after":
+		if swapped {
+			return before(), nil
+		}
+		return after(), nil
+	case "intersects":
+		return within(false), nil
+	case "disjoint":
+		return "(" + before() + " OR " + after() + ")", nil
+	case "during":
+		if swapped {
+			return "FALSE", nil // an interval is never during an instant
+		}
+		return within(true), nil
+	}
+	return "FALSE", nil // equals: an instant never equals an interval
 }
 
 // wkt accumulates a geometry literal: its normalised WKT text and the

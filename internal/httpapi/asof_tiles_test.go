@@ -147,6 +147,15 @@ func TestAsOfTiles(t *testing.T) {
 	if r1.code != 200 || r2.hdr.Get("X-Tile-Cache") != "hit" || r2.hdr.Get("ETag") != r1.hdr.Get("ETag") {
 		t.Errorf("as-of tile twice: %d %q then %q %q", r1.code, r1.hdr.Get("ETag"), r2.hdr.Get("X-Tile-Cache"), r2.hdr.Get("ETag"))
 	}
+	// the OGC API – Tiles address of the same tile, as of the same instant
+	zxy := strings.Split(a16, "/")
+	ogc := tileFetch(t, "GET", ts.URL+"/collections/streetlights/tiles/WebMercatorQuad/"+zxy[0]+"/"+zxy[2]+"/"+zxy[1]+"?"+asOf1, bearer)
+	if ogc.code != 200 || ogc.hdr.Get("ETag") != r1.hdr.Get("ETag") {
+		t.Errorf("OGC tile as of step 1: %d %s, want 200 %s", ogc.code, ogc.hdr.Get("ETag"), r1.hdr.Get("ETag"))
+	}
+	if r := tileFetch(t, "GET", ts.URL+"/tiles/WebMercatorQuad/"+zxy[0]+"/"+zxy[2]+"/"+zxy[1]+"?"+asOf1, nil); r.code != 401 {
+		t.Errorf("anonymous OGC map tile as of step 1: %d, want 401", r.code)
+	}
 	cur := tileFetch(t, "GET", ts.URL+"/tiles/streetlights/"+a16+".mvt", nil)
 	if cur.hdr.Get("ETag") == r1.hdr.Get("ETag") {
 		t.Errorf("the as-of tile has the current tile's ETag %s", cur.hdr.Get("ETag"))

@@ -50,9 +50,18 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
 	"http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+	// Not spatial-functions: S_WITHIN, S_CONTAINS and the other relate
+	// predicates refuse a GEOMETRYCOLLECTION literal (GEOS 3.11 cannot
+	// relate collections), which that class requires.
+	"http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
 }
 
-func init() { conformanceClasses = append(conformanceClasses, part4Classes...) } // editing.go
+func init() {
+	conformanceClasses = append(conformanceClasses, part4Classes...)        // editing.go
+	conformanceClasses = append(conformanceClasses, ogcTilesConformance...) // ogctiles.go
+}
 
 // featureRoutes holds the state of the OGC API – Features handlers.
 type featureRoutes struct {
@@ -107,6 +116,7 @@ func (s *Server) routeFeatures() {
 	r.HandleFunc("/collections/{collectionId}", fr.collection).Methods(get...)
 	r.HandleFunc("/collections/{collectionId}/queryables", fr.queryables).Methods(get...)
 	r.HandleFunc("/collections/{collectionId}/items", fr.items).Methods(get...)
+	r.HandleFunc("/collections/{collectionId}/query", fr.query).Methods(http.MethodPost)
 	r.HandleFunc("/collections/{collectionId}/items/{featureId}", fr.item).Methods(get...)
 }
 
@@ -116,6 +126,9 @@ type link struct {
 	Rel   string `json:"rel"`
 	Type  string `json:"type,omitempty"`
 	Title string `json:"title,omitempty"`
+	// Templated marks an href that is a URI template (OGC API – Tiles'
+	// {tileMatrix}/{tileRow}/{tileCol}).
+	Templated bool `json:"templated,omitempty"`
 }
 
 // wantsFormat decides the response format from f= and Accept. It returns
@@ -174,6 +187,8 @@ func (fr *featureRoutes) landing(w http.ResponseWriter, r *http.Request) {
 			{Href: base + "/collections", Rel: "data", Type: "application/json", Title: "layers"},
 			{Href: base + "/collections?f=html", Rel: "data", Type: "text/html", Title: "图层（网页）/ layers (HTML)"},
 			{Href: base + "/styles/default.json", Rel: "http://www.opengis.net/def/rel/ogc/1.0/styles", Type: "application/vnd.mapbox.style+json", Title: "地图样式 / map style (MapLibre)"},
+			{Href: base + "/tiles", Rel: relTiles, Type: "application/json", Title: "一张图矢量瓦片集（所有图层）/ vector tilesets of the whole map (OGC API – Tiles)"},
+			{Href: base + "/tileMatrixSets", Rel: relTileMatrixSets, Type: "application/json", Title: "瓦片矩阵集 / tile matrix sets"},
 		},
 		"gdal": "GDAL/QGIS (OAPIF): GDAL 3.6 asks for 10 features per page; add -oo PAGE_SIZE=1000 " +
 			"(ogr2ogr -f GPKG homesteads.gpkg OAPIF:" + base + " homesteads -oo PAGE_SIZE=1000: 4 requests for 2,911 homesteads instead of 293).",
@@ -595,8 +610,9 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 		q.AsOf = &at
 	}
 	if s := v.Get("filter"); s != "" {
-		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" {
-			return nil, badParam("filter-lang", "%q is not supported; use cql2-text", lang)
+		lang := v.Get("filter-lang")
+		if lang != "" && lang != "cql2-text" && lang != "cql2-json" {
+			return nil, badParam("filter-lang", "%q is not supported; use cql2-text or cql2-json", lang)
 		}
 		fsrid := 0
 		if c := v.Get("filter-crs"); c != "" {
@@ -605,16 +621,29 @@ func (fr *featureRoutes) parseItemsQuery(ctx context.Context, l *layers.Layer, v
 				return nil, err
 			}
 		}
-		where, wargs, err := features.TranslateCQL2(s, features.FilterContext{Fields: visible, FilterSRID: fsrid, AccentI: fr.accentI(ctx)})
+		text, viaJSON := s, false
+		if lang == "cql2-json" {
+			var err error
+			if text, err = features.CQL2JSONToText(s, postFilterLimit(ctx)); err != nil {
+				fe := err.(*features.FilterError)
+				return nil, &paramError{param: "filter", zh: fe.Chinese(), msg: fe.English()}
+			}
+			viaJSON = true
+		}
+		where, wargs, err := features.TranslateCQL2(text, features.FilterContext{Fields: visible, FilterSRID: fsrid, AccentI: fr.accentI(ctx), MaxLength: postFilterLimit(ctx)})
 		if fe, ok := err.(*features.FilterError); ok {
-			return nil, &paramError{param: "filter", zh: fe.Chinese(), msg: fe.English()}
+			zh, en := fe.Chinese(), fe.English()
+			if viaJSON {
+				zh, en = "（CQL2-JSON 对应的 CQL2 文本："+text+"）"+zh, "(in the CQL2 text form of the CQL2-JSON filter: "+text+") "+en
+			}
+			return nil, &paramError{param: "filter", zh: zh, msg: en}
 		} else if err != nil {
 			return nil, badParam("filter", "%v", err)
 		}
 		q.Where, q.WhereArgs = where, wargs
 	} else if v.Get("filter-crs") != "" || v.Get("filter-lang") != "" {
-		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" {
-			return nil, badParam("filter-lang", "%q is not supported; use cql2-text", lang)
+		if lang := v.Get("filter-lang"); lang != "" && lang != "cql2-text" && lang != "cql2-json" {
+			return nil, badParam("filter-lang", "%q is not supported; use cql2-text or cql2-json", lang)
 		}
 	}
 	names := make([]string, 0, len(v))

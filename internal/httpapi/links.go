@@ -13,6 +13,9 @@ const (
 	relAlternate = "alternate"
 	relEnclosure = "enclosure" // a download of the resource's data as a file
 	relTiles     = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+	// relTileJSON links a TileJSON 3.0 document (MapLibre's way into the
+	// tiles), described by it.
+	relTileJSON  = "describedby"
 	relQueryable = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 )
 
@@ -81,7 +84,8 @@ func collectionLinks(base string, l *layers.Layer) []link {
 		{Href: href + "/items", Rel: "items", Type: "application/geo+json", Title: l.TitleZH + " 要素 / " + l.TitleEN + " features (GeoJSON pages)"},
 		{Href: href + "/items?f=html", Rel: "items", Type: "text/html", Title: l.TitleZH + " 要素（网页）/ features (HTML)"},
 		{Href: href + "/queryables", Rel: relQueryable, Type: "application/schema+json", Title: "可查询字段 / queryables"},
-		{Href: base + "/tiles/" + l.ID + ".json", Rel: relTiles, Type: "application/json", Title: "矢量瓦片（TileJSON）/ vector tiles (TileJSON)"},
+		{Href: href + "/tiles", Rel: relTiles, Type: "application/json", Title: "矢量瓦片集（OGC API – Tiles）/ vector tilesets (OGC API – Tiles)"},
+		{Href: base + "/tiles/" + l.ID + ".json", Rel: relTileJSON, Type: "application/json", Title: "矢量瓦片（TileJSON）/ vector tiles (TileJSON)"},
 	}
 	return append(out, downloadLinks(l, href+"/items", nil)...)
 }
@@ -90,7 +94,7 @@ func collectionLinks(base string, l *layers.Layer) []link {
 func htmlLinks(ls []link) []link {
 	var out []link
 	for _, l := range ls {
-		if l.Rel == relAlternate || l.Rel == relEnclosure || l.Rel == relTiles || strings.HasSuffix(l.Rel, "queryables") {
+		if l.Rel == relAlternate || l.Rel == relEnclosure || l.Rel == relTiles || l.Rel == relTileJSON || strings.HasSuffix(l.Rel, "queryables") {
 			out = append(out, l)
 		}
 	}

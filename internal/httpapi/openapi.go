@@ -23,12 +23,13 @@ const OpenAPIMediaType = "application/vnd.oai.openapi+json;version=3.0"
 // redirects, which are not an API. Every other row × method of the table
 // is an operation of the document (TestOpenAPIComplete checks it).
 var openAPIExcluded = map[string]string{
-	"/map":         "web map page (text/html)",
-	"/map/":        "redirect to /map",
-	"/desk":        "desk page (text/html)",
-	"/desk/":       "redirect to /desk",
-	"/web/":        "static files of the pages (a path prefix, not one route)",
-	"/favicon.ico": "browser icon",
+	"/map":          "web map page (text/html)",
+	"/map/":         "redirect to /map",
+	"/desk":         "desk page (text/html)",
+	"/desk/":        "redirect to /desk",
+	"/construction": "project library page (text/html)",
+	"/web/":         "static files of the pages (a path prefix, not one route)",
+	"/favicon.ico":  "browser icon",
 }
 
 // itemFormats are the f= values of GET /collections/{id}/items: the paged
@@ -308,7 +309,7 @@ func newParams(c *openapi3.Components) params {
 			WithSchema(openapi3.NewStringSchema().WithEnum(toAny(itemFormats)...))),
 		filter: add("filter", openapi3.NewQueryParameter("filter").WithDescription("CQL2 text filter over the queryables (OGC API – Features Part 3)").
 			WithSchema(openapi3.NewStringSchema())),
-		filterLang: add("filter-lang", openapi3.NewQueryParameter("filter-lang").WithSchema(openapi3.NewStringSchema().WithEnum("cql2-text").WithDefault("cql2-text"))),
+		filterLang: add("filter-lang", openapi3.NewQueryParameter("filter-lang").WithSchema(openapi3.NewStringSchema().WithEnum("cql2-text", "cql2-json").WithDefault("cql2-text"))),
 		filterCRS: add("filter-crs", openapi3.NewQueryParameter("filter-crs").WithDescription("CRS of the filter's geometries (default CRS84)").
 			WithSchema(openapi3.NewStringSchema().WithFormat("uri"))),
 		properties: add("properties", form(openapi3.NewQueryParameter("properties").WithDescription("comma-separated properties to return").
@@ -442,6 +443,21 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "GET", path: "/styles/default.json", id: "getStyle", summary: "MapLibre style of the one-map", tags: tiles,
 			params: []*openapi3.ParameterRef{qp("datetime", "an RFC 3339 instant, passed on into the source's TileJSON URL (the map as of then)", openapi3.NewStringSchema())},
 			ok:     ok("style", mtJSON), errs: []int{400}},
+	}
+	var tileOK map[int]*openapi3.Response
+	// OGC API – Tiles (ogctiles.go): the same tiles, discovered from the
+	// landing page and the collections.
+	tmsPath := []*openapi3.ParameterRef{pathParam("tileMatrix", "zoom level of WebMercatorQuad", openapi3.NewStringSchema().WithPattern(`^[0-9]+$`)),
+		pathParam("tileRow", "row (y)", openapi3.NewIntegerSchema().WithMin(0)), pathParam("tileCol", "column (x)", openapi3.NewIntegerSchema().WithMin(0))}
+	tileOK = with(ok("the tile (gzip-encoded where Accept-Encoding allows)", mtMVT), status(204, "no features (outside the zoom range or empty)"))
+	list = append(list,
+		apiOp{method: "GET", path: "/tileMatrixSets", id: "getTileMatrixSetsList", summary: "tile matrix sets (WebMercatorQuad)", tags: tiles, ok: ok("tileMatrixSets", mtJSON)},
+		apiOp{method: "GET", path: "/tileMatrixSets/WebMercatorQuad", id: "getTileMatrixSet", summary: "WebMercatorQuad definition (OGC 17-083r4)", tags: tiles, ok: ok("tile matrix set", mtJSON)},
+		apiOp{method: "GET", path: "/tiles", id: "getDatasetTilesets", summary: "vector tilesets of the whole map", tags: tiles, ok: ok("tilesets", mtJSON)},
+		apiOp{method: "GET", path: "/tiles/WebMercatorQuad", id: "getDatasetTileset", summary: "tileset metadata of the whole map", tags: tiles, ok: ok("tileset metadata (OGC 17-083r4)", mtJSON), errs: []int{503}},
+		apiOp{method: "GET", path: "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}", id: "getDatasetTile", summary: "a map tile (all layers)", tags: tiles, params: tmsPath, ok: tileOK, errs: []int{400}},
+	)
+	list = append(list, []apiOp{
 		// Siting.
 		{method: "POST", path: "/siting/checks", id: "createSitingCheck", summary: "check a homestead site against the rules and store the result", tags: sit,
 			params: []*openapi3.ParameterRef{
@@ -533,7 +549,8 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			body: openapi3.NewRequestBody().WithDescription("{comment} (optional)").WithContent(content(nil, mtJSON)), ok: ok("published", mtJSON), errs: []int{400, 404, 409, 413, 415}},
 		{method: "POST", path: "/changesets/{id}/reject", id: "rejectChangeset", summary: "reject a proposed changeset (not its author)", tags: ed, params: []*openapi3.ParameterRef{p.id},
 			body: openapi3.NewRequestBody().WithDescription("{comment} (optional)").WithContent(content(nil, mtJSON)), ok: ok("rejected", mtJSON), errs: []int{400, 404, 409, 413, 415}},
-	}
+	}...)
+	list = append(list, projectOperations(p)...)
 	for _, l := range catalog.Layers() {
 		base, id, name := "/collections/"+l.ID, l.ID, l.TitleZH+" "+l.TitleEN
 		tpl := "/collections/{collectionId}"
@@ -578,6 +595,9 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 				ok: ok("coverage", mtGeoJSON), errs: []int{404}},
 			apiOp{method: "GET", path: base + "/items", template: tpl + "/items", id: "getItems_" + id, summary: "features of " + name, tags: ogc, params: itemsParams,
 				ok: with(itemsOK, status(304, "not modified (If-None-Match)")), errs: []int{400, 401, 404, 406}},
+			apiOp{method: "POST", path: base + "/query", template: tpl + "/query", id: "queryItems_" + id, summary: "features of " + name + " for a query too long for a URL (the items parameters in a form body, or a CQL2-JSON filter)", tags: ogc,
+				body: body("the items parameters as a form (filter up to 256 KiB), or a CQL2-JSON filter", "application/x-www-form-urlencoded", "application/query-cql-json", mtJSON),
+				ok:   okRef("a page of features, as GET …/items", "featureCollection", mtGeoJSON), errs: []int{400, 401, 404, 406, 413, 415}},
 			apiOp{method: "GET", path: base + "/items/{featureId}", template: tpl + "/items/{featureId}", id: "getItem_" + id, summary: "one feature of " + name, tags: ogc,
 				params: []*openapi3.ParameterRef{p.featureID, p.crs, p.datetime, qp("f", "", openapi3.NewStringSchema().WithEnum("json", "geojson", "html"))},
 				ok:     with(itemOK, status(304, "not modified (If-None-Match)")), errs: []int{400, 401, 404, 406}},
@@ -588,6 +608,12 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 					qp("f", "json/geojson: a FeatureCollection (properties change, old, new, old_geometry); gpkg: a GeoPackage download (table <layer>_changes with the column change and the state at to, <layer>_changes_old with the state at from)",
 						openapi3.NewStringSchema().WithEnum("json", "geojson", "gpkg"))},
 				ok: ok("a FeatureCollection of changes, or the GeoPackage (f=gpkg)", mtGeoJSON, "application/geopackage+sqlite3"), errs: []int{400, 404}},
+			apiOp{method: "GET", path: base + "/tiles", template: tpl + "/tiles", id: "getCollectionTilesets_" + id, summary: "vector tilesets of " + name + " (OGC API – Tiles)", tags: tiles,
+				ok: ok("tilesets", mtJSON), errs: []int{404}},
+			apiOp{method: "GET", path: base + "/tiles/WebMercatorQuad", template: tpl + "/tiles/WebMercatorQuad", id: "getCollectionTileset_" + id, summary: "tileset metadata of " + name, tags: tiles,
+				ok: ok("tileset metadata (OGC 17-083r4)", mtJSON), errs: []int{404, 503}},
+			apiOp{method: "GET", path: base + "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}", template: tpl + "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}",
+				id: "getCollectionTile_" + id, summary: "a tile of " + name + " (as /tiles/" + id + "/{z}/{x}/{y}.mvt)", tags: tiles, params: tmsPath, ok: tileOK, errs: []int{400, 404}},
 			apiOp{method: "GET", path: base + "/items/{featureId}/history", template: tpl + "/items/{featureId}/history", id: "getItemHistory_" + id,
 				summary: "every version of a feature of " + name, tags: ed, params: fid, ok: ok("versions", mtGeoJSON), errs: []int{404}},
 			apiOp{method: "POST", path: base + "/items", template: tpl + "/items", id: "createItem_" + id, summary: "create a feature of " + name, tags: ed,

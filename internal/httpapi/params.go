@@ -22,6 +22,10 @@ const (
 	MaxParamBytes = 8 << 10
 	// MaxFilterParamBytes bounds the CQL2 filter parameter (16 KiB).
 	MaxFilterParamBytes = features.MaxFilterLength
+	// MaxPostFilterBytes bounds the filter of a POST query
+	// (/collections/{id}/query, 256 KiB): long IN lists and detailed
+	// polygons that do not fit in a URL.
+	MaxPostFilterBytes = 256 << 10
 	// MaxParamNameBytes bounds a query-parameter name.
 	MaxParamNameBytes = 256
 	// MaxQueryParams bounds the number of query-parameter values.
@@ -65,6 +69,12 @@ func paramProblem(r *http.Request) *paramError {
 			zh:  "查询字符串的编码无效（" + err.Error() + "）；用 & 分隔参数，特殊字符按 %XX 编码",
 			msg: "is not valid percent-encoding (" + err.Error() + "); separate parameters with & and encode special characters as %XX"}
 	}
+	return checkValues(values, MaxFilterParamBytes)
+}
+
+// checkValues applies the limits to a set of parameters (the query string,
+// or the form body of a POST query with filterLimit MaxPostFilterBytes).
+func checkValues(values url.Values, filterLimit int) *paramError {
 	n := 0
 	for _, vs := range values {
 		n += len(vs)
@@ -88,7 +98,7 @@ func paramProblem(r *http.Request) *paramError {
 		}
 		limit := MaxParamBytes
 		if k == "filter" {
-			limit = MaxFilterParamBytes
+			limit = filterLimit
 		}
 		for _, v := range values[k] {
 			if pe := checkValue(k, v, limit); pe != nil {

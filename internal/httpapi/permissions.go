@@ -56,7 +56,7 @@ var (
 // handler runs (authorize), so a new route cannot ship unguarded. Personal
 // fields (layers.Field.Personal) are decided per village by the feature
 // and download code (personal.go); tiles never carry them.
-var PermissionTable = []RoutePermission{
+var PermissionTable = append([]RoutePermission{
 	{get, "/healthz", everyone, "process up"},
 	{get, "/readyz", everyone, "database reachable and migrated"},
 	{[]string{http.MethodGet}, "/metrics", everyone, "Prometheus metrics, no personal data"},
@@ -67,11 +67,20 @@ var PermissionTable = []RoutePermission{
 	{get, "/collections/{collectionId}", everyone, ""},
 	{get, "/collections/{collectionId}/queryables", everyone, "personal fields listed as restricted"},
 	{get, "/collections/{collectionId}/items", everyone, "personal fields (also in downloads) only for principals entitled to the village, audited (personal.go)"},
+	{post, "/collections/{collectionId}/query", everyone, "a read: the items query with its parameters in the body (query.go); same personal-data rules as the items"},
 	{get, "/collections/{collectionId}/items/{featureId}", everyone, "personal fields only for principals entitled to the feature's village, audited"},
 	{get, "/collections/{collectionId}/coverage", everyone, "where a layer's data is complete"},
 	{get, "/tiles/{tileset}/{z}/{x}/{y}.mvt", everyone, "personal fields never in tiles; with datetime= (as of an instant: history) signed-in users only, 401 otherwise (the handler, as for as-of items; identifiedWhen)"},
 	{get, "/tiles/{tileset}.json", everyone, "datetime= only passed on into the tile URLs"},
 	{get, "/styles/default.json", everyone, "datetime= only passed on into the source URL"},
+	{get, "/tileMatrixSets", everyone, "OGC API – Tiles (ogctiles.go)"},
+	{get, "/tileMatrixSets/WebMercatorQuad", everyone, ""},
+	{get, "/tiles", everyone, "the map tileset as OGC dataset tiles"},
+	{get, "/tiles/WebMercatorQuad", everyone, ""},
+	{get, "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}", everyone, "the same tile as /tiles/map/{z}/{x}/{y}.mvt (datetime= as there: signed-in only)"},
+	{get, "/collections/{collectionId}/tiles", everyone, ""},
+	{get, "/collections/{collectionId}/tiles/WebMercatorQuad", everyone, ""},
+	{get, "/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}", everyone, "the same tile as /tiles/{layer}/{z}/{x}/{y}.mvt; personal fields never in tiles; datetime= as there (signed-in only)"},
 	{post, "/siting/checks", desk, "stored check linking a household to a site; a village clerk only for a site in its own village"},
 	{get, "/siting/checks/{id}", desk, "links a household id to a site; a village clerk only for checks of its own village"},
 	{get, "/siting/checks/{id}/report", desk, "as /siting/checks/{id}; HTML, or PDF with ?f=pdf"},
@@ -131,7 +140,7 @@ var PermissionTable = []RoutePermission{
 	{post, "/changesets/{id}/revert", editors, "a new changeset; 409 when later edits touched the features"},
 	{post, "/changesets/{id}/approve", reviewers, "never by the changeset's author (package editing)"},
 	{post, "/changesets/{id}/reject", reviewers, "never by the changeset's author (package editing)"},
-}
+}, projectPermissions...) // the construction projects (projects.go)
 
 var (
 	// editors may call the write routes: planning editors and every role
@@ -178,8 +187,16 @@ var SameForEveryone = map[string]bool{
 	"/tiles/{tileset}/{z}/{x}/{y}.mvt": true,
 	"/tiles/{tileset}.json":            true,
 	"/styles/default.json":             true,
-	"/favicon.ico":                     true,
-	"/web/":                            true,
+	"/tileMatrixSets":                  true,
+	"/tileMatrixSets/WebMercatorQuad":  true,
+	"/tiles":                           true,
+	"/tiles/WebMercatorQuad":           true,
+	"/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}":                            true,
+	"/collections/{collectionId}/tiles":                                                  true,
+	"/collections/{collectionId}/tiles/WebMercatorQuad":                                  true,
+	"/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}": true,
+	"/favicon.ico": true,
+	"/web/":        true,
 }
 
 // identifiedWhen names, for routes of SameForEveryone, the query parameter
@@ -187,7 +204,9 @@ var SameForEveryone = map[string]bool{
 // identified like any other (and its handler decides), without it not.
 // A tile as of an instant (datetime=) is history, for signed-in users.
 var identifiedWhen = map[string]string{
-	"/tiles/{tileset}/{z}/{x}/{y}.mvt": "datetime",
+	"/tiles/{tileset}/{z}/{x}/{y}.mvt":                                                   "datetime",
+	"/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}":                            "datetime",
+	"/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}": "datetime",
 }
 
 // skipsIdentity reports whether identify leaves r anonymous without

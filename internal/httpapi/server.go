@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -257,6 +258,7 @@ func New(opts Options) *Server {
 	s.routeTiles()
 	s.routeSiting()
 	s.routeApplications()
+	s.routeProjects()
 	s.routeWorkdays()
 	s.routeWeb()
 	s.routeAccounts()
@@ -367,7 +369,11 @@ func requestClass(r *http.Request) string {
 func (s *Server) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		class := requestClass(r)
-		if s.rateLimited(w, r, rateClass(class, r.Method)) {
+		method := r.Method
+		if isQueryPOST(r) {
+			method = http.MethodGet // a read
+		}
+		if s.rateLimited(w, r, rateClass(class, method)) {
 			return
 		}
 		d := s.limits.Interactive
@@ -571,6 +577,16 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("Retry-After", "2")
 		WriteError(w, http.StatusServiceUnavailable, "DatabaseUnavailable",
 			"数据库暂时不可用，请稍后重试。 The database is unavailable (restarting or unreachable); try again shortly.")
+		return
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") && r.URL.Query().Get("filter") != "" {
+		// A data exception (SQLSTATE class 22: numeric overflow of the
+		// filter's arithmetic, …) comes from the values the request gave.
+		s.logger.Info("filter could not be evaluated", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+		WriteError(w, http.StatusBadRequest, "InvalidParameterValue", (&paramError{param: "filter",
+			zh:  "过滤条件无法计算（" + pgErr.Message + "）；请检查其中的算术和数值范围",
+			msg: "the filter cannot be evaluated (" + pgErr.Message + "); check its arithmetic and the size of its numbers"}).Error())
 		return
 	}
 	s.logger.Error("request failed", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)

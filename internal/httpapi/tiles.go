@@ -53,6 +53,7 @@ func (s *Server) routeTiles() {
 	}
 	s.router.HandleFunc("/tiles/{tileset}/{z}/{x}/{y}.mvt", h.tile).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/tiles/{tileset}.json", h.tileJSON).Methods(http.MethodGet, http.MethodHead)
+	s.routeOGCTiles(h)
 	s.router.HandleFunc("/styles/default.json", h.style).Methods(http.MethodGet, http.MethodHead)
 }
 

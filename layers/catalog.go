@@ -164,7 +164,15 @@ type Style struct {
 	Opacity float64
 	// LabelField names the field used as a label, "" for none.
 	LabelField string
+	// DetailLabel names a field that labels every feature at large scales
+	// only (from zoom DetailLabelZoom, 1:4 000 and larger), for parcels
+	// (宗地代码) and land classes (地类名称), which would crowd a smaller
+	// scale; "" for none.
+	DetailLabel string
 }
+
+// DetailLabelZoom is the zoom from which Style.DetailLabel labels show.
+const DetailLabelZoom = 17
 
 // Layer is the declaration of one map layer.
 type Layer struct {
@@ -345,6 +353,12 @@ func validateLayer(l *Layer) error {
 		f, ok := l.Field(l.Key)
 		if !ok || !f.Required || !f.Unique {
 			return fmt.Errorf("layers: layer %q: key %q must be a required, unique field", l.ID, l.Key)
+		}
+	}
+	if d := l.Style.DetailLabel; d != "" {
+		f, ok := l.Field(d)
+		if !ok || f.Personal || f.TileMinZoom < 0 || f.TileMinZoom > DetailLabelZoom {
+			return fmt.Errorf("layers: layer %q: detail label %q is not a field the tiles carry from zoom %d", l.ID, d, DetailLabelZoom)
 		}
 	}
 	if l.Style.ColorBy != "" {

@@ -40,7 +40,7 @@ var Homesteads = &Layer{
 	}},
 	MinZoom: 14, MaxZoom: 22, Group: "宅基地",
 	// Browns, not pinks: the parcels sit inside the pink 村庄集中建设区.
-	Style: Style{Kind: "fill", Color: "#c98b4a", Opacity: 0.8, ColorBy: "status", Colors: map[string]string{
+	Style: Style{Kind: "fill", Color: "#c98b4a", Opacity: 0.8, ColorBy: "status", DetailLabel: "zddm", Colors: map[string]string{
 		"已登记": "#c98b4a", "已批准": "#e0a458", "在建": "#d95f02", "闲置": "#a6a6a6", "退出": "#6d6d6d",
 	}},
 }

@@ -23,7 +23,7 @@ var LandUse = &Layer{
 		{Name: "sjnf", Code: "SJNF", TitleZH: "数据年份", TitleEN: "data year", Type: Integer, TileMinZoom: 15},
 	},
 	MinZoom: 12, MaxZoom: 22, Group: "规划管控",
-	Style: Style{Kind: "fill", Color: "#cccccc", Opacity: 0.5, ColorBy: "dlbm", Colors: map[string]string{
+	Style: Style{Kind: "fill", Color: "#cccccc", Opacity: 0.5, ColorBy: "dlbm", DetailLabel: "dlmc", Colors: map[string]string{
 		"0101": "#f7e08d", "0102": "#f3d56a", "0103": "#fbeec1", "0201": "#c7e9a0", "0301": "#70a85a", "0305": "#97c27a", "0307": "#a9d18e",
 		"0404": "#d4e8b0", "0702": "#e8a0a0", "1006": "#bfbfbf", "1101": "#9ecae1", "1104": "#a6cee3", "1107": "#9ecae1", "1202": "#d9c7a6",
 	}},

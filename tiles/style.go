@@ -69,6 +69,9 @@ func (s *Service) Style(ctx context.Context, baseURL string) (map[string]any, er
 		if lab := labelLayer(l); lab != nil {
 			labels = append(labels, lab)
 		}
+		if lab := detailLabelLayer(l); lab != nil {
+			labels = append(labels, lab)
+		}
 	}
 	style["layers"] = append(out, labels...)
 	return style, nil
@@ -193,6 +196,24 @@ func styleLayers(l *layers.Layer) []any {
 			}}, l)}
 	}
 	return nil
+}
+
+// detailLabelLayer labels every feature of l with Style.DetailLabel from
+// layers.DetailLabelZoom on (parcels' 宗地代码, land classes' 地类名称);
+// MapLibre's collision detection drops the labels that do not fit.
+func detailLabelLayer(l *layers.Layer) map[string]any {
+	if l.Style.DetailLabel == "" {
+		return nil
+	}
+	m := zoomRange(map[string]any{"id": l.ID + "-detail-label", "type": "symbol",
+		"layout": map[string]any{
+			"text-field": []any{"get", l.Style.DetailLabel}, "text-font": []any{LabelFont},
+			"text-size":      []any{"interpolate", []any{"linear"}, []any{"zoom"}, layers.DetailLabelZoom, 10, 20, 13},
+			"text-max-width": 8, "text-padding": 4,
+		},
+		"paint": map[string]any{"text-color": "#3a2a14", "text-halo-color": "#ffffff", "text-halo-width": 1.2}}, l)
+	m["minzoom"] = max(l.MinZoom, layers.DetailLabelZoom)
+	return m
 }
 
 func labelLayer(l *layers.Layer) map[string]any {

@@ -301,3 +301,29 @@ func (ln *listener) sync(ctx context.Context, conn *pgx.Conn) error {
 	ln.view.clean(gen)
 	return nil
 }
+
+// Versions returns every layer's current version by layer id: from the
+// live view (no database query) while the change listener is up and no
+// notification awaits its read, else read from layer_version now. A tile
+// rendered after a change of a layer carries a different ETag, so a page
+// that sees a layer's version move reloads its tiles (the web map polls
+// GET /map/versions.json).
+func (s *Service) Versions(ctx context.Context) (map[string]Version, error) {
+	if s.pool == nil {
+		return nil, ErrNoDatabase
+	}
+	all := s.catalog.Layers()
+	if vs, ok := s.view.get(all); ok {
+		out := make(map[string]Version, len(all))
+		for i, l := range all {
+			out[l.ID] = vs[i]
+		}
+		return out, nil
+	}
+	vs, err := readVersions(ctx, s.pool)
+	if err != nil {
+		return nil, err
+	}
+	s.view.observe(vs)
+	return vs, nil
+}

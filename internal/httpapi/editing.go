@@ -50,6 +50,7 @@ func (s *Server) routeEditing() {
 	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.featureWrite(editing.Replace, "application/geo+json", "application/json")).Methods(http.MethodPut)
 	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.featureWrite(editing.Patch, "application/merge-patch+json")).Methods(http.MethodPatch)
 	r.HandleFunc("/collections/{collectionId}/items/{featureId}", er.featureWrite(editing.Delete)).Methods(http.MethodDelete)
+	r.HandleFunc("/collections/{collectionId}/items/{featureId}/split", er.split).Methods(http.MethodPost)
 	r.HandleFunc("/changesets", er.submit).Methods(http.MethodPost)
 	r.HandleFunc("/changesets", er.list).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/changesets/{id}", er.get).Methods(http.MethodGet, http.MethodHead)
@@ -431,4 +432,52 @@ func (er *editRoutes) reject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, res)
+}
+
+// split: POST /collections/{id}/items/{fid}/split with If-Match and a
+// GeoJSON LineString (or a Feature with one; its properties are a JSON
+// Merge Patch for the new parts), in the CRS of Content-Crs (CRS84 by
+// default). PostGIS cuts the feature (editing.Split); the answer is 201
+// with the changeset (Location) and its features (the first is the
+// original, patched), or 202 when the layer's changes are reviewed.
+func (er *editRoutes) split(w http.ResponseWriter, r *http.Request) {
+	layer := mux.Vars(r)["collectionId"]
+	id, ok := er.featureID(w, r)
+	if !ok {
+		return
+	}
+	tag, ok := er.ifMatch(w, r, layer, id)
+	if !ok {
+		return
+	}
+	b, ok := er.readBody(w, r, false, "application/geo+json", "application/json")
+	if !ok {
+		return
+	}
+	var doc struct {
+		Type       string          `json:"type"`
+		Geometry   json.RawMessage `json:"geometry"`
+		Properties json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		er.fail(w, r, badEdit(http.StatusBadRequest, editing.CodeBadRequest, "请求体须为 GeoJSON LineString 或含 LineString 的 Feature："+err.Error(),
+			"the body must be a GeoJSON LineString or a Feature with one: "+err.Error()))
+		return
+	}
+	req := editing.SplitRequest{Layer: layer, FeatureID: id, IfMatch: tag, Blade: b, CRS: r.Header.Get("Content-Crs"), Message: message(r)}
+	if doc.Type == "Feature" {
+		req.Blade = doc.Geometry
+		if len(doc.Properties) > 0 && string(doc.Properties) != "null" {
+			if err := json.Unmarshal(doc.Properties, &req.Properties); err != nil {
+				er.fail(w, r, badEdit(http.StatusUnprocessableEntity, editing.CodeInvalid, "properties 须为 JSON 对象", "properties must be a JSON object"))
+				return
+			}
+		}
+	}
+	res, err := er.svc.Split(r.Context(), req, r)
+	if err != nil {
+		er.fail(w, r, err)
+		return
+	}
+	er.changesetCreated(w, r, res)
 }

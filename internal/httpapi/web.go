@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -75,6 +77,73 @@ func (s *Server) routeWeb() {
 	s.router.HandleFunc("/map/villages", h.villages).Methods(get...)
 	s.router.HandleFunc("/"+web.CoveragePath, h.coverage).Methods(get...)
 	s.router.HandleFunc("/desk/preview", h.preview).Methods(http.MethodPost)
+	s.router.HandleFunc("/map/versions.json", h.versions).Methods(get...)
+	s.router.HandleFunc("/map/measure", h.measure).Methods(http.MethodPost)
+}
+
+// versions answers every layer's version ({"layers": {"homesteads":
+// "12.1764…", …}}): what the tiles' ETags are made of, from the tile
+// service's live view (no database query while its listener is up). The
+// web map polls it and reloads the tiles of a layer whose version moved,
+// so an edit made anywhere (the API, psql, QGIS) reaches maps already
+// open.
+func (h *webRoutes) versions(w http.ResponseWriter, r *http.Request) {
+	if h.noDatabase(w) {
+		return
+	}
+	vs, err := h.s.tiles.Versions(r.Context())
+	if err != nil {
+		h.s.serverError(w, r, err)
+		return
+	}
+	out := make(map[string]string, len(vs))
+	for id, v := range vs {
+		out[id] = strconv.FormatInt(v.N, 10) + "." + strconv.FormatInt(v.Stamp, 10)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	WriteJSON(w, http.StatusOK, map[string]any{"layers": out})
+}
+
+// maxMeasureBody bounds the body of POST /map/measure (bytes).
+const maxMeasureBody = 1 << 20
+
+// measure: POST /map/measure with {"geometry": a GeoJSON LineString or
+// Polygon in CRS84} answers its length, or area and perimeter, on the
+// Gauss-Krüger plane the siting checks use (web.Store.Measure); 400
+// naming "geometry" for anything else.
+func (h *webRoutes) measure(w http.ResponseWriter, r *http.Request) {
+	if h.noDatabase(w) {
+		return
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxMeasureBody))
+	if err != nil {
+		WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"code": "TooLarge", "field": "geometry",
+			"description": fmt.Sprintf("请求体超过 %d KiB / the body is larger than %d KiB", maxMeasureBody>>10, maxMeasureBody>>10)})
+		return
+	}
+	var in struct {
+		Geometry json.RawMessage `json:"geometry"`
+	}
+	if p := jsonBodyProblem(b); p != nil {
+		WriteJSON(w, http.StatusBadRequest, map[string]any{"code": "InvalidBody", "field": "geometry", "description": p.ZH + " / " + p.EN})
+		return
+	}
+	if err := json.Unmarshal(b, &in); err != nil || len(in.Geometry) == 0 {
+		WriteJSON(w, http.StatusBadRequest, map[string]any{"code": "InvalidBody", "field": "geometry",
+			"description": `请求体须为 {"geometry": GeoJSON LineString 或 Polygon} / the body must be {"geometry": a GeoJSON LineString or Polygon}`})
+		return
+	}
+	m, err := h.store.Measure(r.Context(), in.Geometry)
+	var me *web.MeasureError
+	if errors.As(err, &me) {
+		WriteJSON(w, http.StatusBadRequest, map[string]any{"code": "InvalidGeometry", "field": "geometry", "description": me.ZH + " / " + me.EN})
+		return
+	}
+	if err != nil {
+		h.s.serverError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, m)
 }
 
 type webRoutes struct {

@@ -49,7 +49,16 @@ type LayerMeta struct {
 	// Editing says who edits the layer on the map and what a change must
 	// keep (the catalog's layers.Editing); the server checks it again.
 	Editing EditingMeta `json:"editing"`
+	// DefaultOn: the map opens with the layer shown (DefaultLayers); the
+	// others are one click away in the layer panel.
+	DefaultOn bool `json:"default_on,omitempty"`
 }
+
+// DefaultLayers are the layers the map opens with: what a planner reads
+// first (villages, the planning control zones, permanent farmland, roads
+// and homesteads). Land-use parcels, hazard zones and the utility layers
+// stay off until asked for, so the first view is legible and light.
+var DefaultLayers = []*layers.Layer{layers.Villages, layers.ControlZones, layers.PermanentFarmland, layers.Roads, layers.Homesteads}
 
 // EditingMeta is what the map's editing mode needs of a layer's
 // layers.Editing: the roles that may edit it (auth role codes; planning
@@ -102,6 +111,9 @@ type FieldMeta struct {
 	// AdminCode marks a 12-digit village code (XZQDM): the form fills it
 	// from the village under a new feature.
 	AdminCode bool `json:"admin_code,omitempty"`
+	// Unique: no two features hold the same value (宗地代码 …); a split's
+	// new part needs a value of its own.
+	Unique bool `json:"unique,omitempty"`
 	// Codes are the values of the field's code list in list order, with
 	// their names (DLBM "0103" → 旱地 / dry land); nil without a code list.
 	Codes []CodeName `json:"codes,omitempty"`
@@ -205,12 +217,15 @@ func BuildMeta(cat *layers.Catalog, coverage *Coverage) *Meta {
 func layerMeta(l *layers.Layer) LayerMeta {
 	lm := LayerMeta{ID: l.ID, TitleZH: l.TitleZH, TitleEN: l.TitleEN, Geometry: string(l.Geometry),
 		MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, ColorBy: l.Style.ColorBy, LabelField: l.Style.LabelField, Fields: []FieldMeta{}}
+	for _, d := range DefaultLayers {
+		lm.DefaultOn = lm.DefaultOn || d.ID == l.ID
+	}
 	for _, f := range l.Fields {
 		if f.Personal {
 			continue
 		}
 		fm := FieldMeta{Name: f.Name, Code: f.Code, TitleZH: f.TitleZH, TitleEN: f.TitleEN, Type: string(f.Type), Unit: f.Unit,
-			Required: f.Required, MaxLength: f.MaxLength, Min: f.Min, Pattern: f.Pattern, PatternZH: f.PatternZH, PatternEN: f.PatternEN, AdminCode: f.AdminCode}
+			Required: f.Required, MaxLength: f.MaxLength, Min: f.Min, Pattern: f.Pattern, PatternZH: f.PatternZH, PatternEN: f.PatternEN, AdminCode: f.AdminCode, Unique: f.Unique}
 		if cl, ok := layers.CodeListByID(f.CodeList); ok {
 			for _, v := range cl.Values {
 				fm.Codes = append(fm.Codes, CodeName{Value: v.Value, ZH: v.NameZH, EN: v.NameEN})

@@ -71,6 +71,16 @@ func pageCode(t *testing.T, page string) (int, []string) {
 // browser test TestMapEditing measures that).
 const EditCodeBudget = 20 * 1024
 
+// HistoryCodeBudget and SplitCodeBudget bound the modules /map loads on
+// demand: js/history.js (the date control and the changes view, for
+// signed-in users) and js/split.js (an editor's first split). An editor's
+// /map loads at most PageCodeBudget + EditCodeBudget + HistoryCodeBudget
+// at start (TestMapEditing measures 120 KB for it).
+const (
+	HistoryCodeBudget = 12 * 1024
+	SplitCodeBudget   = 5 * 1024
+)
+
 func TestPageCodeBudget(t *testing.T) {
 	raw, gz := NewAssets().PageCodeBytes()
 	t.Logf("page code of all pages (without MapLibre): %d bytes, %d bytes gzip-compressed", raw, gz)
@@ -85,6 +95,15 @@ func TestPageCodeBudget(t *testing.T) {
 		}
 		if n >= p.budget {
 			t.Errorf("%s loads %d bytes of own code, budget %d", p.page, n, p.budget)
+		}
+	}
+	// Modules loaded on demand: history (signed-in users, /map) and split
+	// (an editor's first split).
+	for name, budget := range map[string]int{"js/history.js": HistoryCodeBudget, "js/split.js": SplitCodeBudget} {
+		n := len(NewAssets().files[name].body)
+		t.Logf("%s (loaded on demand): %d bytes", name, n)
+		if n == 0 || n >= budget {
+			t.Errorf("%s is %d bytes, budget %d", name, n, budget)
 		}
 	}
 	edit := len(NewAssets().files["js/edit.js"].body)

@@ -8,6 +8,7 @@
 // (vendor/terra-draw, see update-terradraw.sh).
 
 import { el, t, pick, maplibregl, onLangChange } from './mapcore.js';
+import { reloadTiles as reloadAll } from './tools.js';
 import {
   TerraDraw, TerraDrawPolygonMode, TerraDrawLineStringMode, TerraDrawPointMode, TerraDrawSelectMode,
 } from '../vendor/terra-draw/terra-draw.mjs';
@@ -93,7 +94,7 @@ export function editPanel(container, map, meta, layers, state, account) {
   const tools = el('div', { class: 'edit-tools' },
     btn('edit-new', 'editNew', () => startDraw()), btn('edit-pick', 'editPick', () => startPick()),
     btn('edit-undo', 'editUndo', () => step(-1)), btn('edit-redo', 'editRedo', () => step(1)),
-    btn('edit-delete', 'editDelete', () => remove()), btn('edit-cancel', 'editCancel', () => reset()));
+    btn('edit-split', 'editSplit', () => split()), btn('edit-delete', 'editDelete', () => remove()), btn('edit-cancel', 'editCancel', () => reset()));
   const section = el('section', { id: 'edit', class: 'edit' }, el('h2', { 'data-i18n': 'editTitle' }, t('editTitle')),
     el('label', { class: 'row' }, el('span', { 'data-i18n': 'editLayer' }, t('editLayer')), pickLayer), tools, msg, form);
   container.prepend(section);
@@ -106,6 +107,7 @@ export function editPanel(container, map, meta, layers, state, account) {
     document.getElementById('edit-undo').disabled = !cur || cur.pos <= 0;
     document.getElementById('edit-redo').disabled = !cur || cur.pos >= cur.hist.length - 1;
     document.getElementById('edit-delete').disabled = !cur || !cur.fid;
+    document.getElementById('edit-split').disabled = !cur || !cur.fid || kindOf(layer.geometry) === 'point' || mode === 'split';
     document.body.dataset.editMode = mode;
   };
   const geometry = () => (cur ? draw.getSnapshotFeature(cur.tdId).geometry : null);
@@ -140,6 +142,7 @@ export function editPanel(container, map, meta, layers, state, account) {
     window.vpEditing = false;
     form.hidden = true;
     form.replaceChildren();
+    document.getElementById('split-form')?.remove();
     say('');
     buttons();
   }
@@ -283,6 +286,14 @@ export function editPanel(container, map, meta, layers, state, account) {
     await answered(r, g, props);
   }
 
+  // split cuts the loaded feature along a drawn line on the server
+  // (split.js, loaded on first use).
+  async function split() {
+    const { startSplit } = await import('./split.js');
+    startSplit({ map, draw, layer, cur, csrf, say, form, errPopup, mode: (m) => { if (m) { mode = m; buttons(); } return mode; },
+      done: async (text, cls) => { reset(); await reloadTiles(); say(text, cls); } });
+  }
+
   async function remove() {
     if (!cur || !cur.fid || !confirm(t('editDeleteAsk', { id: cur.fid }))) return;
     const r = await fetch(`collections/${encodeURIComponent(layer.id)}/items/${cur.fid}`, { method: 'DELETE', headers: headers({ 'If-Match': cur.etag }) });
@@ -364,13 +375,7 @@ export function editPanel(container, map, meta, layers, state, account) {
     say(t('editReapplied'));
   }
 
-  async function reloadTiles() {
-    for (const [id, src] of Object.entries(map.getStyle().sources)) {
-      const s = map.getSource(id);
-      if (src.type === 'vector' && s && s.tiles) s.setTiles(s.tiles);
-    }
-    await new Promise((res) => { map.once('idle', res); map.triggerRepaint(); });
-  }
+  const reloadTiles = () => reloadAll(map);
 
   // Ctrl+Z / Ctrl+Y (or Ctrl+Shift+Z) undo and redo the vertex edits.
   document.addEventListener('keydown', (e) => {

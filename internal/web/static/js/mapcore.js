@@ -226,6 +226,23 @@ export class LayerState {
     for (const fn of this.listeners) fn(id, on);
   }
   isOn(id) { return this.visible.get(id) !== false; }
+  // setOpacity scales the opacity of a layer's fills, lines, circles and
+  // labels by v (0–1), from the style's own values (numbers, or zoom
+  // curves whose stops are scaled).
+  setOpacity(id, v) {
+    this.opacity = this.opacity || new Map();
+    this.opacity.set(id, v);
+    const props = { fill: ['fill-opacity'], line: ['line-opacity'], circle: ['circle-opacity', 'circle-stroke-opacity'], symbol: ['text-opacity'] };
+    const scale = (o) => (typeof o === 'number' ? o * v
+      : Array.isArray(o) && o[0] === 'interpolate' ? o.map((x, i) => (i > 3 && i % 2 === 0 && typeof x === 'number' ? x * v : x)) : v);
+    for (const sl of this.byLayer.get(id) || []) {
+      for (const p of props[sl.type] || []) {
+        const orig = (sl.paint || {})[p] ?? 1;
+        if (this.map.getLayer(sl.id)) this.map.setPaintProperty(sl.id, p, scale(orig));
+      }
+    }
+  }
+  opacityOf(id) { return (this.opacity && this.opacity.get(id)) ?? 1; }
   onChange(fn) { this.listeners.push(fn); }
   // interactive lists the drawn (visible) style layers that popups read.
   interactive() {
@@ -330,11 +347,17 @@ export function basemapPanel(map) {
     save();
   } }, el('label', { for: 'basemap-url', 'data-i18n': 'basemapURL' }), url, el('button', { type: 'submit', 'data-i18n': 'save' }));
   apply();
-  return el('details', { class: 'group basemap' },
+  // The labels come from data-i18n: fill them now (the page's applyStatic
+  // ran before this panel existed, which left it blank) and on a language
+  // change.
+  const panel = el('details', { class: 'group basemap', id: 'basemap' },
     el('summary', { 'data-i18n': 'basemap' }),
     el('label', { class: 'row' }, box, el('span', { 'data-i18n': 'basemapOn' })),
-    el('p', { class: 'muted', 'data-i18n': 'basemapNone' }),
+    el('p', { class: 'muted', 'data-i18n': cfg.url ? 'basemapURL' : 'basemapNone' }),
     form);
+  applyStatic(panel);
+  onLangChange(() => applyStatic(panel));
+  return panel;
 }
 
 // Page chrome -------------------------------------------------------------

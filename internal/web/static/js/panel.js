@@ -32,7 +32,12 @@ export function layerPanel(container, map, meta, layers, state) {
         const legend = entries.length > 1
           ? el('details', { class: 'legend-box', open: entries.length <= 6 }, el('summary', null, t('legend')), legendList(entries))
           : null;
-        return el('div', { class: 'layer', dataset: { layer: l.id } }, head, legend);
+        const range = el('input', {
+          type: 'range', class: 'opacity', min: 0, max: 100, step: 5, value: Math.round(state.opacityOf(l.id) * 100),
+          title: t('opacity'), 'aria-label': `${pick(l)} ${t('opacity')}`, dataset: { opacity: l.id },
+          oninput: (e) => state.setOpacity(l.id, Number(e.target.value) / 100),
+        });
+        return el('div', { class: 'layer', dataset: { layer: l.id } }, el('div', { class: 'layer-head' }, head, range), legend);
       });
       const groupBox = el('input', {
         type: 'checkbox', class: 'group-toggle', dataset: { group: g.id },

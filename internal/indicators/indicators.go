@@ -222,9 +222,10 @@ func (s *Service) Config() Config { return s.cfg }
 type kind int
 
 const (
-	share kind = iota // Value = 100 · N / D (%), 0 when D = 0
-	count             // Value = N
-	ratio             // Value = N / D, 0 when D = 0
+	share      kind = iota // Value = 100 · N / D (%), 0 when D = 0
+	count                  // Value = N
+	ratio                  // Value = N / D, 0 when D = 0
+	difference             // Value = N − D
 )
 
 // indicator is one definition with the SQL that computes it.
@@ -241,6 +242,9 @@ type indicator struct {
 	// features returns a GeoJSON FeatureCollection of the listed items
 	// of one village ("" = all).
 	features func(ctx context.Context, e *env, village string) ([]byte, error)
+	// township, if set, adjusts the township total's numerator and
+	// denominator (a township-wide target).
+	township func(e *env, n, d float64) (float64, float64)
 }
 
 // registry is every indicator in display order.
@@ -556,10 +560,15 @@ func (s *Service) compute(ctx context.Context, asOf time.Time) (*Report, error) 
 			continue
 		}
 		vals, err := ind.compute(ctx, e)
+		var skip *errSkip
+		if errors.As(err, &skip) {
+			r.Skipped[ind.Key] = skip.why
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("indicator %s: %w", ind.Key, err)
 		}
-		r.Values = append(r.Values, finish(ind, vals, villages)...)
+		r.Values = append(r.Values, finish(e, ind, vals, villages)...)
 	}
 	r.ComputeMS = time.Since(t0).Milliseconds()
 	raw, err = json.Marshal(r)
@@ -615,7 +624,7 @@ func (e *env) villages(ctx context.Context) ([]string, error) {
 // every village without one and the township total (sum over the
 // villages' numerators and denominators; rows of no village are part of
 // the total only).
-func finish(ind *indicator, rows []Value, villages []string) []Value {
+func finish(e *env, ind *indicator, rows []Value, villages []string) []Value {
 	have := map[string]bool{}
 	var tn, td float64
 	for i := range rows {
@@ -637,6 +646,9 @@ func finish(ind *indicator, rows []Value, villages []string) []Value {
 			continue // a row of no village: counted in the total only
 		}
 		out = append(out, r)
+	}
+	if ind.township != nil {
+		tn, td = ind.township(e, tn, td)
 	}
 	out = append(out, Value{Key: ind.Key, Numerator: tn, Denominator: td})
 	for i := range out {
@@ -663,6 +675,8 @@ func (ind *indicator) value(n, d float64) float64 {
 			return 0
 		}
 		return round(n/d, 2)
+	case difference:
+		return round(n-d, 2)
 	}
 	return round(n, 2)
 }

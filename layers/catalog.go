@@ -187,8 +187,8 @@ type Layer struct {
 	// MinZoom and MaxZoom bound the Web-Mercator zooms at which the layer
 	// appears in tiles and on the map.
 	MinZoom, MaxZoom int
-	// Group is the panel group of the web map: 规划管控, 基础设施, 宅基地 or
-	// 灾害风险.
+	// Group is the panel group of the web map: 规划管控, 村庄, 基础设施,
+	// 公共服务, 宅基地 or 灾害风险.
 	Group string
 	// Style gives cartographic hints.
 	Style Style
@@ -246,8 +246,8 @@ func Default() *Catalog {
 // mapOrder fixes the drawing order (bottom first) independently of file
 // init order.
 var mapOrder = []string{
-	"villages", "land_use", "permanent_farmland", "control_zones", "hazard_zones",
-	"homesteads", "water_pipelines", "power_lines", "roads", "water_facilities", "streetlights",
+	"villages", "land_use", "permanent_farmland", "control_zones", "hazard_zones", "natural_hamlets",
+	"homesteads", "water_pipelines", "power_lines", "roads", "water_facilities", "public_facilities", "streetlights",
 }
 
 // NewCatalog validates the declarations and builds a catalog. It returns an

@@ -7,7 +7,7 @@ import (
 
 func TestDefaultCatalogHasEveryLayer(t *testing.T) {
 	want := []string{"villages", "control_zones", "permanent_farmland", "land_use", "roads", "streetlights",
-		"water_facilities", "water_pipelines", "homesteads", "hazard_zones", "power_lines"}
+		"water_facilities", "water_pipelines", "homesteads", "hazard_zones", "power_lines", "public_facilities", "natural_hamlets"}
 	c := Default()
 	if got := len(c.Layers()); got != len(want) {
 		t.Fatalf("catalog has %d layers, want %d", got, len(want))
@@ -144,7 +144,7 @@ func TestRulesFromCatalog(t *testing.T) {
 // against the catalog, and the shipped ones say what issue 13 asks.
 func TestEditingDeclarations(t *testing.T) {
 	c := Default()
-	want := map[string]string{"homesteads": "homesteads,permanent_farmland", "villages": "villages"}
+	want := map[string]string{"homesteads": "homesteads,permanent_farmland", "villages": "villages", "natural_hamlets": "natural_hamlets"}
 	for _, l := range c.Layers() {
 		var others []string
 		for _, r := range l.Editing.Topology {

@@ -96,6 +96,10 @@ const (
 	CLLightControl     = "light_control"
 	CLDataSource       = "hazard_source"
 	CLVillageDesignate = "village_designation"
+	// issue 14, 乡村建设行动
+	CLPublicFacilityKind = "public_facility_kind"
+	CLFacilityState      = "facility_state"
+	CLHouseDangerGrade   = "house_danger_grade"
 )
 
 // sandiao is the 三调 working classification (GB/T 21010-2017 as grouped by
@@ -273,5 +277,30 @@ var codeLists = []*CodeList{
 		Values: []CodeValue{
 			cv("已登记", "已登记", "registered"), cv("已批准", "已批准", "approved"), cv("在建", "在建", "under construction"),
 			cv("闲置", "闲置", "idle"), cv("退出", "退出", "returned"),
+		}},
+	{ID: CLPublicFacilityKind, TitleZH: "公共服务设施类型", TitleEN: "public facility kind",
+		Source: "双营乡乡村建设行动实施方案 (2022) tasks 4, 6, 7; 乡村建设行动实施方案 (中办发〔2022〕37号) ([LOCAL] list)",
+		Values: []CodeValue{
+			cv("便民服务中心", "便民服务中心", "village service centre"), cv("卫生室", "村卫生室", "village clinic"),
+			cv("文化活动室", "文化活动室", "cultural activity room"), cv("新时代文明实践站", "新时代文明实践站", "civic practice station"),
+			cv("全民健身场地", "全民健身场地", "public fitness ground"), cv("互助养老服务设施", "互助养老服务设施", "mutual-aid elderly care facility"),
+			cv("应急避难场所", "应急避难场所", "emergency shelter"), cv("应急广播", "应急广播", "emergency broadcast loudspeaker"),
+			cv("消火栓", "消火栓", "fire hydrant"), cv("微型消防站", "微型消防站", "mini fire station"),
+			cv("公厕", "公共厕所", "public toilet"), cv("垃圾收集点", "垃圾收集点", "refuse collection point"),
+			cv("垃圾转运站", "垃圾转运站", "refuse transfer station"), cv("污水处理设施", "污水处理设施", "sewage treatment facility"),
+		}},
+	{ID: CLFacilityState, TitleZH: "设施建设状态", TitleEN: "facility state",
+		Source: "乡村建设项目 phases (谋划储备 → 开工建设 → 投产运营), as a facility's state ([LOCAL])",
+		Values: []CodeValue{
+			cv("规划", "规划", "planned"), cv("在建", "在建", "under construction"),
+			cv("运行", "运行", "in operation"), cv("停用", "停用", "out of service"),
+		}},
+	{ID: CLHouseDangerGrade, TitleZH: "房屋危险性等级", TitleEN: "house danger grade",
+		Source: "危险房屋鉴定标准 JGJ 125-2016 第 6 章 (A 安全, B 个别危险构件, C 局部危房, D 整幢危房) ([GK])",
+		Values: []CodeValue{
+			cv("A", "A级（结构安全）", "A: structurally safe", "A级"),
+			cv("B", "B级（个别构件危险）", "B: isolated dangerous members", "B级"),
+			cv("C", "C级（局部危房）", "C: partly dangerous house", "C级"),
+			cv("D", "D级（整幢危房）", "D: dangerous house as a whole", "D级"),
 		}},
 }

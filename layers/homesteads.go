@@ -3,6 +3,10 @@ package layers
 // Homesteads is the 宅基地 parcel layer (宗地, ZD): one MultiPolygon per
 // parcel with its 宗地代码 and 不动产单元号. The holder's name, ID number and
 // household id are personal data: never served anonymously, never in tiles.
+// The house-safety and living-environment fields of the 乡村建设行动 are
+// danger_grade (房屋危险性等级 A–D, 危险房屋鉴定标准 JGJ 125-2016),
+// toilet_done (已改厕) and water_connected (供水入户); an idle parcel is
+// status 闲置 (there is no second flag).
 var Homesteads = &Layer{
 	ID: "homesteads", TitleZH: "宅基地", TitleEN: "Homesteads",
 	Description:  "农村宅基地宗地、不动产单元号、批准文号与状态（户主信息为个人信息，不公开）。Rural homestead parcels.",
@@ -21,6 +25,9 @@ var Homesteads = &Layer{
 		{Name: "household_id", TitleZH: "户编号", TitleEN: "household id", Type: Text, Personal: true, TileMinZoom: -1},
 		{Name: "holder_name", TitleZH: "户主姓名", TitleEN: "holder name", Type: Text, Personal: true, TileMinZoom: -1},
 		{Name: "holder_id_number", TitleZH: "户主身份证号", TitleEN: "holder ID number", Type: Text, MaxLength: 18, Personal: true, TileMinZoom: -1},
+		{Name: "danger_grade", TitleZH: "房屋危险性等级", TitleEN: "house danger grade (JGJ 125)", Type: Text, CodeList: CLHouseDangerGrade},
+		{Name: "toilet_done", TitleZH: "已改厕", TitleEN: "sanitary toilet done", Type: Bool},
+		{Name: "water_connected", TitleZH: "供水入户", TitleEN: "piped water connected", Type: Bool},
 	},
 	Key: "zddm",
 	Editing: Editing{Topology: []TopologyRule{

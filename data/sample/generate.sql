@@ -617,6 +617,116 @@ FROM l66
 UNION ALL
 SELECT 2, vid, name, voltage_kv, '架空', geom FROM feeders;
 
+-- step: natural hamlets
+-- 自然屯: each core is split at the 前街 and 后街 centre lines (141.8 m
+-- south and north of the centre) into up to three hamlets, 前 / 中 / 后,
+-- each the part of the core that holds its homesteads (a band that holds
+-- none is left out). The middle hamlet bears the village's name.
+CREATE TEMP TABLE s_hamlet ON COMMIT DROP AS
+WITH hh AS (
+    SELECT h.vid, CASE WHEN ST_Y(ST_Centroid(h.geom)) < v.sy - 141.8 THEN -1
+                       WHEN ST_Y(ST_Centroid(h.geom)) > v.sy + 141.8 THEN 1 ELSE 0 END AS band,
+        count(DISTINCT h.household_id) AS households
+    FROM s_homestead h JOIN s_village v USING (vid)
+    GROUP BY 1, 2
+)
+SELECT v.vid, hh.band, v.code AS xzqdm,
+    CASE hh.band WHEN 0 THEN v.short || '屯'
+        WHEN -1 THEN (ARRAY['前屯', '南屯', '河南屯', '前营子', '下屯'])[1 + (v.vid + floor(pg_temp.vp_rnd(p.seed, 'hamlet-front', '') * 5)::int) % 5]
+        ELSE (ARRAY['后屯', '北屯', '北岗屯', '后营子', '上屯'])[1 + (v.vid + floor(pg_temp.vp_rnd(p.seed, 'hamlet-back', '') * 5)::int) % 5] END AS name,
+    hh.households::int AS households, round(hh.households * v.persons)::int AS population,
+    ST_Intersection(v.core, ST_MakeEnvelope(v.sx - v.w, CASE hh.band WHEN -1 THEN v.sy - v.h WHEN 0 THEN v.sy - 141.8 ELSE v.sy + 141.8 END,
+                                            v.sx + v.w, CASE hh.band WHEN -1 THEN v.sy - 141.8 WHEN 0 THEN v.sy + 141.8 ELSE v.sy + v.h END, 4551)) AS geom
+FROM s_village v JOIN hh USING (vid) CROSS JOIN s_params p;
+
+-- step: public facilities
+-- 公共服务设施 near each village centre, on the margins of the 8 m main
+-- lanes (never on a parcel): every village has a 便民服务中心, a 卫生室, a
+-- 新时代文明实践站, a 公厕, three 应急广播 along the north–south main lane,
+-- 消火栓 every 150 m along both main lanes and a 垃圾收集点 per hamlet;
+-- about 80 % a 文化活动室, 85 % a 全民健身场地, 60 % a 互助养老服务设施,
+-- half a 微型消防站 and 60 % a 污水处理设施 (some 在建). 应急避难场所 are
+-- not everywhere: the township seat always has one, 40 % of the other
+-- villages of its block (in a seeded order) one 运行 and one more village
+-- one 规划, so reach to the nearest shelter along
+-- the roads differs from village to village. The seat also has the
+-- block's 垃圾转运站.
+CREATE TEMP TABLE s_facility ON COMMIT DROP AS
+WITH v AS (
+    SELECT v.vid, v.code, v.name, v.sx, v.sy, v.w, v.h, v.households, v.population, b.town_name, p.seed,
+        v.vid = b.seat_vid AS is_seat,
+        -- shelters: the seat, then the first 40 % of the other villages of
+        -- the block in a seeded order 运行 and the next one 规划
+        row_number() OVER (PARTITION BY v.block, v.vid = b.seat_vid ORDER BY pg_temp.vp_rnd(p.seed, 'shelter', v.code), v.vid) AS shelter_rank,
+        count(*) OVER (PARTITION BY v.block, v.vid = b.seat_vid) AS shelter_n
+    FROM s_village v JOIN s_block b USING (block) CROSS JOIN s_params p
+), single AS (
+    SELECT v.vid, t.ord, 0 AS k, t.kind, v.name || t.suffix AS name, t.state, t.capacity, round(t.area::numeric, 0)::float8 AS area_m2,
+        t.built_year, t.operator, ST_Point(t.x, t.y, 4551) AS geom
+    FROM v
+    CROSS JOIN LATERAL (SELECT pg_temp.vp_rnd(v.seed, 'fac-keep', v.code || ':' || n) AS keep,
+                               pg_temp.vp_rnd(v.seed, 'fac-state', v.code || ':' || n) AS st,
+                               pg_temp.vp_rnd(v.seed, 'fac-area', v.code || ':' || n) AS ar,
+                               pg_temp.vp_rnd(v.seed, 'fac-year', v.code || ':' || n) AS yr, n
+                        FROM generate_series(1, 12) n) u
+    CROSS JOIN LATERAL (VALUES
+        (1, '便民服务中心', '便民服务中心', true, '运行', NULL::int, 300 + 300 * u.ar, v.sx + 30, v.sy + 3, 2015 + floor(u.yr * 7)::int, v.name || '村民委员会'),
+        (2, '卫生室', '卫生室', true, '运行', NULL, 80 + 70 * u.ar, v.sx - 30, v.sy + 3, 2012 + floor(u.yr * 10)::int, v.town_name || '卫生院'),
+        (3, '新时代文明实践站', '新时代文明实践站', true, '运行', NULL, NULL, v.sx + 45, v.sy + 3, 2019 + floor(u.yr * 4)::int, v.name || '村民委员会'),
+        (4, '文化活动室', '文化活动室', u.keep < 0.8, '运行', NULL, 100 + 100 * u.ar, v.sx + 60, v.sy + 3, 2014 + floor(u.yr * 8)::int, v.name || '村民委员会'),
+        (5, '全民健身场地', '全民健身广场', u.keep < 0.85, CASE WHEN u.st < 0.12 THEN '在建' ELSE '运行' END, NULL, 600 + 900 * u.ar,
+            v.sx - 60, v.sy - 3, 2017 + floor(u.yr * 7)::int, v.name || '村民委员会'),
+        (6, '互助养老服务设施', '互助幸福院', u.keep < 0.6, CASE WHEN u.st < 0.2 THEN '规划' ELSE '运行' END, NULL, 200 + 200 * u.ar,
+            v.sx - 45, v.sy + 3, 2018 + floor(u.yr * 6)::int, v.name || '村民委员会'),
+        (7, '应急避难场所', '应急避难场所', v.is_seat OR v.shelter_rank <= round(0.4 * v.shelter_n) + 1,
+            CASE WHEN v.is_seat OR v.shelter_rank <= round(0.4 * v.shelter_n) THEN '运行' ELSE '规划' END,
+            CASE WHEN v.is_seat THEN round(v.population * 0.5)::int ELSE round(v.population * (0.25 + 0.15 * u.ar))::int END, NULL,
+            v.sx - 80, v.sy - 3, 2018 + floor(u.yr * 6)::int, CASE WHEN v.is_seat THEN v.town_name || '人民政府' ELSE v.name || '村民委员会' END),
+        (8, '微型消防站', '微型消防站', v.is_seat OR u.keep < 0.5, '运行', NULL, 30 + 20 * u.ar, v.sx + 30, v.sy - 3, 2019 + floor(u.yr * 5)::int,
+            CASE WHEN v.is_seat THEN v.town_name || '人民政府' ELSE v.name || '村民委员会' END),
+        (9, '公厕', '公厕', true, CASE WHEN u.st < 0.1 THEN '在建' ELSE '运行' END, NULL, 40 + 20 * u.ar, v.sx + 90, v.sy + 3,
+            2019 + floor(u.yr * 5)::int, v.name || '村民委员会'),
+        (10, '公厕', '北公厕', v.households >= 500, '运行', NULL, 40 + 20 * u.ar, v.sx - 3, v.sy + v.h / 2 - 60, 2020 + floor(u.yr * 4)::int, v.name || '村民委员会'),
+        (11, '垃圾转运站', '垃圾转运站', v.is_seat, '运行', NULL, 150 + 100 * u.ar, v.sx + v.w / 2 - 20, v.sy + 3, 2018 + floor(u.yr * 4)::int, v.town_name || '人民政府'),
+        (12, '污水处理设施', '污水处理站', u.keep < 0.6, CASE WHEN u.keep < 0.35 THEN '运行' ELSE '在建' END, NULL, 150 + 150 * u.ar,
+            v.sx + 3, v.sy - v.h / 2 + 15, 2020 + floor(u.yr * 5)::int, v.name || '村民委员会')
+    ) t(ord, kind, suffix, keep, state, capacity, area, x, y, built_year, operator)
+    WHERE t.ord = u.n AND t.keep
+), hydrants AS (
+    SELECT v.vid, 20 AS ord, row_number() OVER (PARTITION BY v.vid ORDER BY a.axis, a.k) AS k, '消火栓' AS kind,
+        CASE WHEN pg_temp.vp_rnd(v.seed, 'hydrant', v.code || ':' || a.axis || ':' || a.k) < 0.92 THEN '运行' ELSE '停用' END AS state,
+        v.name, v.seed, v.code, a.geom
+    FROM v CROSS JOIN LATERAL (
+        SELECT 1 AS axis, k, ST_Point(v.sx + k * 150, v.sy - 3, 4551) AS geom
+        FROM generate_series(-floor((v.w / 2 - 40) / 150)::int, floor((v.w / 2 - 40) / 150)::int) k WHERE k <> 0
+        UNION ALL
+        SELECT 2, k, ST_Point(v.sx - 3, v.sy + k * 150, 4551)
+        FROM generate_series(-floor((v.h / 2 - 40) / 150)::int, floor((v.h / 2 - 40) / 150)::int) k WHERE k <> 0) a
+), broadcast AS (
+    SELECT v.vid, 21 AS ord, b.k, v.name, v.seed, v.code, ST_Point(v.sx + 3, v.sy + b.dy, 4551) AS geom
+    FROM v CROSS JOIN LATERAL (VALUES (1, 3.0), (2, v.h / 2 - 40), (3, -(v.h / 2 - 40))) b(k, dy)
+), refuse AS (
+    SELECT h.vid, 22 AS ord, h.band + 2 AS k, h.name AS hname, v.seed, v.code, ST_Point(v.sx - 3, ST_Y(ST_Centroid(h.geom)) + 20, 4551) AS geom
+    FROM s_hamlet h JOIN v USING (vid)
+), allf AS (
+    SELECT vid, ord, k, kind, name, state, capacity, area_m2, built_year, operator, geom FROM single
+    UNION ALL
+    SELECT vid, ord, k, kind, name || '消火栓' || lpad(k::text, 2, '0'), state, NULL, NULL,
+        2016 + floor(pg_temp.vp_rnd(seed, 'hydrant-year', code || ':' || k) * 6)::int, name || '村民委员会', geom
+    FROM hydrants
+    UNION ALL
+    SELECT vid, ord, k, '应急广播', name || '应急广播' || k || '号', '运行', NULL, NULL,
+        2020 + floor(pg_temp.vp_rnd(seed, 'broadcast-year', code) * 3)::int, name || '村民委员会', geom
+    FROM broadcast
+    UNION ALL
+    SELECT vid, ord, k, '垃圾收集点', hname || '垃圾收集点', '运行', NULL, 20.0,
+        2019 + floor(pg_temp.vp_rnd(seed, 'refuse-year', code || ':' || k) * 4)::int, '双阳区环境卫生服务中心', geom
+    FROM refuse
+)
+SELECT f.*, v.code AS xzqdm,
+    (SELECT h.name FROM s_hamlet h WHERE h.vid = f.vid AND ST_Intersects(h.geom, f.geom) ORDER BY h.band LIMIT 1) AS hamlet
+FROM allf f JOIN s_village v USING (vid);
+
 -- step: control zones
 CREATE TEMP TABLE s_cz ON COMMIT DROP AS
 SELECT 1 AS grp, v.vid AS ord, '村庄集中建设区' AS gkbjlxmc, v.name || '村庄集中建设区' AS name,
@@ -686,10 +796,24 @@ FROM s_hazard WHERE NOT ST_IsEmpty(ST_CollectionExtract(geom, 3)) ORDER BY ord, 
 
 -- step: insert homesteads
 INSERT INTO villageplan.homesteads (zddm, bdcdyh, xzqdm, zl, zdmj, approval_number, approved_on, status,
-                                    household_id, holder_name, holder_id_number, geom)
+                                    household_id, holder_name, holder_id_number, danger_grade, toilet_done, water_connected, geom)
 SELECT zddm, zddm || 'F00010001', xzqdm, zl, round(ST_Area(geom)::numeric, 2), approval_number, approved_on, status,
-    household_id, holder_name, holder_id_number, ST_Multi(ST_Transform(geom, 4490))
-FROM s_homestead ORDER BY vid, seq;
+    household_id, holder_name, holder_id_number,
+    -- 房屋危险性等级, 改厕 and 供水入户 of the house on the parcel: none for
+    -- a parcel approved but not yet built on; idle houses are in a worse
+    -- state; the toilet and water rates vary from village to village.
+    CASE WHEN status IN ('已批准', '在建') THEN NULL
+         WHEN u.d < CASE WHEN status = '闲置' THEN 0.45 ELSE 0.74 END THEN 'A'
+         WHEN u.d < CASE WHEN status = '闲置' THEN 0.72 ELSE 0.91 END THEN 'B'
+         WHEN u.d < CASE WHEN status = '闲置' THEN 0.90 ELSE 0.975 END THEN 'C' ELSE 'D' END,
+    CASE WHEN status = '已批准' THEN NULL WHEN status = '在建' THEN false
+         ELSE u.t < 0.55 + 0.43 * pg_temp.vp_rnd(p.seed, 'toilet-rate', xzqdm) END,
+    CASE WHEN status = '已批准' THEN NULL ELSE u.w < 0.82 + 0.17 * pg_temp.vp_rnd(p.seed, 'water-rate', xzqdm) END,
+    ST_Multi(ST_Transform(geom, 4490))
+FROM s_homestead CROSS JOIN s_params p
+CROSS JOIN LATERAL (SELECT pg_temp.vp_rnd(p.seed, 'danger', zddm) AS d, pg_temp.vp_rnd(p.seed, 'toilet', zddm) AS t,
+                           pg_temp.vp_rnd(p.seed, 'water', zddm) AS w) u
+ORDER BY vid, seq;
 
 -- step: insert water_pipelines
 INSERT INTO villageplan.water_pipelines (name, kind, diameter_mm, material, built_year, facility, geom)
@@ -702,11 +826,26 @@ SELECT name, voltage_kv, laying, '国网长春供电公司双阳分公司', ST_M
 FROM s_power ORDER BY grp, ord;
 
 -- step: insert roads
+-- 乡村建设行动 flags: hardened = cement or asphalt; main_road = the 乡道
+-- and the 主街, 前街 and 后街 村道 (not the 县道, not the 巷); lit as
+-- surveyed; fire_lane = clear width ≥ 4 m, i.e. a pavement of 4 m or more,
+-- except that in 40 % of the villages of each block (in a seeded order)
+-- the north–south main lane, the
+-- 前街 and the 巷 are narrowed below 4 m by buildings and stacks along them,
+-- so that their 前 hamlet is reached only through lanes narrower than 4 m.
 INSERT INTO villageplan.roads (lxbm, lxmc, admin_grade, tech_grade, subgrade_width, pavement_width, surface, built_year,
-                               length_km, maintainer, road_chief, condition, xzqdm, geom)
-SELECT lxbm, lxmc, admin_grade, tech_grade, subgrade_width, pavement_width, surface, built_year,
-    round((ST_Length(geom) / 1000)::numeric, 3), maintainer, road_chief, condition, xzqdm, ST_Multi(ST_Transform(geom, 4490))
-FROM s_road ORDER BY grp, ord;
+                               length_km, maintainer, road_chief, condition, xzqdm, hardened, main_road, fire_lane, lit, geom)
+SELECT r.lxbm, r.lxmc, r.admin_grade, r.tech_grade, r.subgrade_width, r.pavement_width, r.surface, r.built_year,
+    round((ST_Length(r.geom) / 1000)::numeric, 3), r.maintainer, r.road_chief, r.condition, r.xzqdm,
+    r.surface IN ('沥青混凝土', '水泥混凝土'),
+    r.grp = 2 OR (r.grp = 3 AND r.ord % 10 BETWEEN 1 AND 4),
+    r.pavement_width >= 4 AND NOT (r.grp = 3 AND r.ord % 10 IN (2, 3, 5, 6) AND coalesce(n.narrow, false)),
+    r.lit, ST_Multi(ST_Transform(r.geom, 4490))
+FROM s_road r CROSS JOIN s_params p
+LEFT JOIN (SELECT v.vid, row_number() OVER (PARTITION BY v.block ORDER BY pg_temp.vp_rnd(p.seed, 'narrow-lanes', v.code), v.vid)
+                         <= round(0.4 * count(*) OVER (PARTITION BY v.block)) AS narrow
+           FROM s_village v CROSS JOIN s_params p) n ON n.vid = r.vid
+ORDER BY r.grp, r.ord;
 
 -- step: insert water_facilities
 INSERT INTO villageplan.water_facilities (name, kind, scale_class, capacity_m3d, villages_served, population_served,
@@ -721,6 +860,16 @@ INSERT INTO villageplan.streetlights (pole_id, xzqdm, lxbm, light_source, power_
 SELECT pole_id, xzqdm, lxbm, light_source, power_w, pole_height, supply, control, status, installed_on, last_inspected,
     maintainer, ST_Transform(geom, 4490)
 FROM s_light ORDER BY vid, lxbm, pole_id;
+
+-- step: insert natural_hamlets
+INSERT INTO villageplan.natural_hamlets (name, xzqdm, households, population, geom)
+SELECT name, xzqdm, households, population, ST_Multi(ST_Transform(geom, 4490))
+FROM s_hamlet ORDER BY vid, band DESC;
+
+-- step: insert public_facilities
+INSERT INTO villageplan.public_facilities (name, kind, state, capacity_persons, area_m2, xzqdm, hamlet, built_year, operator, geom)
+SELECT name, kind, state, capacity, area_m2, xzqdm, hamlet, built_year, operator, ST_Transform(geom, 4490)
+FROM s_facility ORDER BY vid, ord, k;
 
 -- step: drop functions
 DROP FUNCTION pg_temp.vp_name(text, text);

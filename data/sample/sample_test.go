@@ -193,6 +193,7 @@ func checkTownship(t *testing.T, seed int64) {
 			"villages": {6, 6}, "homesteads": {2000, 5000}, "land_use": {2500, 6000}, "permanent_farmland": {1000, 4000},
 			"control_zones": {17, 17}, "hazard_zones": {5, 5}, "roads": {20, 60}, "streetlights": {150, 1000},
 			"water_facilities": {8, 8}, "water_pipelines": {30, 120}, "power_lines": {7, 7},
+			"natural_hamlets": {12, 18}, "public_facilities": {100, 250},
 		}
 		for _, l := range cat.Layers() {
 			n := scalar[int64](t, pool, `SELECT count(*) FROM `+l.QualifiedTable())
@@ -500,7 +501,7 @@ func checkTownship(t *testing.T, seed int64) {
 			zero(t, pool, table+" crossing homesteads", `SELECT count(*) FROM villageplan.`+table+` r
 				JOIN villageplan.homesteads h ON r.geom && h.geom AND ST_Intersects(r.geom, h.geom)`)
 		}
-		for _, table := range []string{"streetlights", "water_facilities"} {
+		for _, table := range []string{"streetlights", "water_facilities", "public_facilities"} {
 			zero(t, pool, table+" on homesteads", `SELECT count(*) FROM villageplan.`+table+` r
 				JOIN villageplan.homesteads h ON r.geom && h.geom AND ST_Intersects(r.geom, h.geom)`)
 		}
@@ -547,6 +548,64 @@ func checkTownship(t *testing.T, seed int64) {
 		}
 		zero(t, pool, "bad power lines", `SELECT count(*) FROM villageplan.power_lines WHERE operator <> '国网长春供电公司双阳分公司'
 			OR laying <> '架空' OR voltage_kv NOT IN (10, 66)`)
+	})
+
+	t.Run("rural construction", func(t *testing.T) {
+		// 自然屯: inside their village's core, not overlapping, every
+		// homestead in exactly one hamlet of its own village, households
+		// counted from the parcels.
+		zero(t, pool, "hamlets outside their village core", `SELECT count(*) FROM villageplan.natural_hamlets h
+			JOIN villageplan.control_zones c ON c.xzqdm = h.xzqdm AND c.gkbjlxmc = '村庄集中建设区'
+			WHERE NOT ST_Within(ST_Transform(h.geom, 4551), ST_Buffer(ST_Transform(c.geom, 4551), 0.01))`)
+		zero(t, pool, "overlapping hamlets", `SELECT count(*) FROM villageplan.natural_hamlets a JOIN villageplan.natural_hamlets b
+			ON a.id < b.id AND a.geom && b.geom WHERE ST_Area(ST_Intersection(ST_Transform(a.geom, 4551), ST_Transform(b.geom, 4551))) > 0.01`)
+		zero(t, pool, "homesteads not in exactly one hamlet of their village", `SELECT count(*) FROM villageplan.homesteads p
+			WHERE (SELECT count(*) FROM villageplan.natural_hamlets h WHERE h.xzqdm = p.xzqdm AND ST_Intersects(h.geom, ST_PointOnSurface(p.geom))) <> 1`)
+		zero(t, pool, "hamlets whose households differ from their parcels' households", `SELECT count(*) FROM villageplan.natural_hamlets h
+			WHERE h.households <> (SELECT count(DISTINCT p.household_id) FROM villageplan.homesteads p
+			                        WHERE p.xzqdm = h.xzqdm AND ST_Intersects(h.geom, ST_PointOnSurface(p.geom)))
+			OR h.population < 2 * h.households OR h.population > 3 * h.households`)
+		zero(t, pool, "villages without two hamlets", `SELECT count(*) FROM villageplan.villages v
+			WHERE (SELECT count(*) FROM villageplan.natural_hamlets h WHERE h.xzqdm = v.xzqdm) < 2`)
+		// Facilities: in their village and hamlet; every village has a
+		// working 便民服务中心 and 卫生室; shelters are not everywhere.
+		zero(t, pool, "facilities outside their village", `SELECT count(*) FROM villageplan.public_facilities f
+			JOIN villageplan.villages v USING (xzqdm) WHERE NOT ST_Intersects(v.geom, f.geom)`)
+		zero(t, pool, "facilities whose hamlet is not the hamlet they lie in", `SELECT count(*) FROM villageplan.public_facilities f
+			WHERE f.hamlet IS DISTINCT FROM (SELECT h.name FROM villageplan.natural_hamlets h WHERE h.xzqdm = f.xzqdm AND ST_Intersects(h.geom, f.geom) LIMIT 1)`)
+		for _, kind := range []string{"便民服务中心", "卫生室"} {
+			zero(t, pool, "villages without a working "+kind, `SELECT count(*) FROM villageplan.villages v WHERE NOT EXISTS (
+				SELECT 1 FROM villageplan.public_facilities f WHERE f.xzqdm = v.xzqdm AND f.kind = $1 AND f.state = '运行')`, kind)
+		}
+		sheltered := scalar[int64](t, pool, `SELECT count(DISTINCT xzqdm) FROM villageplan.public_facilities WHERE kind = '应急避难场所' AND state = '运行'`)
+		if sheltered < 2 || sheltered > 4 {
+			t.Errorf("%d villages with a working shelter, want 2…4 of 6", sheltered)
+		}
+		zero(t, pool, "shelters without capacity", `SELECT count(*) FROM villageplan.public_facilities WHERE kind = '应急避难场所' AND coalesce(capacity_persons, 0) <= 0`)
+		if n := scalar[int64](t, pool, `SELECT count(DISTINCT kind) FROM villageplan.public_facilities`); n < 13 {
+			t.Errorf("%d facility kinds in the sample, want ≥ 13 of 14", n)
+		}
+		// Roads: the flags follow surface and width; some hamlets are
+		// reached only through lanes narrower than 4 m, not all.
+		zero(t, pool, "roads whose hardened flag differs from the surface", `SELECT count(*) FROM villageplan.roads
+			WHERE hardened IS DISTINCT FROM (surface IN ('沥青混凝土', '水泥混凝土'))`)
+		zero(t, pool, "fire lanes narrower than 4 m", `SELECT count(*) FROM villageplan.roads WHERE fire_lane AND pavement_width < 4`)
+		zero(t, pool, "roads without the survey flags", `SELECT count(*) FROM villageplan.roads WHERE hardened IS NULL OR main_road IS NULL OR fire_lane IS NULL OR lit IS NULL`)
+		if n := scalar[int64](t, pool, `SELECT count(*) FROM villageplan.roads WHERE NOT hardened`); n == 0 {
+			t.Error("every road is hardened")
+		}
+		narrow := scalar[int64](t, pool, `SELECT count(*) FROM villageplan.natural_hamlets h
+			WHERE NOT EXISTS (SELECT 1 FROM villageplan.roads r WHERE r.fire_lane AND ST_Intersects(r.geom, h.geom))`)
+		if narrow == 0 || narrow > 6 {
+			t.Errorf("%d hamlets reached only through lanes < 4 m, want 1…6 of 18", narrow)
+		}
+		// Homesteads: house flags only where a house stands.
+		zero(t, pool, "house flags on parcels without a house", `SELECT count(*) FROM villageplan.homesteads
+			WHERE status = '已批准' AND (danger_grade IS NOT NULL OR toilet_done IS NOT NULL OR water_connected IS NOT NULL)`)
+		zero(t, pool, "houses without a danger grade", `SELECT count(*) FROM villageplan.homesteads WHERE status IN ('已登记', '闲置') AND danger_grade IS NULL`)
+		between(t, "share of C/D houses", scalar[float64](t, pool, `SELECT avg((danger_grade IN ('C', 'D'))::int)::float8 FROM villageplan.homesteads WHERE danger_grade IS NOT NULL`), 0.04, 0.16)
+		between(t, "share of toilets done", scalar[float64](t, pool, `SELECT avg(toilet_done::int)::float8 FROM villageplan.homesteads`), 0.55, 0.98)
+		between(t, "share of water connected", scalar[float64](t, pool, `SELECT avg(water_connected::int)::float8 FROM villageplan.homesteads`), 0.8, 0.99)
 	})
 
 	t.Run("boundary", func(t *testing.T) {

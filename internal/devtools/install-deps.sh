@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what villageplan needs from the distribution's packages
-# (Debian/Ubuntu): the PostgreSQL server, PostGIS 3 for it, and — with
+# (Debian/Ubuntu): the PostgreSQL server, PostGIS 3 and pgRouting for it
+# (pgRouting: network reach and road-graph indicators of issue 14, the
+# extension created by migration 00018), and — with
 # --with-test-tools — GDAL's command-line tools used by the tests.
 # As root (or with sudo) it installs; otherwise it prints the exact packages
 # and exits 1. It is idempotent: nothing is installed twice.
@@ -34,6 +36,7 @@ else
   major=$(basename "$(dirname "$bindir")")
   sharedir="/usr/share/postgresql/$major"
   [ -f "$sharedir/extension/postgis.control" ] || need+=("postgresql-$major-postgis-3")
+  [ -f "$sharedir/extension/pgrouting.control" ] || need+=("postgresql-$major-pgrouting")
 fi
 if [ "$with_test_tools" = 1 ]; then
   command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
@@ -51,7 +54,7 @@ if [ "$(id -u)" != 0 ]; then
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo="sudo"
   else
-    echo "villageplan needs these packages: ${need[*]} (and postgresql-<version>-postgis-3 for the installed server)." >&2
+    echo "villageplan needs these packages: ${need[*]} (and postgresql-<version>-postgis-3 and postgresql-<version>-pgrouting for the installed server)." >&2
     echo "Install them as root:  apt-get install -y ${need[*]}" >&2
     exit 1
   fi
@@ -61,14 +64,18 @@ export DEBIAN_FRONTEND=noninteractive
 echo "install-deps: installing ${need[*]}" >&2
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${need[@]}" >/dev/null
-# A freshly installed server: add PostGIS for its version.
+# A freshly installed server: add PostGIS and pgRouting for its version.
 bindir=$(pg_bindir)
 major=$(basename "$(dirname "$bindir")")
 if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
   echo "install-deps: installing postgresql-$major-postgis-3" >&2
   $sudo apt-get install -y -qq "postgresql-$major-postgis-3" >/dev/null
 fi
+if [ ! -f "/usr/share/postgresql/$major/extension/pgrouting.control" ]; then
+  echo "install-deps: installing postgresql-$major-pgrouting" >&2
+  $sudo apt-get install -y -qq "postgresql-$major-pgrouting" >/dev/null
+fi
 # The Debian package starts a system cluster on port 5432; villageplan does
 # not use it (it runs its own private cluster), so leave it as the
 # distribution set it up.
-echo "install-deps: PostgreSQL $major with PostGIS ready ($bindir)" >&2
+echo "install-deps: PostgreSQL $major with PostGIS and pgRouting ready ($bindir)" >&2

@@ -141,10 +141,13 @@ type OverlayLegend struct {
 }
 
 // groupOrder is the order and English names of the panel groups declared
-// by layers.Layer.Group (DESIGN.md: 规划管控, 基础设施, 宅基地, 灾害风险).
+// by layers.Layer.Group (DESIGN.md: 规划管控, 基础设施, 宅基地, 灾害风险;
+// issue 14 adds 村庄 for the 自然屯 and 公共服务 for the facilities).
 var groupOrder = []struct{ zh, en string }{
 	{"规划管控", "Planning control"},
+	{"村庄", "Villages and hamlets"},
 	{"基础设施", "Infrastructure"},
+	{"公共服务", "Public services"},
 	{"宅基地", "Homesteads"},
 	{"灾害风险", "Hazard risk"},
 }

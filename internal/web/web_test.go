@@ -198,7 +198,7 @@ func TestBuildMeta(t *testing.T) {
 			}
 		}
 	}
-	if strings.Join(groups, ",") != "规划管控,基础设施,宅基地,灾害风险" {
+	if strings.Join(groups, ",") != "规划管控,村庄,基础设施,公共服务,宅基地,灾害风险" {
 		t.Errorf("groups %v", groups)
 	}
 	for _, l := range cat.Layers() {

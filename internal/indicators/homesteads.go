@@ -23,21 +23,58 @@ func lits(xs []string) string {
 	return "ARRAY[" + strings.Join(q, ", ") + "]::text[]"
 }
 
-// households is the FROM item (alias-less) of the household parcels with
-// columns id, zddm, xzqdm, status, geom (EPSG:4490), p (their
-// ST_PointOnSurface) and the extra columns of the catalog fields named.
-func (e *env) households(extra ...string) string {
-	return e.homesteads("h.status = ANY("+lits(e.s.cfg.HouseholdStatuses)+")", extra...)
+// parcels builds ig_parcel once per computation: every homestead parcel
+// other than 退出 with id, zddm, xzqdm, status, hh (a household: status in
+// Config.HouseholdStatuses), geom (EPSG:4490), p (its ST_PointOnSurface),
+// pp and gp (point and parcel on the plane), area (m², plane), hamlet and
+// hamlet_xzqdm (the 自然屯 holding p, NULL outside every one), and the
+// flags water_connected, toilet_done, danger_grade where the catalog has
+// them (NULL otherwise).
+func (e *env) parcels(ctx context.Context) error {
+	if e.built["parcels"] {
+		return nil
+	}
+	flag := func(name, typ string) string {
+		if e.s.hasField("homesteads", name) {
+			return "h." + layers.QuoteIdent(name)
+		}
+		return "NULL::" + typ
+	}
+	hamlet := "LEFT JOIN LATERAL (SELECT NULL::text AS name, NULL::text AS xzqdm) hm ON true"
+	if _, ok := e.s.cat.Layer("natural_hamlets"); ok {
+		hamlet = `LEFT JOIN LATERAL (SELECT hm.name::text AS name, hm.xzqdm::text AS xzqdm FROM ` + e.tbl("natural_hamlets") + ` hm
+  WHERE hm.geom && h.p AND ST_Intersects(hm.geom, h.p) ORDER BY hm.id LIMIT 1) hm ON true`
+	}
+	stmts := []string{fmt.Sprintf(`CREATE TEMP TABLE ig_parcel ON COMMIT DROP AS
+SELECT h.id, h.zddm::text AS zddm, h.xzqdm::text AS xzqdm, h.status::text AS status, h.status = ANY(%[1]s) AS hh, h.geom, h.p,
+  ST_Transform(h.p, %[2]d) AS pp, h.gp, ST_Area(h.gp) AS area, hm.name AS hamlet, hm.xzqdm AS hamlet_xzqdm,
+  %[4]s AS water_connected, %[5]s AS toilet_done, %[6]s AS danger_grade
+FROM (SELECT h.*, ST_PointOnSurface(h.geom) AS p, ST_Transform(h.geom, %[2]d) AS gp FROM %[3]s h
+      WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)) h
+%[7]s`, lits(e.s.cfg.HouseholdStatuses), e.plane, e.tbl("homesteads"),
+		flag("water_connected", "boolean"), flag("toilet_done", "boolean"), flag("danger_grade", "text"), hamlet),
+		`CREATE INDEX ON ig_parcel USING gist (geom)`,
+		`CREATE INDEX ON ig_parcel USING gist (pp)`,
+		`ANALYZE ig_parcel`,
+	}
+	for _, q := range stmts {
+		if _, err := e.tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("homestead parcels: %w", err)
+		}
+	}
+	e.built["parcels"] = true
+	return nil
 }
 
-// homesteads is households with another condition on the parcels (alias h).
+// households is the FROM item (alias-less) of the household parcels of
+// ig_parcel (parcels must have run).
+func (e *env) households(extra ...string) string {
+	return e.homesteads("h.hh")
+}
+
+// homesteads is the parcels of ig_parcel where cond (over alias h) holds.
 func (e *env) homesteads(cond string, extra ...string) string {
-	cols := ""
-	for _, x := range extra {
-		cols += ", h." + layers.QuoteIdent(x)
-	}
-	return `(SELECT h.id, h.zddm, h.xzqdm, h.status, h.geom, ST_PointOnSurface(h.geom) AS p` + cols + `
-  FROM ` + e.tbl("homesteads") + ` h WHERE ` + cond + ` AND NOT ST_IsEmpty(h.geom))`
+	return `(SELECT * FROM ig_parcel h WHERE ` + cond + `)`
 }
 
 // countSQL returns the query of a household count indicator: numerator
@@ -49,13 +86,30 @@ func (e *env) countSQL(from, num string) string {
 
 // aggSQL returns the query of numerator and denominator aggregates (SQL
 // over alias x) of the rows of from, per village (x.xzqdm) and per 自然屯
-// (the hamlet holding x.p).
+// (x.hamlet_xzqdm, x.hamlet).
 func (e *env) aggSQL(from, num, den string) string {
-	esc := func(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 	return `WITH x AS MATERIALIZED (SELECT * FROM ` + from + ` s)
-SELECT x.xzqdm::text, NULL::text, ` + num + `, ` + den + ` FROM x GROUP BY 1` + e.hamletUnion(`
-SELECT hm.xzqdm::text, hm.name::text, `+esc(num)+`, `+esc(den)+`
-FROM x JOIN %s hm ON ST_Intersects(hm.geom, x.p) GROUP BY 1, 2`)
+SELECT x.xzqdm::text, NULL::text, ` + num + `, ` + den + ` FROM x GROUP BY 1
+UNION ALL
+SELECT x.hamlet_xzqdm, x.hamlet, ` + num + `, ` + den + ` FROM x WHERE x.hamlet IS NOT NULL GROUP BY 1, 2`
+}
+
+// pipes builds ig_pipe(g): the water pipes on the plane, indexed.
+func (e *env) pipes(ctx context.Context) error {
+	if e.built["pipes"] {
+		return nil
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`CREATE TEMP TABLE ig_pipe ON COMMIT DROP AS SELECT ST_Transform(w.geom, %d) AS g FROM %s w WHERE NOT ST_IsEmpty(w.geom)`, e.plane, e.tbl("water_pipelines")),
+		`CREATE INDEX ON ig_pipe USING gist (g)`,
+		`ANALYZE ig_pipe`,
+	} {
+		if _, err := e.tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("water pipes: %w", err)
+		}
+	}
+	e.built["pipes"] = true
+	return nil
 }
 
 // near is the SQL condition "a and b are within d metres on the plane",
@@ -130,7 +184,7 @@ func init() {
 		},
 	})
 
-	area := func(e *env) string { return fmt.Sprintf("ST_Area(ST_Transform(x.geom, %d))", e.plane) }
+	area := func(e *env) string { return "x.area" }
 	register(&indicator{
 		Definition: Definition{
 			Key: "homestead_avg_area", TitleZH: "宅基地平均面积", TitleEN: "Average homestead area",
@@ -198,10 +252,10 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		layers: []string{"homesteads", "villages"},
 		fields: []string{"homesteads.toilet_done"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
-			return e.values(ctx, e.countSQL(e.households("toilet_done"), `x.toilet_done IS TRUE`))
+			return e.values(ctx, e.countSQL(e.households(), `x.toilet_done IS TRUE`))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
-			return e.parcelFeatures(ctx, e.households("toilet_done"), `x.toilet_done IS NOT TRUE`, village, nil)
+			return e.parcelFeatures(ctx, e.households(), `x.toilet_done IS NOT TRUE`, village, nil)
 		},
 	})
 
@@ -218,10 +272,10 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		layers: []string{"homesteads", "villages"},
 		fields: []string{"homesteads.danger_grade"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
-			return e.values(ctx, e.countSQL(e.households("danger_grade"), `x.danger_grade IN ('C', 'D')`))
+			return e.values(ctx, e.countSQL(e.households(), `x.danger_grade IN ('C', 'D')`))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
-			return e.parcelFeatures(ctx, e.households("danger_grade"), `x.danger_grade IN ('C', 'D')`, village,
+			return e.parcelFeatures(ctx, e.households(), `x.danger_grade IN ('C', 'D')`, village,
 				map[string]string{"danger_grade": "x.danger_grade"})
 		},
 	})
@@ -239,15 +293,15 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		layers: []string{"homesteads", "villages"},
 		fields: []string{"homesteads.water_connected"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
-			return e.values(ctx, e.countSQL(e.households("water_connected"), `x.water_connected IS TRUE`))
+			return e.values(ctx, e.countSQL(e.households(), `x.water_connected IS TRUE`))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
-			return e.parcelFeatures(ctx, e.households("water_connected"), `x.water_connected IS NOT TRUE`, village, nil)
+			return e.parcelFeatures(ctx, e.households(), `x.water_connected IS NOT TRUE`, village, nil)
 		},
 	})
 
 	beyond := func(e *env) string {
-		return `NOT EXISTS (SELECT 1 FROM ` + e.tbl("water_pipelines") + ` w WHERE ` + e.near("x.geom", "w.geom", e.s.cfg.PipeReachM) + `)`
+		return fmt.Sprintf(`NOT EXISTS (SELECT 1 FROM ig_pipe w WHERE ST_DWithin(w.g, x.gp, %g))`, e.s.cfg.PipeReachM)
 	}
 	register(&indicator{
 		Definition: Definition{
@@ -261,9 +315,15 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		kind:   count,
 		layers: []string{"homesteads", "water_pipelines", "villages"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
+			if err := e.pipes(ctx); err != nil {
+				return nil, err
+			}
 			return e.values(ctx, e.countSQL(e.households(), beyond(e)))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
+			if err := e.pipes(ctx); err != nil {
+				return nil, err
+			}
 			return e.parcelFeatures(ctx, e.households(), beyond(e), village, nil)
 		},
 	})

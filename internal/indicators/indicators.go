@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sort"
 	"strings"
@@ -149,6 +150,9 @@ type Config struct {
 	// DeadEndBorderM: a dead end closer than this to the outer boundary of
 	// the villages is a road leaving the map, not a 断头路 (m).
 	DeadEndBorderM float64
+	// Logger, if set, receives one debug record per indicator computed
+	// (key, milliseconds).
+	Logger *slog.Logger `json:"-"`
 }
 
 // Facility kinds of the reach indicators (public_facility_kind).
@@ -585,8 +589,15 @@ func (s *Service) compute(ctx context.Context, asOf time.Time) (*Report, error) 
 			continue
 		}
 		ti := time.Now()
-		vals, err := ind.compute(ctx, e)
+		err := e.prepare(ctx, ind)
+		var vals []Value
+		if err == nil {
+			vals, err = ind.compute(ctx, e)
+		}
 		r.TimingsMS[ind.Key] = time.Since(ti).Milliseconds()
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Debug("indicator computed", "key", ind.Key, "ms", r.TimingsMS[ind.Key], "err", err)
+		}
 		var skip *errSkip
 		if errors.As(err, &skip) {
 			r.Skipped[ind.Key] = skip.why
@@ -716,6 +727,17 @@ func round(x float64, places int) float64 {
 	return math.Round(x*p) / p
 }
 
+// prepare builds the temporary tables an indicator reads (ig_parcel for
+// every one reading homesteads).
+func (e *env) prepare(ctx context.Context, ind *indicator) error {
+	for _, l := range ind.layers {
+		if l == "homesteads" {
+			return e.parcels(ctx)
+		}
+	}
+	return nil
+}
+
 // scanValues reads rows of (village, hamlet, numerator, denominator).
 func scanValues(rows pgx.Rows) ([]Value, error) {
 	defer rows.Close()
@@ -778,5 +800,8 @@ func (s *Service) Features(ctx context.Context, key, village string, asOf time.T
 		return nil, err
 	}
 	e.village = village
+	if err := e.prepare(ctx, ind); err != nil {
+		return nil, err
+	}
 	return ind.features(ctx, e, village)
 }

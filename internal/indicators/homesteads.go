@@ -40,22 +40,28 @@ func (e *env) parcels(ctx context.Context) error {
 		}
 		return "NULL::" + typ
 	}
-	hamlet := "LEFT JOIN LATERAL (SELECT NULL::text AS name, NULL::text AS xzqdm) hm ON true"
-	if _, ok := e.s.cat.Layer("natural_hamlets"); ok {
-		hamlet = `LEFT JOIN LATERAL (SELECT hm.name::text AS name, hm.xzqdm::text AS xzqdm FROM ` + e.tbl("natural_hamlets") + ` hm
-  WHERE hm.geom && h.p AND ST_Intersects(hm.geom, h.p) ORDER BY hm.id LIMIT 1) hm ON true`
-	}
 	stmts := []string{fmt.Sprintf(`CREATE TEMP TABLE ig_parcel ON COMMIT DROP AS
 SELECT h.id, h.zddm::text AS zddm, h.xzqdm::text AS xzqdm, h.status::text AS status, h.status = ANY(%[1]s) AS hh, h.geom, h.p,
-  ST_Transform(h.p, %[2]d) AS pp, h.gp, ST_Area(h.gp) AS area, hm.name AS hamlet, hm.xzqdm AS hamlet_xzqdm,
+  ST_Transform(h.p, %[2]d) AS pp, h.gp, ST_Area(h.gp) AS area, NULL::text AS hamlet, NULL::text AS hamlet_xzqdm,
   %[4]s AS water_connected, %[5]s AS toilet_done, %[6]s AS danger_grade
 FROM (SELECT h.*, ST_PointOnSurface(h.geom) AS p, ST_Transform(h.geom, %[2]d) AS gp FROM %[3]s h
-      WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)) h
-%[7]s`, lits(e.s.cfg.HouseholdStatuses), e.plane, e.tbl("homesteads"),
-		flag("water_connected", "boolean"), flag("toilet_done", "boolean"), flag("danger_grade", "text"), hamlet),
+      WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)) h`, lits(e.s.cfg.HouseholdStatuses), e.plane, e.tbl("homesteads"),
+		flag("water_connected", "boolean"), flag("toilet_done", "boolean"), flag("danger_grade", "text")),
 		`CREATE INDEX ON ig_parcel USING gist (geom)`,
+		`CREATE INDEX ON ig_parcel USING gist (p)`,
 		`CREATE INDEX ON ig_parcel USING gist (pp)`,
+		`CREATE INDEX ON ig_parcel USING gist (gp)`,
+		`CREATE INDEX ON ig_parcel (id)`,
 		`ANALYZE ig_parcel`,
+	}
+	if _, ok := e.s.cat.Layer("natural_hamlets"); ok {
+		// Driven by the hamlets (few, with many vertices) through the
+		// points' index, so that each hamlet's prepared geometry serves
+		// all its points.
+		stmts = append(stmts, `UPDATE ig_parcel x SET hamlet = m.name, hamlet_xzqdm = m.xzqdm FROM (
+  SELECT DISTINCT ON (p.id) p.id, hm.name::text AS name, hm.xzqdm::text AS xzqdm
+  FROM `+e.tbl("natural_hamlets")+` hm JOIN ig_parcel p ON p.p && hm.geom AND ST_Intersects(hm.geom, p.p)
+  ORDER BY p.id, hm.id) m WHERE m.id = x.id`)
 	}
 	for _, q := range stmts {
 		if _, err := e.tx.Exec(ctx, q); err != nil {
@@ -94,21 +100,47 @@ UNION ALL
 SELECT x.hamlet_xzqdm, x.hamlet, ` + num + `, ` + den + ` FROM x WHERE x.hamlet IS NOT NULL GROUP BY 1, 2`
 }
 
-// pipes builds ig_pipe(g): the water pipes on the plane, indexed.
+// pipes builds ig_pipe(g): the segments of the water pipes on the plane,
+// indexed (a whole pipe's box covers a village: segments keep the index
+// selective).
 func (e *env) pipes(ctx context.Context) error {
 	if e.built["pipes"] {
 		return nil
 	}
 	for _, q := range []string{
-		fmt.Sprintf(`CREATE TEMP TABLE ig_pipe ON COMMIT DROP AS SELECT ST_Transform(w.geom, %d) AS g FROM %s w WHERE NOT ST_IsEmpty(w.geom)`, e.plane, e.tbl("water_pipelines")),
+		fmt.Sprintf(`CREATE TEMP TABLE ig_pipe ON COMMIT DROP AS
+SELECT d.geom AS g FROM %s w CROSS JOIN LATERAL ST_DumpSegments(ST_Transform(w.geom, %d)) d WHERE NOT ST_IsEmpty(w.geom)`, e.tbl("water_pipelines"), e.plane),
 		`CREATE INDEX ON ig_pipe USING gist (g)`,
 		`ANALYZE ig_pipe`,
+		// Driven by the pipe segments through the parcels' plane index.
+		fmt.Sprintf(`CREATE TEMP TABLE ig_near_pipe ON COMMIT DROP AS SELECT DISTINCT p.id FROM ig_pipe w JOIN ig_parcel p ON ST_DWithin(w.g, p.gp, %g)`, e.s.cfg.PipeReachM),
+		`CREATE UNIQUE INDEX ON ig_near_pipe (id)`,
+		`ANALYZE ig_near_pipe`,
 	} {
 		if _, err := e.tx.Exec(ctx, q); err != nil {
 			return fmt.Errorf("water pipes: %w", err)
 		}
 	}
 	e.built["pipes"] = true
+	return nil
+}
+
+// idSet builds the temporary table name(id) of the distinct ids that
+// query returns, indexed, once per computation.
+func (e *env) idSet(ctx context.Context, name, query string) error {
+	if e.built[name] {
+		return nil
+	}
+	for _, q := range []string{
+		`CREATE TEMP TABLE ` + name + ` ON COMMIT DROP AS SELECT DISTINCT id FROM (` + query + `) s`,
+		`CREATE UNIQUE INDEX ON ` + name + ` (id)`,
+		`ANALYZE ` + name,
+	} {
+		if _, err := e.tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	e.built[name] = true
 	return nil
 }
 
@@ -140,8 +172,11 @@ FROM ` + from + ` x WHERE (` + cond + `) AND ($1 = '' OR x.xzqdm = $1)`
 
 func init() {
 	dangerKinds := []string{"地质灾害危险区", "山洪灾害危险区"}
-	exposed := func(e *env) string {
-		return `EXISTS (SELECT 1 FROM ` + e.tbl("hazard_zones") + ` z WHERE z.kind = ANY(` + lits(dangerKinds) + `) AND ST_Intersects(z.geom, x.geom))`
+	exposed := func(e *env) string { return `EXISTS (SELECT 1 FROM ig_exposed s WHERE s.id = x.id)` }
+	exposedSet := func(ctx context.Context, e *env) error {
+		// Driven by the (few) danger zones through the parcels' index.
+		return e.idSet(ctx, "ig_exposed", `SELECT p.id FROM `+e.tbl("hazard_zones")+` z JOIN ig_parcel p ON p.geom && z.geom AND ST_Intersects(z.geom, p.geom)
+  WHERE z.kind = ANY(`+lits(dangerKinds)+`)`)
 	}
 	register(&indicator{
 		Definition: Definition{
@@ -155,9 +190,15 @@ func init() {
 		kind:   count,
 		layers: []string{"homesteads", "hazard_zones", "villages"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
+			if err := exposedSet(ctx, e); err != nil {
+				return nil, err
+			}
 			return e.values(ctx, e.countSQL(e.households(), exposed(e)))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
+			if err := exposedSet(ctx, e); err != nil {
+				return nil, err
+			}
 			return e.parcelFeatures(ctx, e.households(), exposed(e), village, map[string]string{
 				"zones": `(SELECT json_agg(json_build_object('id', z.id, 'kind', z.kind, 'grade', z.grade, 'name', z.name) ORDER BY z.id)
   FROM ` + e.tbl("hazard_zones") + ` z WHERE z.kind = ANY(` + lits(dangerKinds) + `) AND ST_Intersects(z.geom, x.geom))`,
@@ -301,7 +342,7 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 	})
 
 	beyond := func(e *env) string {
-		return fmt.Sprintf(`NOT EXISTS (SELECT 1 FROM ig_pipe w WHERE ST_DWithin(w.g, x.gp, %g))`, e.s.cfg.PipeReachM)
+		return `NOT EXISTS (SELECT 1 FROM ig_near_pipe s WHERE s.id = x.id)`
 	}
 	register(&indicator{
 		Definition: Definition{
@@ -328,8 +369,10 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		},
 	})
 
-	inZone := func(e *env) string {
-		return `EXISTS (SELECT 1 FROM ` + e.tbl("control_zones") + ` z WHERE z.gkbjlxmc = '饮用水水源一级保护区' AND ST_Intersects(z.geom, x.geom))`
+	inZone := func(e *env) string { return `EXISTS (SELECT 1 FROM ig_in_zone s WHERE s.id = x.id)` }
+	zoneSet := func(ctx context.Context, e *env) error {
+		return e.idSet(ctx, "ig_in_zone", `SELECT p.id FROM `+e.tbl("control_zones")+` z JOIN ig_parcel p ON p.geom && z.geom AND ST_Intersects(z.geom, p.geom)
+  WHERE z.gkbjlxmc = '饮用水水源一级保护区'`)
 	}
 	register(&indicator{
 		Definition: Definition{
@@ -343,9 +386,15 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		kind:   count,
 		layers: []string{"homesteads", "control_zones", "villages"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
+			if err := zoneSet(ctx, e); err != nil {
+				return nil, err
+			}
 			return e.values(ctx, e.countSQL(e.households(), inZone(e)))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
+			if err := zoneSet(ctx, e); err != nil {
+				return nil, err
+			}
 			return e.parcelFeatures(ctx, e.households(), inZone(e), village, nil)
 		},
 	})

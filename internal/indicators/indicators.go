@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/geo/crs"
@@ -725,6 +726,18 @@ func (ind *indicator) value(n, d float64) float64 {
 func round(x float64, places int) float64 {
 	p := math.Pow(10, float64(places))
 	return math.Round(x*p) / p
+}
+
+// exec runs one statement of the computation, logging its time at debug
+// level (the first line of the statement) when a Logger is configured.
+func (e *env) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	t0 := time.Now()
+	tag, err := e.tx.Exec(ctx, sql, args...)
+	if l := e.s.cfg.Logger; l != nil {
+		first, _, _ := strings.Cut(sql, "\n")
+		l.Debug("indicator statement", "ms", time.Since(t0).Milliseconds(), "sql", first)
+	}
+	return tag, err
 }
 
 // prepare builds the temporary tables an indicator reads (ig_parcel for

@@ -47,7 +47,7 @@ SELECT h.id, h.zddm, h.xzqdm, h.geom, h.p, h.hamlet, h.hamlet_xzqdm, ge.id AS ed
 FROM ig_parcel h
 CROSS JOIN LATERAL (SELECT ge.id, ge.g, ge.cost, ge.source, ge.target FROM ig_edge ge ORDER BY ge.g <-> h.pp LIMIT 1) ge
 WHERE h.hh`
-	if _, err := e.tx.Exec(ctx, sql); err != nil {
+	if _, err := e.exec(ctx, sql); err != nil {
 		return fmt.Errorf("household attachments: %w", err)
 	}
 	e.built["homes"] = true
@@ -94,7 +94,7 @@ CROSS JOIN LATERAL (SELECT least(
     h.access + dt.c + (1 - h.frac) * h.len,
     (SELECT min(h.access + f.access + abs(h.frac - f.frac) * h.len) FROM %[2]s f WHERE f.edge = h.edge)) AS c) r`, name, fac, d))
 	for _, s := range stmts {
-		if _, err := e.tx.Exec(ctx, s); err != nil {
+		if _, err := e.exec(ctx, s); err != nil {
 			return "", fmt.Errorf("reach to %s: %w", kind, err)
 		}
 	}

@@ -66,6 +66,7 @@ JOIN ig_pt pt ON pt.id = h.id
 		flag("water_connected", "boolean"), flag("toilet_done", "boolean"), flag("danger_grade", "text"), hamletJoin),
 		`CREATE INDEX ON ig_parcel USING gist (geom)`,
 		`CREATE INDEX ON ig_parcel USING gist (gp)`,
+		`CREATE INDEX ON ig_parcel USING gist (pp)`,
 		`ANALYZE ig_parcel`,
 	)
 	for _, q := range stmts {

@@ -31,6 +31,10 @@ var reachKinds = []struct{ key, kind, zh, en string }{
 	{"reach_service_centre", KindCentre, "便民服务中心", "a service centre"},
 }
 
+// homeReachM is the radius of the first pass of the household
+// attachment (m).
+const homeReachM = 250.0
+
 // homes builds ig_home (household attachments): id, zddm, xzqdm, p (plane
 // point), edge, frac (0–1 along the piece), len (piece length), access
 // (m), source, target.
@@ -41,14 +45,26 @@ func (e *env) homes(ctx context.Context) error {
 	if err := e.graph(ctx); err != nil {
 		return err
 	}
-	sql := `CREATE TEMP TABLE ig_home ON COMMIT DROP AS
+	// The nearest piece of every household: a join driven by the pieces
+	// through the points' index within homeReachM (one pass, a few
+	// seconds for 200,000 households), then a KNN search for the few
+	// farther away (a KNN per household costs 25 s at county scale).
+	stmts := []string{
+		fmt.Sprintf(`CREATE TEMP TABLE ig_home_edge ON COMMIT DROP AS
+SELECT DISTINCT ON (h.id) h.id, ge.id AS edge FROM ig_edge ge JOIN ig_parcel h ON h.hh AND ST_DWithin(ge.g, h.pp, %g)
+ORDER BY h.id, ST_Distance(ge.g, h.pp), ge.id`, homeReachM),
+		`CREATE UNIQUE INDEX ON ig_home_edge (id)`,
+		`INSERT INTO ig_home_edge SELECT h.id, (SELECT ge.id FROM ig_edge ge ORDER BY ge.g <-> h.pp, ge.id LIMIT 1) FROM ig_parcel h
+WHERE h.hh AND NOT EXISTS (SELECT 1 FROM ig_home_edge n WHERE n.id = h.id) AND EXISTS (SELECT 1 FROM ig_edge)`,
+		`CREATE TEMP TABLE ig_home ON COMMIT DROP AS
 SELECT h.id, h.zddm, h.xzqdm, h.geom, h.p, h.hamlet, h.hamlet_xzqdm, ge.id AS edge, ST_LineLocatePoint(ge.g, h.pp) AS frac, ge.cost AS len,
        ST_Distance(ge.g, h.pp) AS access, ge.source, ge.target
-FROM ig_parcel h
-CROSS JOIN LATERAL (SELECT ge.id, ge.g, ge.cost, ge.source, ge.target FROM ig_edge ge ORDER BY ge.g <-> h.pp LIMIT 1) ge
-WHERE h.hh`
-	if _, err := e.exec(ctx, sql); err != nil {
-		return fmt.Errorf("household attachments: %w", err)
+FROM ig_parcel h JOIN ig_home_edge n ON n.id = h.id JOIN ig_edge ge ON ge.id = n.edge`,
+	}
+	for _, q := range stmts {
+		if _, err := e.exec(ctx, q); err != nil {
+			return fmt.Errorf("household attachments: %w", err)
+		}
 	}
 	e.built["homes"] = true
 	return nil

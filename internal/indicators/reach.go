@@ -54,7 +54,7 @@ func (e *env) homes(ctx context.Context) error {
 SELECT DISTINCT ON (h.id) h.id, ge.id AS edge FROM ig_edge ge JOIN ig_parcel h ON h.hh AND ST_DWithin(ge.g, h.pp, %g)
 ORDER BY h.id, ST_Distance(ge.g, h.pp), ge.id`, homeReachM),
 		`CREATE UNIQUE INDEX ON ig_home_edge (id)`,
-		`INSERT INTO ig_home_edge SELECT h.id, (SELECT ge.id FROM ig_edge ge ORDER BY ge.g <-> h.pp, ge.id LIMIT 1) FROM ig_parcel h
+		`INSERT INTO ig_home_edge SELECT h.id, (SELECT ge.id FROM ig_edge ge ORDER BY ge.g <-> h.pp LIMIT 1) FROM ig_parcel h
 WHERE h.hh AND NOT EXISTS (SELECT 1 FROM ig_home_edge n WHERE n.id = h.id) AND EXISTS (SELECT 1 FROM ig_edge)`,
 		`CREATE TEMP TABLE ig_home ON COMMIT DROP AS
 SELECT h.id, h.zddm, h.xzqdm, h.geom, h.p, h.hamlet, h.hamlet_xzqdm, ge.id AS edge, ST_LineLocatePoint(ge.g, h.pp) AS frac, ge.cost AS len,

@@ -78,12 +78,12 @@ FROM (SELECT h.*, ST_PointOnSurface(h.geom) AS p, ST_Transform(h.geom, %[2]d) AS
 
 // households is the FROM item (alias-less) of the household parcels of
 // ig_parcel (parcels must have run).
-func (e *env) households(extra ...string) string {
+func (e *env) households() string {
 	return e.homesteads("h.hh")
 }
 
 // homesteads is the parcels of ig_parcel where cond (over alias h) holds.
-func (e *env) homesteads(cond string, extra ...string) string {
+func (e *env) homesteads(cond string) string {
 	return `(SELECT * FROM ig_parcel h WHERE ` + cond + `)`
 }
 
@@ -146,14 +146,6 @@ func (e *env) idSet(ctx context.Context, name, query string) error {
 	}
 	e.built[name] = true
 	return nil
-}
-
-// near is the SQL condition "a and b are within d metres on the plane",
-// with a bounding-box prefilter in degrees that an index on b can use
-// (1° ≥ 50 km in every direction below 63° latitude).
-func (e *env) near(a, b string, d float64) string {
-	return fmt.Sprintf(`(%[2]s && ST_Expand(%[1]s, %[3]g) AND ST_DWithin(ST_Transform(%[1]s, %[4]d), ST_Transform(%[2]s, %[4]d), %[5]g))`,
-		a, b, d/50000, e.plane, d)
 }
 
 // parcelFeatures returns the FeatureCollection of the parcels of the

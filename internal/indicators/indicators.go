@@ -126,6 +126,10 @@ var ErrUnknownVillage = errors.New("unknown village")
 // or an indicator that lists no features.
 var ErrUnknownIndicator = errors.New("unknown indicator")
 
+// Revision is part of every cache key: bump it when an indicator's SQL
+// changes, so that reports computed by the earlier code are not served.
+const Revision = 1
+
 // China is the time zone in which dates are days (UTC+8, no DST).
 var China = time.FixedZone("CST", 8*3600)
 
@@ -443,6 +447,9 @@ func (s *Service) cacheKey(ctx context.Context, q pgx.Tx) (string, map[string]in
 	for _, ind := range registry {
 		fmt.Fprintf(h, "%s|%s;", ind.Key, s.available(ind))
 	}
+	defs, _ := json.Marshal(Definitions())
+	h.Write(defs)
+	fmt.Fprintf(h, "revision %d", Revision)
 	return hex.EncodeToString(h.Sum(nil))[:32], versions, settings, nil
 }
 

@@ -71,6 +71,14 @@ func asOfSource(l *layers.Layer, at time.Time, a *args) string {
 	return AsOfSQL(l, a.add(l.ID), a.add(at), "")
 }
 
+// AsOfRelation returns AsOfSQL of layer l at instant at with the layer id
+// and the instant as SQL literals, so the text needs no bind parameters
+// (package indicators composes it into multi-statement work). It does not
+// check the instant against the layer's history (CheckInstant does).
+func AsOfRelation(l *layers.Layer, at time.Time) string {
+	return AsOfSQL(l, layers.QuoteLiteral(l.ID), layers.QuoteLiteral(at.UTC().Format(time.RFC3339Nano)), "")
+}
+
 // AsOfSQL returns a parenthesised subquery (use it as a FROM item) giving
 // layer l as it was at an instant: the columns id, the catalog fields, geom
 // (EPSG:4490) and geom_3857 (EPSG:3857), one row per feature that existed

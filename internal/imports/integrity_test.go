@@ -298,7 +298,8 @@ func TestInsertBackstop(t *testing.T) {
 			       ST_Multi(ST_MakeEnvelope(125.61, 43.5, 125.611, 43.501, 4490)) AS g
 			FROM (SELECT $1::varchar AS zddm, NULL::varchar AS bdcdyh, '220112203300'::varchar AS xzqdm, NULL::text AS zl, NULL::float8 AS zdmj,
 			             NULL::text AS approval_number, NULL::date AS approved_on, $2::text AS status, NULL::text AS household_id,
-			             NULL::text AS holder_name, NULL::varchar AS holder_id_number) s`, c.zddm, c.status); err != nil {
+			             NULL::text AS holder_name, NULL::varchar AS holder_id_number,
+			             NULL::text AS danger_grade, NULL::boolean AS toilet_done, NULL::boolean AS water_connected) s`, c.zddm, c.status); err != nil {
 			t.Fatal(err)
 		}
 		m, _ := newMapper(l, nil, nil)

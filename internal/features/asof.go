@@ -57,7 +57,23 @@ func (s *Service) CheckInstant(ctx context.Context, l *layers.Layer, at time.Tim
 // columnList is the layer's id, catalog fields, geom and geom_3857 — the
 // columns an as-of source offers under the table alias t.
 func asOfSource(l *layers.Layer, at time.Time, a *args) string {
-	lp, tp := a.add(l.ID), a.add(at)
+	return asOfRelation(l, a.add(l.ID), a.add(at))
+}
+
+// AsOfRelation returns a parenthesised subquery (to be given an alias) of
+// layer l as it was at instant at: the columns id, the catalog fields,
+// geom (EPSG:4490) and geom_3857, as the layer table has them. The layer
+// id and the instant are SQL literals, so the text needs no bind
+// parameters (package indicators composes it into multi-statement work).
+// It does not check the instant against the layer's history
+// (CheckInstant does).
+func AsOfRelation(l *layers.Layer, at time.Time) string {
+	return asOfRelation(l, layers.QuoteLiteral(l.ID), layers.QuoteLiteral(at.UTC().Format(time.RFC3339Nano)))
+}
+
+// asOfRelation is AsOfRelation with the layer id lp and the instant tp as
+// SQL expressions (literals or bind parameters).
+func asOfRelation(l *layers.Layer, lp, tp string) string {
 	var cur, old strings.Builder
 	cur.WriteString("c.id")
 	old.WriteString("v.feature_id")

@@ -417,6 +417,7 @@ func body(desc string, types ...string) *openapi3.RequestBody {
 func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 	ogc, tiles, acc, app, ed, sit, web, ops := []string{"OGC API – Features"}, []string{"tiles"}, []string{"accounts"},
 		[]string{"applications (宅基地审批)"}, []string{"editing (Part 4)"}, []string{"siting"}, []string{"map and desk data"}, []string{"operations"}
+	ind := []string{"indicators (乡村建设)"}
 	pageF := []*openapi3.ParameterRef{p.f}
 	list := []apiOp{
 		{method: "GET", path: "/healthz", id: "getHealthz", summary: "process up", tags: ops, ok: ok("{status: ok}", mtJSON)},
@@ -509,6 +510,21 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "PUT", path: "/workdays/{date}", id: "putWorkday", summary: "correct a day of the calendar", tags: app,
 			params: []*openapi3.ParameterRef{pathParam("date", "YYYY-MM-DD", openapi3.NewStringSchema().WithFormat("date"))},
 			body:   body("{is_workday, note}", mtJSON), ok: ok("the day", mtJSON), errs: []int{400, 413, 415, 422}},
+		// 乡村建设 indicators.
+		{method: "GET", path: "/indicators", id: "getIndicators", summary: "every 乡村建设 indicator per village and 自然屯 and the township total, as of a date (JSON or .xlsx)", tags: ind,
+			params: []*openapi3.ParameterRef{qp("date", "the day (YYYY-MM-DD, China time; default today); a past day reads the layers as they were then", openapi3.NewStringSchema().WithFormat("date")),
+				qp("village", "only this village (12-digit XZQDM)", openapi3.NewStringSchema().WithPattern("^[0-9]{12}$")),
+				qp("f", "format", openapi3.NewStringSchema().WithEnum("json", "xlsx"))},
+			ok: ok("the report: values, layer versions, settings, definitions", mtJSON, mtXLSX), errs: []int{400, 404}},
+		{method: "GET", path: "/indicators/definitions", id: "getIndicatorDefinitions", summary: "indicator keys, titles, units and formulas", tags: ind, ok: ok("definitions", mtJSON)},
+		{method: "GET", path: "/indicators/{key}/features", id: "getIndicatorFeatures", summary: "the items behind an indicator (unlit segments, households beyond reach, dead ends, exposed households …) as GeoJSON; ids and parcel codes only", tags: ind,
+			params: []*openapi3.ParameterRef{pathParam("key", "indicator key", openapi3.NewStringSchema()),
+				qp("date", "the day (YYYY-MM-DD)", openapi3.NewStringSchema().WithFormat("date")),
+				qp("village", "only this village (12-digit XZQDM)", openapi3.NewStringSchema().WithPattern("^[0-9]{12}$"))},
+			ok: ok("FeatureCollection (CRS84)", mtGeoJSON), errs: []int{400, 404}},
+		{method: "GET", path: "/indicators/targets", id: "getIndicatorTargets", summary: "targets and reach distances", tags: ind, ok: ok("targets", mtJSON)},
+		{method: "PUT", path: "/indicators/targets", id: "putIndicatorTargets", summary: "set targets (耕地保有量, 永久基本农田保护目标, reach distances), all or none", tags: ind,
+			body: body("{targets: [{key, village, value}]}", mtJSON), ok: ok("the targets", mtJSON), errs: []int{400, 413, 415, 422}},
 		// Changesets.
 		{method: "GET", path: "/changesets", id: "listChangesets", summary: "changesets, newest first", tags: ed,
 			params: []*openapi3.ParameterRef{qp("state", "", openapi3.NewStringSchema().WithEnum("published", "proposed", "rejected")),

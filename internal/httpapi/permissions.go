@@ -114,6 +114,11 @@ var PermissionTable = []RoutePermission{
 	{post, "/house-transfers", []Role{auth.TownshipWindow}, "R16 record of a house sold/rented/given away (township-wide window; audited)"},
 	{get, "/workdays", append(slices.Clone(admins), desk...), "working-day calendar, no personal data"},
 	{[]string{http.MethodPut}, "/workdays/{date}", admins, "administrator's correction of a day (audited)"},
+	{get, "/indicators", indicatorReaders, "乡村建设 indicators per village and 自然屯 (JSON, .xlsx); counts only, no personal data"},
+	{get, "/indicators/definitions", indicatorReaders, "indicator keys, units and formulas"},
+	{get, "/indicators/{key}/features", indicatorReaders, "items behind an indicator (unlit segments, households beyond reach …): ids and parcel codes, never personal fields"},
+	{get, "/indicators/targets", indicatorReaders, "耕地保有量, 永久基本农田保护目标 and reach distances"},
+	{[]string{http.MethodPut}, "/indicators/targets", admins, "administrator sets the targets (audited)"},
 	// Editing (editing.go, package editing): the package checks each
 	// layer's roles (layers.Editing.Roles) and village scope per feature.
 	{post, "/collections/{collectionId}/items", editors, "OGC API Part 4 create; proposed when the layer requires review"},

@@ -258,6 +258,7 @@ func New(opts Options) *Server {
 	s.routeSiting()
 	s.routeApplications()
 	s.routeWorkdays()
+	s.routeIndicators()
 	s.routeWeb()
 	s.routeAccounts()
 	// Unmatched requests skip the router's middleware; observe them too,

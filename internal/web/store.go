@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"villageplan/internal/indicators"
 	"villageplan/layers"
 )
 
@@ -17,64 +18,20 @@ import (
 // streetlight-coverage overlay.
 const CoveragePath = "map/views/streetlight-coverage.geojson"
 
-// DefaultLightRadiusM is the distance in metres from a working streetlight
-// within which a road counts as lit: half of the 50 m pole spacing usual on
-// village main roads, a rule of thumb ([GK]; no national rural standard,
-// DOMAIN.md §7.2), not a photometric calculation.
-const DefaultLightRadiusM = 25.0
+// DefaultLightRadiusM is indicators.DefaultLightRadiusM: the distance in
+// metres from a working streetlight within which a road counts as lit.
+const DefaultLightRadiusM = indicators.DefaultLightRadiusM
 
-// Coverage defines the streetlight-coverage view: which road segments of
-// the villages' main roads are lit. A main-road segment is the part of a
-// road inside the village construction boundary (the union of the
-// control-zone kinds BuiltUpKinds, as the siting rule set defines it); it
-// is lit where it lies within RadiusM of a streetlight whose status is
-// WorkingStatus, unlit elsewhere. Layers and fields come from the catalog.
-type Coverage struct {
-	Roads, Lights, Zones *layers.Layer
-	// LightStatus and ZoneKind are the columns that hold a light's status
-	// and a zone's kind.
-	LightStatus, ZoneKind string
-	// WorkingStatus is the status of a light that shines (正常).
-	WorkingStatus string
-	BuiltUpKinds  []string
-	RadiusM       float64
-}
+// Coverage defines the streetlight-coverage view: which parts of the
+// villages' main roads are lit. It is the definition of the indicator
+// road_lit_share (indicators.Lighting), so the view and the indicator
+// agree by construction.
+type Coverage = indicators.Lighting
 
-// NewCoverage finds the coverage layers in the catalog by the code lists
-// of their fields (roads: coloured by road administrative grade; lights:
-// a point layer with a light-status field; zones: a control-zone-kind
-// field). It returns nil when the catalog lacks one of them or
-// builtUpKinds is empty.
+// NewCoverage is indicators.NewLighting: it returns nil when the catalog
+// lacks a layer the view needs or builtUpKinds is empty.
 func NewCoverage(cat *layers.Catalog, builtUpKinds []string) *Coverage {
-	c := &Coverage{Roads: colouredBy(cat, layers.CLRoadAdminGrade), BuiltUpKinds: builtUpKinds, RadiusM: DefaultLightRadiusM}
-	for _, l := range cat.Layers() {
-		for _, f := range l.Fields {
-			switch {
-			case f.CodeList == layers.CLLightStatus && l.Geometry == layers.Point && c.Lights == nil:
-				c.Lights, c.LightStatus = l, f.Name
-			case f.CodeList == layers.CLControlZoneKind && c.Zones == nil:
-				c.Zones, c.ZoneKind = l, f.Name
-			}
-		}
-	}
-	if cl, ok := layers.CodeListByID(layers.CLLightStatus); ok && len(cl.Values) > 0 {
-		c.WorkingStatus = cl.Values[0].Value // 正常, the first value of the list
-	}
-	if c.Roads == nil || c.Lights == nil || c.Zones == nil || c.WorkingStatus == "" || len(builtUpKinds) == 0 {
-		return nil
-	}
-	return c
-}
-
-// NoteZH and NoteEN explain the view's definition in the legend.
-func (c *Coverage) NoteZH() string {
-	return fmt.Sprintf("村庄建设边界（%s）内的道路：距正常运行路灯 %.0f 米以内为已照明，其余为未照明（经验值）",
-		strings.Join(c.BuiltUpKinds, "、"), c.RadiusM)
-}
-
-// NoteEN is the English NoteZH.
-func (c *Coverage) NoteEN() string {
-	return fmt.Sprintf("roads inside the village construction boundary: lit within %.0f m of a working light, unlit elsewhere (rule of thumb)", c.RadiusM)
+	return indicators.NewLighting(cat, builtUpKinds)
 }
 
 // Store runs the pages' queries in PostGIS.
@@ -199,7 +156,7 @@ func (s *Store) CoverageVersion(ctx context.Context) (string, error) {
 	var key string
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(string_agg(layer || ':' || version, ',' ORDER BY layer), '')
 FROM `+layers.QuoteIdent(layers.Schema)+`.layer_version WHERE layer = ANY($1)`,
-		[]string{c.Roads.ID, c.Lights.ID, c.Zones.ID}).Scan(&key)
+		c.Versions()).Scan(&key)
 	return key, err
 }
 
@@ -234,39 +191,7 @@ func (s *Store) CoverageGeoJSON(ctx context.Context) (body []byte, version strin
 	if body != nil {
 		return body, version, nil
 	}
-	grade := ""
-	if c.Roads.Style.ColorBy != "" {
-		grade = c.Roads.Style.ColorBy
-	}
-	route := c.Roads.Style.LabelField
-	gradeSQL, routeSQL := "NULL::text", "NULL::text"
-	if grade != "" {
-		gradeSQL = "r." + layers.QuoteIdent(grade) + "::text"
-	}
-	if route != "" {
-		routeSQL = "r." + layers.QuoteIdent(route) + "::text"
-	}
-	sql := fmt.Sprintf(`WITH built AS MATERIALIZED (
-  SELECT ST_Union(g) AS g FROM (
-    SELECT CASE WHEN ST_IsValid(z.geom_3857) THEN z.geom_3857 ELSE ST_CollectionExtract(ST_MakeValid(z.geom_3857), 3) END AS g
-    FROM %[1]s z WHERE z.%[2]s = ANY($1) AND NOT ST_IsEmpty(z.geom_3857) OFFSET 0) v WHERE NOT ST_IsEmpty(g)
-), main AS MATERIALIZED (
-  SELECT r.id, %[5]s AS route, %[6]s AS grade, ST_CollectionExtract(ST_Intersection(r.geom_3857, b.g), 2) AS g
-  FROM %[3]s r, built b
-  WHERE b.g IS NOT NULL AND r.geom_3857 && b.g AND ST_Intersects(r.geom_3857, b.g) AND ST_IsValid(r.geom_3857)
-), lit AS (
-  SELECT m.*, (SELECT ST_Union(ST_Buffer(l.geom_3857, $3 / cos(radians(ST_Y(l.geom))), 'quad_segs=8'))
-               FROM %[4]s l
-               WHERE l.%[7]s = $2 AND NOT ST_IsEmpty(l.geom) AND ST_DWithin(l.geom_3857, m.g, 2 * $3 / cos(radians(ST_Y(l.geom))))) AS lg
-  FROM main m WHERE NOT ST_IsEmpty(m.g)
-), parts AS (
-  SELECT id, route, grade, 'lit' AS class, ST_CollectionExtract(ST_Intersection(g, lg), 2) AS g FROM lit WHERE lg IS NOT NULL
-  UNION ALL
-  SELECT id, route, grade, 'unlit', CASE WHEN lg IS NULL THEN g ELSE ST_CollectionExtract(ST_Difference(g, lg), 2) END FROM lit
-), measured AS (
-  SELECT id, route, grade, class, ST_Transform(g, %[8]d) AS g, ST_Length(ST_Transform(g, %[8]d)::geography) AS len
-  FROM parts WHERE NOT ST_IsEmpty(g)
-)
+	sql := "WITH " + c.MainRoadPartsSQL(func(l *layers.Layer) string { return l.QualifiedTable() }) + `
 SELECT json_build_object(
   'type', 'FeatureCollection',
   'features', coalesce(json_agg(json_build_object(
@@ -280,11 +205,9 @@ SELECT json_build_object(
       'lit_share', CASE WHEN coalesce(sum(len), 0) > 0 THEN round((sum(len) FILTER (WHERE class = 'lit') / sum(len))::numeric, 4) ELSE 0 END,
       'radius_m', $3::float8,
       'built_up_kinds', $1::text[]))
-FROM measured`,
-		c.Zones.QualifiedTable(), layers.QuoteIdent(c.ZoneKind), c.Roads.QualifiedTable(), c.Lights.QualifiedTable(),
-		routeSQL, gradeSQL, layers.QuoteIdent(c.LightStatus), layers.StorageSRID)
+FROM measured`
 	var raw []byte
-	if err := s.pool.QueryRow(ctx, sql, c.BuiltUpKinds, c.WorkingStatus, c.RadiusM).Scan(&raw); err != nil {
+	if err := s.pool.QueryRow(ctx, sql, c.Args()...).Scan(&raw); err != nil {
 		return nil, "", fmt.Errorf("streetlight coverage: %w", err)
 	}
 	if !json.Valid(raw) {

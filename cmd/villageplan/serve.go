@@ -24,6 +24,7 @@ import (
 	"villageplan/internal/auth"
 	"villageplan/internal/db"
 	"villageplan/internal/httpapi"
+	"villageplan/internal/projects"
 	"villageplan/internal/siting"
 	"villageplan/layers"
 )
@@ -122,6 +123,13 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 					}
 					if n > 0 {
 						logger.Info("sample applications filed (示例数据)", "applications", n)
+					}
+					np, err := projects.LoadSamples(ctx, pool, time.Now())
+					if err != nil {
+						return fmt.Errorf("load sample construction projects: %w", err)
+					}
+					if np > 0 {
+						logger.Info("sample construction projects filed (示例数据)", "projects", np)
 					}
 				}
 			}

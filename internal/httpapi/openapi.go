@@ -23,12 +23,13 @@ const OpenAPIMediaType = "application/vnd.oai.openapi+json;version=3.0"
 // redirects, which are not an API. Every other row × method of the table
 // is an operation of the document (TestOpenAPIComplete checks it).
 var openAPIExcluded = map[string]string{
-	"/map":         "web map page (text/html)",
-	"/map/":        "redirect to /map",
-	"/desk":        "desk page (text/html)",
-	"/desk/":       "redirect to /desk",
-	"/web/":        "static files of the pages (a path prefix, not one route)",
-	"/favicon.ico": "browser icon",
+	"/map":          "web map page (text/html)",
+	"/map/":         "redirect to /map",
+	"/desk":         "desk page (text/html)",
+	"/desk/":        "redirect to /desk",
+	"/construction": "project library page (text/html)",
+	"/web/":         "static files of the pages (a path prefix, not one route)",
+	"/favicon.ico":  "browser icon",
 }
 
 // itemFormats are the f= values of GET /collections/{id}/items: the paged
@@ -540,6 +541,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "POST", path: "/changesets/{id}/reject", id: "rejectChangeset", summary: "reject a proposed changeset (not its author)", tags: ed, params: []*openapi3.ParameterRef{p.id},
 			body: openapi3.NewRequestBody().WithDescription("{comment} (optional)").WithContent(content(nil, mtJSON)), ok: ok("rejected", mtJSON), errs: []int{400, 404, 409, 413, 415}},
 	}
+	list = append(list, projectOperations(p)...)
 	for _, l := range catalog.Layers() {
 		base, id, name := "/collections/"+l.ID, l.ID, l.TitleZH+" "+l.TitleEN
 		tpl := "/collections/{collectionId}"

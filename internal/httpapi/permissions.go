@@ -56,7 +56,7 @@ var (
 // handler runs (authorize), so a new route cannot ship unguarded. Personal
 // fields (layers.Field.Personal) are decided per village by the feature
 // and download code (personal.go); tiles never carry them.
-var PermissionTable = []RoutePermission{
+var PermissionTable = append([]RoutePermission{
 	{get, "/healthz", everyone, "process up"},
 	{get, "/readyz", everyone, "database reachable and migrated"},
 	{[]string{http.MethodGet}, "/metrics", everyone, "Prometheus metrics, no personal data"},
@@ -133,7 +133,7 @@ var PermissionTable = []RoutePermission{
 	{post, "/changesets/{id}/revert", editors, "a new changeset; 409 when later edits touched the features"},
 	{post, "/changesets/{id}/approve", reviewers, "never by the changeset's author (package editing)"},
 	{post, "/changesets/{id}/reject", reviewers, "never by the changeset's author (package editing)"},
-}
+}, projectPermissions...) // the construction projects (projects.go)
 
 var (
 	// editors may call the write routes: planning editors and every role

@@ -257,6 +257,7 @@ func New(opts Options) *Server {
 	s.routeTiles()
 	s.routeSiting()
 	s.routeApplications()
+	s.routeProjects()
 	s.routeWorkdays()
 	s.routeIndicators()
 	s.routeWeb()

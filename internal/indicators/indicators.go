@@ -247,10 +247,32 @@ type indicator struct {
 	township func(e *env, n, d float64) (float64, float64)
 }
 
-// registry is every indicator in display order.
+// registry is every indicator in display order (displayOrder: the
+// sections of the 实施方案: roads, water, services, house safety and
+// environment, farmland, homesteads).
 var registry []*indicator
 
-func register(i *indicator) { registry = append(registry, i) }
+var displayOrder = []string{
+	"road_lit_share", "hamlet_hardened_road", "dead_ends", "fire_lane_hamlets",
+	"water_connected_share", "water_beyond_pipe", "water_source_zone_households",
+	"reach_shelter", "reach_clinic", "reach_service_centre",
+	"dangerous_houses", "hazard_exposed_households", "toilet_done_share",
+	"cultivated_land_area", "pbf_area", "cultivated_land_change",
+	"homestead_approvals", "homestead_idle", "homestead_avg_area", "homestead_over_limit",
+}
+
+func register(i *indicator) {
+	registry = append(registry, i)
+	rank := func(k string) int {
+		for n, o := range displayOrder {
+			if o == k {
+				return n
+			}
+		}
+		return len(displayOrder)
+	}
+	sort.SliceStable(registry, func(a, b int) bool { return rank(registry[a].Key) < rank(registry[b].Key) })
+}
 
 // Definitions returns every indicator's definition in display order.
 func Definitions() []Definition {
@@ -652,6 +674,9 @@ func finish(e *env, ind *indicator, rows []Value, villages []string) []Value {
 	}
 	out = append(out, Value{Key: ind.Key, Numerator: tn, Denominator: td})
 	for i := range out {
+		// Lengths and areas to the centimetre / cm² (the Web-Mercator
+		// round trip of the lighting SQL leaves micrometre noise).
+		out[i].Numerator, out[i].Denominator = round(out[i].Numerator, 2), round(out[i].Denominator, 2)
 		out[i].Value = ind.value(out[i].Numerator, out[i].Denominator)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

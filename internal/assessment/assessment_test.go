@@ -1,10 +1,16 @@
 package assessment
 
 import (
+	"bytes"
+	"os/exec"
+	"strings"
+
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -271,4 +277,85 @@ func TestYearsWeightsAndSnapshots(t *testing.T) {
 	if h := hist[vB]; len(h) != 2 || fp(h[0].Score) != "91.25" || !h[0].Closed || fp(h[1].Score) != "66.25" || h[1].Closed {
 		t.Errorf("history of B: %+v", h)
 	}
+}
+
+// TestXLSXAndSheet: the workbook opened with excelize and the PDF sheet
+// read back with pdftotext show the fixture's scores and ranks.
+func TestXLSXAndSheet(t *testing.T) {
+	ctx := context.Background()
+	pool := testpg.New(t)
+	ind, proj, ws, names := fixture()
+	seedVillages(t, pool, names)
+	svc := NewService(pool, layers.Default(), ind, proj)
+	svc.SetClock(func() time.Time { return time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC) })
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return SetWeights(ctx, tx, 2026, ws, "admin") }); err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Result(ctx, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteXLSX(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(SheetRanking)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2+6 || !strings.Contains(rows[0][0], "2026 年度") || rows[1][3] != "得分 score" {
+		t.Fatalf("ranking sheet: %d rows, %q", len(rows), rows[:2])
+	}
+	want := [][]string{{"1", vD, "新胜村", "100"}, {"2", vB, "鲁家村", "91.25"}, {"2", vE, "尹家村", "91.25"}, {"4", vA, "大营村", "52.92"},
+		{"5", vC, "庞家村", "33.33"}, {"", vF, "黄金村", ""}}
+	for i, w := range want {
+		got := append(rows[i+2], "", "", "", "")[:4]
+		if strings.Join(got, "|") != strings.Join(w, "|") {
+			t.Errorf("row %d: %q, want %q", i+3, got, w)
+		}
+	}
+	// A's parts: road 66.67 → 66.67 … (columns H…)
+	if a := rows[5]; len(a) < 9 || a[7] != "66.67" || a[8] != "66.67" {
+		t.Errorf("A's first part: %q", a)
+	}
+	if typ, _ := f.GetCellType(SheetRanking, "D4"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+		t.Error("scores are stored as text")
+	}
+	wr, _ := f.GetRows(SheetWeights)
+	if len(wr) < 5 || wr[1][0] != "road_lit_share" || wr[1][5] != "20" {
+		t.Errorf("weights sheet: %q", wr)
+	}
+
+	var pdf bytes.Buffer
+	if _, err := svc.WriteSheet(ctx, &pdf, r, vB); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, pdf.Bytes())
+	for _, s := range []string{"鲁家村2026年度乡村建设考核评估表", "220112203301", "91.25", "第 2 名（共 5 村）", "村内主干道路灯覆盖率", "项目完成率", "指标截至 2026-12-31"} {
+		if !strings.Contains(strings.ReplaceAll(text, " ", ""), strings.ReplaceAll(s, " ", "")) {
+			t.Errorf("sheet lacks %q:\n%s", s, text)
+		}
+	}
+	if n := strings.Count(text, "\f"); n > 1 {
+		t.Errorf("sheet has %d pages, want 1", n)
+	}
+	if _, err := svc.WriteSheet(ctx, &pdf, r, "220112999999"); !errors.Is(err, ErrUnknownVillage) {
+		t.Errorf("sheet of an unknown village: %v", err)
+	}
+}
+
+func pdfText(t *testing.T, b []byte) string {
+	t.Helper()
+	cmd := exec.Command("pdftotext", "-layout", "-", "-")
+	cmd.Stdin = bytes.NewReader(b)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
 }

@@ -393,3 +393,103 @@ func TestProjectLedgerTaskListSummary(t *testing.T) {
 		t.Fatalf("filed list: %d %v", st, out)
 	}
 }
+
+// Bad input is a 4xx naming the field, never a 500, and nothing is
+// stored; two reviewers at once: one wins, the other gets 412.
+func TestProjectBadInput(t *testing.T) {
+	c, pool, point := projectFixture(t)
+	ok := projectBody(village1, "路面加宽", "roads", "路面加宽", projects.Planned, 1000, nil)
+	with := func(k string, v any) map[string]any {
+		b := map[string]any{}
+		for x, y := range ok {
+			b[x] = y
+		}
+		if v == nil {
+			delete(b, k)
+		} else {
+			b[k] = v
+		}
+		return b
+	}
+	p := point(100, 100)
+	var pt struct{ Coordinates [2]float64 }
+	_ = json.Unmarshal([]byte(p), &pt)
+	x, y := pt.Coordinates[0], pt.Coordinates[1]
+	bowtie := fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]}`, x, y, x+0.001, y+0.001, x+0.001, y, x, y+0.001, x, y)
+	for _, tc := range []struct {
+		name   string
+		body   any
+		status int
+		field  string
+	}{
+		{"missing name", with("name", nil), 422, "name"},
+		{"blank name", with("name", "  "), 422, "name"},
+		{"unknown task", with("task", "bridges"), 422, "task"},
+		{"unknown phase", with("phase", "施工"), 422, "phase"},
+		{"bad village", with("village", "2201"), 422, "village"},
+		{"unknown village", with("village", "220112203399"), 422, "village"},
+		{"year", with("year", 1990), 422, "year"},
+		{"negative budget", with("budget_yuan", -5), 422, "budget_yuan"},
+		{"unknown source", with("funding", map[string]any{"贷款": 1000}), 422, "funding.贷款"},
+		{"unknown field", with("colour", "red"), 400, "colour"},
+		{"year as text", with("year", "2026"), 400, "year"},
+		{"geometry not an object", with("geometry", 5), 422, "geometry"},
+		{"geometry collection", with("geometry", json.RawMessage(`{"type":"GeometryCollection","geometries":[]}`)), 422, "geometry"},
+		{"geometry unreadable", with("geometry", json.RawMessage(`{"type":"Point","coordinates":"here"}`)), 422, "geometry"},
+		{"geometry out of range", with("geometry", json.RawMessage(`{"type":"Point","coordinates":[500,43]}`)), 422, "geometry"},
+		{"self-intersecting polygon", with("geometry", json.RawMessage(bowtie)), 422, "geometry"},
+		{"geometry in EPSG:4490", with("geometry", json.RawMessage(`{"type":"Point","coordinates":[43.6,125.7],"crs":{"type":"name","properties":{"name":"EPSG:4490"}}}`)), 422, "geometry.crs"},
+	} {
+		st, out, _ := c.do("clerk", "POST", "/projects", nil, tc.body)
+		if st != tc.status || out["field"] != tc.field || out["description_zh"] == nil || out["description"] == nil {
+			t.Errorf("%s: %d %v, want %d naming %s", tc.name, st, out, tc.status, tc.field)
+		}
+	}
+	if st, out, _ := c.do("clerk", "POST", "/projects", map[string]string{"Content-Type": "text/plain"}, []byte("x")); st != 415 {
+		t.Errorf("text body: %d %v", st, out)
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.construction_projects`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d projects stored by refused requests (%v)", n, err)
+	}
+	for _, q := range []string{"year=abc", "village=1", "phase=x", "status=done", "task=x", "limit=0", "f=pdf"} {
+		if st, out, _ := c.do("approver", "GET", "/projects/ledger?"+q, nil, nil); st != 400 || out["field"] == nil {
+			t.Errorf("ledger?%s: %d %v", q, st, out)
+		}
+	}
+	for _, path := range []string{"/projects/0", "/projects/abc", "/projects/999"} {
+		if st, out, _ := c.do("approver", "GET", path, nil, nil); st != 404 {
+			t.Errorf("%s: %d %v", path, st, out)
+		}
+	}
+
+	// A photo over the cap is 413; a report before approval 409.
+	draft := with("lead_office", "交通办")
+	draft["funding"] = map[string]any{"村集体": 1000}
+	id := c.mustProject("clerk", draft)
+	st, out, _ := c.do("clerk", "POST", fmt.Sprintf("/projects/%d/reports", id), nil, map[string]any{"reported_on": "2026-11-01", "text": "x"})
+	wantStatus(t, "report on a draft", st, 409, out)
+	big := append([]byte("\xFF\xD8\xFF\xE0"), make([]byte, 5<<20)...)
+	st, out, _ = c.do("clerk", "POST", fmt.Sprintf("/projects/%d/reports/1/photos", id), nil, big)
+	wantStatus(t, "photo over the cap", st, 413, out)
+
+	// Two reviewers at once: one approves, the other's version is stale.
+	st, out = c.projAct("clerk", id, "file", "")
+	wantStatus(t, "file", st, 200, out)
+	_, _, h := c.do("editor", "GET", fmt.Sprintf("/projects/%d", id), nil, nil)
+	results := make(chan int, 2)
+	for _, who := range []string{"approver", "editor"} {
+		go func(who string) {
+			st, _, _ := c.do(who, "POST", fmt.Sprintf("/projects/%d/transitions", id), map[string]string{"If-Match": h.Get("ETag")}, map[string]any{"action": "approve"})
+			results <- st
+		}(who)
+	}
+	a, b := <-results, <-results
+	if !(a == 200 && b == 412 || a == 412 && b == 200) {
+		t.Fatalf("concurrent approvals: %d and %d, want 200 and 412", a, b)
+	}
+	var approvals int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM villageplan.project_events WHERE project_id = $1 AND action = 'approve'`, id).Scan(&approvals); err != nil || approvals != 1 {
+		t.Fatalf("%d approve events (%v)", approvals, err)
+	}
+}

@@ -155,12 +155,22 @@ func (s *Service) Township(code string) string {
 	return code
 }
 
+// townshipOf is the township code (9 digits) of the rows' villages, the
+// sample township's 220112203 when there are none.
+func townshipOf(rows []LedgerRow) string {
+	if len(rows) > 0 && len(rows[0].Village) == 12 {
+		return rows[0].Village[:9]
+	}
+	return "220112203"
+}
+
 // WriteLedgerXLSX writes the 乡村建设台账 (title, a line naming the
 // filters, LedgerColumns, one row per project and a 合计 row) as .xlsx.
 func (s *Service) WriteLedgerXLSX(w io.Writer, year int, filters string, rows []LedgerRow) error {
-	title := s.Township("220112203") + " 乡村建设台账"
+	township := s.Township(townshipOf(rows))
+	title := township + " 乡村建设台账"
 	if year != 0 {
-		title = fmt.Sprintf("%s %d 年乡村建设台账", s.Township("220112203"), year)
+		title = fmt.Sprintf("%s %d 年乡村建设台账", township, year)
 	}
 	var data [][]any
 	var budget, spent float64
@@ -204,7 +214,13 @@ func (s *Service) WriteTaskListXLSX(w io.Writer, year int, lists []VillageTaskLi
 			}
 		}
 	}
-	title := fmt.Sprintf("%s %d 年乡村建设任务清单", s.Township("220112203"), year)
+	var rows []LedgerRow
+	for _, v := range lists {
+		for _, l := range v.Lists {
+			rows = append(rows, l.Projects...)
+		}
+	}
+	title := fmt.Sprintf("%s %d 年乡村建设任务清单", s.Township(townshipOf(rows)), year)
 	return writeSheet(w, "任务清单", title, "谋划储备一批、开工建设一批、投产运营一批（已审核项目）", TaskListColumns, data, map[int]bool{9: true})
 }
 

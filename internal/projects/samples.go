@@ -28,9 +28,10 @@ var (
 )
 
 // sampleProject is one project of every sample village: geometry kind
-// ("point" at the village's point on surface, "line" along its longest
-// road inside it, "polygon" a 60 m × 40 m lot), and the phase by the
-// village's position (so the map shows every phase).
+// ("point" 70 m west and 50 m south of the village's point on surface,
+// where the map labels the village; "line" along its longest road inside
+// it; "polygon" a 60 m × 40 m lot), and the phase by the village's
+// position (so the map shows every phase).
 type sampleProject struct {
 	name, task, item, geom, office string
 	budget                         float64
@@ -67,7 +68,7 @@ func LoadSamples(ctx context.Context, pool *pgxpool.Pool, now time.Time) (int, e
 	rows, err := pool.Query(ctx, fmt.Sprintf(`
 		WITH v AS (SELECT xzqdm, geom, ST_Transform(ST_PointOnSurface(geom), 4551) AS pt FROM %[1]s
 			WHERE xzqdm LIKE '220112203%%' AND NOT ST_IsEmpty(geom) AND ST_IsValid(geom))
-		SELECT v.xzqdm, ST_AsGeoJSON(ST_Transform(v.pt, 4490), 7, 0),
+		SELECT v.xzqdm, ST_AsGeoJSON(ST_Transform(ST_Translate(v.pt, -70, -50), 4490), 7, 0),
 			ST_AsGeoJSON(coalesce(r.line, ST_Transform(ST_MakeLine(ST_Translate(v.pt, -200, 0), ST_Translate(v.pt, 200, 0)), 4490)), 7, 0),
 			ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(ST_X(v.pt) + 40, ST_Y(v.pt) + 40, ST_X(v.pt) + 100, ST_Y(v.pt) + 80, 4551), 4490), 7, 0)
 		FROM v LEFT JOIN LATERAL (

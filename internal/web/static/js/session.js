@@ -7,10 +7,14 @@ import { el, getJSON, t, lang, onLangChange } from './mapcore.js';
 export let account = null;
 const HASH_KEY = 'vp.deskHash';
 
-// toLogin leaves for the login page; the desk comes back to this view.
+// page is where the login returns to: the page's <body data-page>
+// (default the desk).
+const page = () => document.body.dataset.page || 'desk';
+
+// toLogin leaves for the login page; the page comes back to this view.
 export function toLogin() {
   try { sessionStorage.setItem(HASH_KEY, location.hash); } catch (e) { /* storage disabled */ }
-  location.href = 'login?next=desk';
+  location.href = 'login?next=' + page();
 }
 
 // restoreHash puts back the view the user was on before logging in.
@@ -56,7 +60,7 @@ export async function loadAccount() {
   out.hidden = false;
   out.addEventListener('click', async () => {
     try { await api('logout', { method: 'POST' }); } catch (e) { /* the session is gone either way */ }
-    location.href = 'login?next=desk';
+    location.href = 'login?next=' + page();
   });
   return account;
 }

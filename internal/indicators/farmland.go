@@ -112,7 +112,7 @@ WHERE NOT ST_IsEmpty(x.geom) GROUP BY 1`)
 			}
 			then := "(" + features.AsOfRelation(e.layer("land_use"), jan1) + ")"
 			rows, err := e.values(ctx, fmt.Sprintf(`SELECT coalesce(a.xzqdm, b.xzqdm), NULL::text, coalesce(a.n, 0), coalesce(b.n, 0)
-FROM (`+cultivated(e.tbl("land_use"))+`) a(xzqdm, h, n, d) FULL JOIN (`+cultivated(then)+`) b(xzqdm, h, n, d) ON a.xzqdm IS NOT DISTINCT FROM b.xzqdm`, e.plane, e.plane))
+FROM (`+cultivated(e.tbl("land_use"))+`) a(xzqdm, h, n, d) FULL JOIN (`+cultivated(then)+`) b(xzqdm, h, n, d) ON coalesce(a.xzqdm, '') = coalesce(b.xzqdm, '')`, e.plane, e.plane))
 			return rows, err
 		},
 	})

@@ -90,6 +90,9 @@ type Report struct {
 	// Cached is true when the report came from the cache.
 	Cached    bool  `json:"cached"`
 	ComputeMS int64 `json:"compute_ms"`
+	// TimingsMS is the time each indicator took when computed (ms; the
+	// first network indicator includes building the road graph).
+	TimingsMS map[string]int64 `json:"timings_ms,omitempty"`
 }
 
 // Get returns the value of key for village (and hamlet), if present.
@@ -571,7 +574,7 @@ func (s *Service) compute(ctx context.Context, asOf time.Time) (*Report, error) 
 		return nil, fmt.Errorf("indicator cache: %w", err)
 	}
 
-	r := &Report{AsOf: day, Versions: versions, Settings: settings, Skipped: map[string]string{}}
+	r := &Report{AsOf: day, Versions: versions, Settings: settings, Skipped: map[string]string{}, TimingsMS: map[string]int64{}}
 	villages, err := e.villages(ctx)
 	if err != nil {
 		return nil, err
@@ -581,7 +584,9 @@ func (s *Service) compute(ctx context.Context, asOf time.Time) (*Report, error) 
 			r.Skipped[ind.Key] = why
 			continue
 		}
+		ti := time.Now()
 		vals, err := ind.compute(ctx, e)
+		r.TimingsMS[ind.Key] = time.Since(ti).Milliseconds()
 		var skip *errSkip
 		if errors.As(err, &skip) {
 			r.Skipped[ind.Key] = skip.why

@@ -98,6 +98,23 @@ SELECT CASE WHEN z BETWEEN 25 AND 45 THEN 4509 + z ELSE 4551 END, ST_AsBinary(ST
 		return nil, err
 	}
 	m := &documents.VillageMap{EPSG: epsg, Boundary: bound}
+	// Focus: the envelope of the village's 自然屯 (the settled area), so
+	// that houses and lanes are legible; the whole village without them.
+	if hl, ok := s.cat.Layer("natural_hamlets"); ok {
+		if _, has := hl.Field("xzqdm"); has {
+			var fb []byte
+			err := s.pool.QueryRow(ctx, `SELECT ST_AsBinary(ST_Transform(ST_Envelope(ST_Collect(geom)), $2::int)) FROM `+hl.QualifiedTable()+`
+WHERE xzqdm = $1 AND NOT ST_IsEmpty(geom)`, village, epsg).Scan(&fb)
+			if err != nil {
+				return nil, fmt.Errorf("village map %s: hamlets: %w", village, err)
+			}
+			if fb != nil {
+				if g, err := orbwkb.Unmarshal(fb); err == nil && g != nil {
+					m.Focus = g
+				}
+			}
+		}
+	}
 	for _, ml := range sheetLayers {
 		l, ok := s.cat.Layer(ml.id)
 		if !ok {

@@ -53,7 +53,10 @@ type AssessmentRow struct {
 type VillageMap struct {
 	EPSG     int
 	Boundary orb.Geometry
-	Layers   []MapLayer
+	// Focus, when set, is the part to fit in the box (the settled area);
+	// otherwise the whole boundary is shown.
+	Focus  orb.Geometry
+	Layers []MapLayer
 }
 
 // MapLayer is one drawn layer: polygons filled (Fill) or outlined, lines
@@ -93,8 +96,8 @@ func WriteAssessmentSheet(w io.Writer, s *AssessmentSheet) (*Rendered, error) {
 			change = signed(*s.Change)
 		}
 	}
-	d.row(lab(22, "总分"), cell{w: 28, text: num2(s.Score), size: 15, align: "C"}, lab(18, "排名"), val(40, rank),
-		lab(22, "上年度"), val(contentW-22-28-18-40-22-22-15, prev), lab(15, "变化"), cell{w: 22, text: change, align: "C"})
+	d.row(lab(24, "总分"), cell{w: 40, text: num2(s.Score), size: 15, align: "C"}, lab(24, "排名"), val(contentW-88, rank))
+	d.row(lab(24, "上年度"), val(contentW-88, prev), lab(24, "变化"), cell{w: 40, text: change, align: "C"})
 	d.f.Ln(3)
 
 	// map (left) and chart (right)
@@ -224,8 +227,12 @@ func (d *doc) drawScoreBars(rows []AssessmentRow, x, y, w, h float64) {
 func (d *doc) drawVillageMap(m *VillageMap, x0, y0, w, h float64) {
 	f := d.f
 	b := m.Boundary.Bound()
+	margin := 1.06
+	if m.Focus != nil {
+		b, margin = m.Focus.Bound(), 1.5
+	}
 	cx, cy := (b.Min[0]+b.Max[0])/2, (b.Min[1]+b.Max[1])/2
-	ew, eh := (b.Max[0]-b.Min[0])*1.06, (b.Max[1]-b.Min[1])*1.06
+	ew, eh := (b.Max[0]-b.Min[0])*margin, (b.Max[1]-b.Min[1])*margin
 	if ew <= 0 || eh <= 0 {
 		return
 	}

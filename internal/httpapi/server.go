@@ -260,6 +260,7 @@ func New(opts Options) *Server {
 	s.routeProjects()
 	s.routeWorkdays()
 	s.routeIndicators()
+	s.routeAssessment()
 	s.routeWeb()
 	s.routeAccounts()
 	// Unmatched requests skip the router's middleware; observe them too,

@@ -51,6 +51,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -406,6 +407,13 @@ type Service struct {
 	ind  Indicators
 	proj Projects
 	now  func() time.Time
+	// computing serialises the indicator computations of this service: a
+	// dashboard asks for the result, the map and the history at once, and
+	// two cold indicators.Compute of the same day in parallel would both
+	// compute and race on the report cache (REPEATABLE READ upserts of the
+	// same key: one fails with a serialization error). The second caller
+	// waits and then reads the cache.
+	computing sync.Mutex
 }
 
 // NewService returns a Service over pool reading the indicators and the
@@ -562,7 +570,9 @@ func (s *Service) compute(ctx context.Context, year int) (*Result, error) {
 		return nil, err
 	}
 	asOf := s.AsOf(year)
+	s.computing.Lock()
 	rep, err := s.ind.Compute(ctx, asOf)
+	s.computing.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("indicators as of %s: %w", asOf.Format(time.DateOnly), err)
 	}

@@ -36,6 +36,7 @@ function colour(score) {
 function drawRank(res) {
   const vs = res.villages.filter((v) => v.score != null).slice().reverse();
   chart('chart-rank').setOption({
+    animation: false,
     grid: { left: 70, right: 40, top: 10, bottom: 24 },
     xAxis: { type: 'value', min: 0, max: 100 },
     yAxis: { type: 'category', data: vs.map((v) => v.name || v.village) },
@@ -49,6 +50,7 @@ function drawMap(gj, res) {
   window.echarts.registerMap('vp-villages', gj);
   const data = gj.features.map((f) => ({ name: f.properties.xzqdm, value: f.properties.score, label: f.properties.name }));
   chart('chart-map').setOption({
+    animation: false,
     tooltip: { trigger: 'item', formatter: (p) => `${(p.data && p.data.label) || p.name}：${fmt(p.value)} 分` },
     visualMap: { min: 0, max: 100, left: 'left', bottom: 10, text: ['100', '0'], calculable: true,
       inRange: { color: ['#d73027', '#fee08b', '#1a9850'] } },
@@ -61,12 +63,13 @@ function drawMap(gj, res) {
 
 function drawYears(hist) {
   chart('chart-years').setOption({
+    animation: false,
     grid: { left: 40, right: 20, top: 30, bottom: 24 },
     legend: { type: 'scroll', top: 0 },
     tooltip: { trigger: 'axis' },
     xAxis: { type: 'category', data: hist.years.map(String) },
     yAxis: { type: 'value', min: 0, max: 100 },
-    series: hist.villages.map((v) => ({ type: 'line', name: v.name || v.village,
+    series: hist.villages.map((v) => ({ type: 'line', name: v.name || v.village, showSymbol: true, symbolSize: 8,
       data: hist.years.map((y) => { const s = v.years.find((x) => x.year === y); return s ? s.score : null; }) })),
   }, true);
 }
@@ -108,7 +111,7 @@ async function load() {
   try {
     const [res, gj, hist] = await Promise.all([api(`assessment/results?year=${year}`),
       api(`assessment/villages.geojson?year=${year}`), api(`assessment/history?year=${year}`)]);
-    $('state').textContent = res.closed ? `已结束（${res.closed_by} 于 ${res.closed_at.slice(0, 10)} 结束），指标截至 ${res.as_of}`
+    $('state').textContent = res.closed ? `已结束（${res.closed_by} 于 ${new Date(res.closed_at).toLocaleDateString('zh-CN')} 结束），指标截至 ${res.as_of}`
       : `进行中：按当前数据计算，指标截至 ${res.as_of}`;
     $('state').className = 'state' + (res.closed ? ' closed' : '');
     drawRank(res);
@@ -117,7 +120,8 @@ async function load() {
     drawTable(res);
     $('close-year').hidden = !has('admin') || res.closed;
     await drawWeights(year, res.closed);
-    document.body.dataset.ready = year;
+    document.body.dataset.year = year;
+    document.body.dataset.ready = 'true';
   } catch (e) {
     showError(e);
   }

@@ -19,7 +19,8 @@ import (
 // on the map and files it; the township approver signs in, approves it,
 // and the project's history lists 建立, 申报, 审核通过 with who did it; the
 // approved project is on the map by phase. Screenshots:
-// construction-list.png, construction-new.png, construction-approved.png.
+// construction-list.png, construction-new.png, construction-approved.png,
+// construction-tasks.png.
 func TestConstructionPage(t *testing.T) {
 	bin := chromium(t)
 	pool := sampleDatabase(t)
@@ -92,5 +93,15 @@ func TestConstructionPage(t *testing.T) {
 		t.Errorf("the approved project %s is not on the map", id)
 	}
 	b.screenshot(t, "construction-approved.png")
+
+	// The task lists: the new project is in its village's 谋划储备一批.
+	js[bool](t, b, `(() => { location.hash = '#tasks'; return true; })()`)
+	do(t, b, chromedp.WaitVisible(chromedp.CSS(`.tasklist h3`)))
+	if !js[bool](t, b, fmt.Sprintf(`(() => { const h = [...document.querySelectorAll('.tasklist h3')].find((x) => x.textContent === %q);
+	  const planned = h.nextElementSibling; const list = planned.nextElementSibling;
+	  return planned.textContent.startsWith('谋划储备一批') && [...list.querySelectorAll('a')].some((a) => a.getAttribute('href') === '#p/%s'); })()`, villageName, id)) {
+		t.Errorf("project %s is not in the 谋划储备一批 of %s", id, villageName)
+	}
+	b.screenshot(t, "construction-tasks.png")
 	b.checkClean(t)
 }

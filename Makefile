@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles bench-edit bench-desk clean browser-test maplibre fuzz
+.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles bench-edit bench-desk bench-indicators clean browser-test maplibre fuzz
 
 all: build
 
@@ -108,6 +108,11 @@ bench-edit:
 # transition p95, ledger of a year); see internal/devtools/bench-desk.sh.
 bench-desk:
 	internal/devtools/bench-desk.sh
+
+# Issue 14's indicators on the county sample (all cold ≤ 10 s, cached,
+# network reach ≤ 60 s); see internal/devtools/bench-indicators.sh.
+bench-indicators:
+	internal/devtools/bench-indicators.sh
 
 # Vector-tile figures (raw SQL ceiling via pgbench, uncached, cached) on
 # their own county-scale cluster; see tiles/tilebench/run.sh.

@@ -359,6 +359,11 @@ func requestClass(r *http.Request) string {
 		return "download"
 	case strings.HasPrefix(r.URL.Path, "/siting/") || r.URL.Path == "/desk/preview":
 		return "siting"
+	case strings.HasPrefix(r.URL.Path, "/indicators") && r.Method != http.MethodPut:
+		// A cold county-wide report (network reach of every household)
+		// runs for tens of seconds on the download pool; a cached one is
+		// instant. Not rate-limited as a download.
+		return "indicators"
 	}
 	return "interactive"
 }
@@ -375,7 +380,7 @@ func (s *Server) admit(next http.Handler) http.Handler {
 		}
 		d := s.limits.Interactive
 		switch class {
-		case "download":
+		case "download", "indicators":
 			d = s.limits.Download
 		case "siting":
 			d = s.limits.Siting

@@ -23,21 +23,70 @@ func lits(xs []string) string {
 	return "ARRAY[" + strings.Join(q, ", ") + "]::text[]"
 }
 
-// households is the FROM item (alias-less) of the household parcels with
-// columns id, zddm, xzqdm, status, geom (EPSG:4490), p (their
-// ST_PointOnSurface) and the extra columns of the catalog fields named.
-func (e *env) households(extra ...string) string {
-	return e.homesteads("h.status = ANY("+lits(e.s.cfg.HouseholdStatuses)+")", extra...)
+// parcels builds ig_parcel once per computation: every homestead parcel
+// other than 退出 with id, zddm, xzqdm, status, hh (a household: status in
+// Config.HouseholdStatuses), geom (EPSG:4490), p (its ST_PointOnSurface),
+// pp and gp (point and parcel on the plane), area (m², plane), hamlet and
+// hamlet_xzqdm (the 自然屯 holding p, NULL outside every one), and the
+// flags water_connected, toilet_done, danger_grade where the catalog has
+// them (NULL otherwise).
+func (e *env) parcels(ctx context.Context) error {
+	if e.built["parcels"] {
+		return nil
+	}
+	flag := func(name, typ string) string {
+		if e.s.hasField("homesteads", name) {
+			return "h." + layers.QuoteIdent(name)
+		}
+		return "NULL::" + typ
+	}
+	// Points first, then the hamlet of each point (driven by the hamlets:
+	// few, with many vertices, so that each hamlet's prepared geometry
+	// serves all its points), then the table in one write (an UPDATE of
+	// 200,000 rows with their geometries and indexes costs seconds).
+	stmts := []string{fmt.Sprintf(`CREATE TEMP TABLE ig_pt ON COMMIT DROP AS
+SELECT h.id, ST_PointOnSurface(h.geom) AS p FROM %s h WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)`, e.tbl("homesteads")),
+		`CREATE INDEX ON ig_pt USING gist (p)`,
+	}
+	hamletJoin := "LEFT JOIN (SELECT NULL::bigint AS id, NULL::text AS name, NULL::text AS xzqdm) hm ON false"
+	if _, ok := e.s.cat.Layer("natural_hamlets"); ok {
+		stmts = append(stmts, `CREATE TEMP TABLE ig_pt_hamlet ON COMMIT DROP AS
+SELECT DISTINCT ON (p.id) p.id, hm.name::text AS name, hm.xzqdm::text AS xzqdm
+FROM `+e.tbl("natural_hamlets")+` hm JOIN ig_pt p ON p.p && hm.geom AND ST_Intersects(hm.geom, p.p)
+ORDER BY p.id, hm.id`)
+		hamletJoin = "LEFT JOIN ig_pt_hamlet hm ON hm.id = h.id"
+	}
+	stmts = append(stmts, fmt.Sprintf(`CREATE TEMP TABLE ig_parcel ON COMMIT DROP AS
+SELECT h.id, h.zddm::text AS zddm, h.xzqdm::text AS xzqdm, h.status::text AS status, h.status = ANY(%[1]s) AS hh, h.geom, pt.p,
+  ST_Transform(pt.p, %[2]d) AS pp, h.gp, ST_Area(h.gp) AS area, hm.name AS hamlet, hm.xzqdm AS hamlet_xzqdm,
+  %[4]s AS water_connected, %[5]s AS toilet_done, %[6]s AS danger_grade
+FROM (SELECT h.*, ST_Transform(h.geom, %[2]d) AS gp FROM %[3]s h WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)) h
+JOIN ig_pt pt ON pt.id = h.id
+%[7]s`, lits(e.s.cfg.HouseholdStatuses), e.plane, e.tbl("homesteads"),
+		flag("water_connected", "boolean"), flag("toilet_done", "boolean"), flag("danger_grade", "text"), hamletJoin),
+		`CREATE INDEX ON ig_parcel USING gist (geom)`,
+		`CREATE INDEX ON ig_parcel USING gist (gp)`,
+		`CREATE INDEX ON ig_parcel USING gist (pp)`,
+		`ANALYZE ig_parcel`,
+	)
+	for _, q := range stmts {
+		if _, err := e.exec(ctx, q); err != nil {
+			return fmt.Errorf("homestead parcels: %w", err)
+		}
+	}
+	e.built["parcels"] = true
+	return nil
 }
 
-// homesteads is households with another condition on the parcels (alias h).
+// households is the FROM item (alias-less) of the household parcels of
+// ig_parcel (parcels must have run).
+func (e *env) households(extra ...string) string {
+	return e.homesteads("h.hh")
+}
+
+// homesteads is the parcels of ig_parcel where cond (over alias h) holds.
 func (e *env) homesteads(cond string, extra ...string) string {
-	cols := ""
-	for _, x := range extra {
-		cols += ", h." + layers.QuoteIdent(x)
-	}
-	return `(SELECT h.id, h.zddm, h.xzqdm, h.status, h.geom, ST_PointOnSurface(h.geom) AS p` + cols + `
-  FROM ` + e.tbl("homesteads") + ` h WHERE ` + cond + ` AND NOT ST_IsEmpty(h.geom))`
+	return `(SELECT * FROM ig_parcel h WHERE ` + cond + `)`
 }
 
 // countSQL returns the query of a household count indicator: numerator
@@ -49,13 +98,56 @@ func (e *env) countSQL(from, num string) string {
 
 // aggSQL returns the query of numerator and denominator aggregates (SQL
 // over alias x) of the rows of from, per village (x.xzqdm) and per 自然屯
-// (the hamlet holding x.p).
+// (x.hamlet_xzqdm, x.hamlet).
 func (e *env) aggSQL(from, num, den string) string {
-	esc := func(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 	return `WITH x AS MATERIALIZED (SELECT * FROM ` + from + ` s)
-SELECT x.xzqdm::text, NULL::text, ` + num + `, ` + den + ` FROM x GROUP BY 1` + e.hamletUnion(`
-SELECT hm.xzqdm::text, hm.name::text, `+esc(num)+`, `+esc(den)+`
-FROM x JOIN %s hm ON ST_Intersects(hm.geom, x.p) GROUP BY 1, 2`)
+SELECT x.xzqdm::text, NULL::text, ` + num + `, ` + den + ` FROM x GROUP BY 1
+UNION ALL
+SELECT x.hamlet_xzqdm, x.hamlet, ` + num + `, ` + den + ` FROM x WHERE x.hamlet IS NOT NULL GROUP BY 1, 2`
+}
+
+// pipes builds ig_pipe(g): the segments of the water pipes on the plane,
+// indexed (a whole pipe's box covers a village: segments keep the index
+// selective).
+func (e *env) pipes(ctx context.Context) error {
+	if e.built["pipes"] {
+		return nil
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`CREATE TEMP TABLE ig_pipe ON COMMIT DROP AS
+SELECT d.geom AS g FROM %s w CROSS JOIN LATERAL ST_DumpSegments(ST_Transform(w.geom, %d)) d WHERE NOT ST_IsEmpty(w.geom)`, e.tbl("water_pipelines"), e.plane),
+		`CREATE INDEX ON ig_pipe USING gist (g)`,
+		`ANALYZE ig_pipe`,
+		// Driven by the pipe segments through the parcels' plane index.
+		fmt.Sprintf(`CREATE TEMP TABLE ig_near_pipe ON COMMIT DROP AS SELECT DISTINCT p.id FROM ig_pipe w JOIN ig_parcel p ON ST_DWithin(w.g, p.gp, %g)`, e.s.cfg.PipeReachM),
+		`CREATE UNIQUE INDEX ON ig_near_pipe (id)`,
+		`ANALYZE ig_near_pipe`,
+	} {
+		if _, err := e.exec(ctx, q); err != nil {
+			return fmt.Errorf("water pipes: %w", err)
+		}
+	}
+	e.built["pipes"] = true
+	return nil
+}
+
+// idSet builds the temporary table name(id) of the distinct ids that
+// query returns, indexed, once per computation.
+func (e *env) idSet(ctx context.Context, name, query string) error {
+	if e.built[name] {
+		return nil
+	}
+	for _, q := range []string{
+		`CREATE TEMP TABLE ` + name + ` ON COMMIT DROP AS SELECT DISTINCT id FROM (` + query + `) s`,
+		`CREATE UNIQUE INDEX ON ` + name + ` (id)`,
+		`ANALYZE ` + name,
+	} {
+		if _, err := e.exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	e.built[name] = true
+	return nil
 }
 
 // near is the SQL condition "a and b are within d metres on the plane",
@@ -86,8 +178,11 @@ FROM ` + from + ` x WHERE (` + cond + `) AND ($1 = '' OR x.xzqdm = $1)`
 
 func init() {
 	dangerKinds := []string{"地质灾害危险区", "山洪灾害危险区"}
-	exposed := func(e *env) string {
-		return `EXISTS (SELECT 1 FROM ` + e.tbl("hazard_zones") + ` z WHERE z.kind = ANY(` + lits(dangerKinds) + `) AND ST_Intersects(z.geom, x.geom))`
+	exposed := func(e *env) string { return `EXISTS (SELECT 1 FROM ig_exposed s WHERE s.id = x.id)` }
+	exposedSet := func(ctx context.Context, e *env) error {
+		// Driven by the (few) danger zones through the parcels' index.
+		return e.idSet(ctx, "ig_exposed", `SELECT p.id FROM `+e.tbl("hazard_zones")+` z JOIN ig_parcel p ON p.geom && z.geom AND ST_Intersects(z.geom, p.geom)
+  WHERE z.kind = ANY(`+lits(dangerKinds)+`)`)
 	}
 	register(&indicator{
 		Definition: Definition{
@@ -101,9 +196,15 @@ func init() {
 		kind:   count,
 		layers: []string{"homesteads", "hazard_zones", "villages"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
+			if err := exposedSet(ctx, e); err != nil {
+				return nil, err
+			}
 			return e.values(ctx, e.countSQL(e.households(), exposed(e)))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
+			if err := exposedSet(ctx, e); err != nil {
+				return nil, err
+			}
 			return e.parcelFeatures(ctx, e.households(), exposed(e), village, map[string]string{
 				"zones": `(SELECT json_agg(json_build_object('id', z.id, 'kind', z.kind, 'grade', z.grade, 'name', z.name) ORDER BY z.id)
   FROM ` + e.tbl("hazard_zones") + ` z WHERE z.kind = ANY(` + lits(dangerKinds) + `) AND ST_Intersects(z.geom, x.geom))`,
@@ -130,7 +231,7 @@ func init() {
 		},
 	})
 
-	area := func(e *env) string { return fmt.Sprintf("ST_Area(ST_Transform(x.geom, %d))", e.plane) }
+	area := func(e *env) string { return "x.area" }
 	register(&indicator{
 		Definition: Definition{
 			Key: "homestead_avg_area", TitleZH: "宅基地平均面积", TitleEN: "Average homestead area",
@@ -198,10 +299,10 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		layers: []string{"homesteads", "villages"},
 		fields: []string{"homesteads.toilet_done"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
-			return e.values(ctx, e.countSQL(e.households("toilet_done"), `x.toilet_done IS TRUE`))
+			return e.values(ctx, e.countSQL(e.households(), `x.toilet_done IS TRUE`))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
-			return e.parcelFeatures(ctx, e.households("toilet_done"), `x.toilet_done IS NOT TRUE`, village, nil)
+			return e.parcelFeatures(ctx, e.households(), `x.toilet_done IS NOT TRUE`, village, nil)
 		},
 	})
 
@@ -218,10 +319,10 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		layers: []string{"homesteads", "villages"},
 		fields: []string{"homesteads.danger_grade"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
-			return e.values(ctx, e.countSQL(e.households("danger_grade"), `x.danger_grade IN ('C', 'D')`))
+			return e.values(ctx, e.countSQL(e.households(), `x.danger_grade IN ('C', 'D')`))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
-			return e.parcelFeatures(ctx, e.households("danger_grade"), `x.danger_grade IN ('C', 'D')`, village,
+			return e.parcelFeatures(ctx, e.households(), `x.danger_grade IN ('C', 'D')`, village,
 				map[string]string{"danger_grade": "x.danger_grade"})
 		},
 	})
@@ -239,15 +340,15 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		layers: []string{"homesteads", "villages"},
 		fields: []string{"homesteads.water_connected"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
-			return e.values(ctx, e.countSQL(e.households("water_connected"), `x.water_connected IS TRUE`))
+			return e.values(ctx, e.countSQL(e.households(), `x.water_connected IS TRUE`))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
-			return e.parcelFeatures(ctx, e.households("water_connected"), `x.water_connected IS NOT TRUE`, village, nil)
+			return e.parcelFeatures(ctx, e.households(), `x.water_connected IS NOT TRUE`, village, nil)
 		},
 	})
 
 	beyond := func(e *env) string {
-		return `NOT EXISTS (SELECT 1 FROM ` + e.tbl("water_pipelines") + ` w WHERE ` + e.near("x.geom", "w.geom", e.s.cfg.PipeReachM) + `)`
+		return `NOT EXISTS (SELECT 1 FROM ig_near_pipe s WHERE s.id = x.id)`
 	}
 	register(&indicator{
 		Definition: Definition{
@@ -261,15 +362,23 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		kind:   count,
 		layers: []string{"homesteads", "water_pipelines", "villages"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
+			if err := e.pipes(ctx); err != nil {
+				return nil, err
+			}
 			return e.values(ctx, e.countSQL(e.households(), beyond(e)))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
+			if err := e.pipes(ctx); err != nil {
+				return nil, err
+			}
 			return e.parcelFeatures(ctx, e.households(), beyond(e), village, nil)
 		},
 	})
 
-	inZone := func(e *env) string {
-		return `EXISTS (SELECT 1 FROM ` + e.tbl("control_zones") + ` z WHERE z.gkbjlxmc = '饮用水水源一级保护区' AND ST_Intersects(z.geom, x.geom))`
+	inZone := func(e *env) string { return `EXISTS (SELECT 1 FROM ig_in_zone s WHERE s.id = x.id)` }
+	zoneSet := func(ctx context.Context, e *env) error {
+		return e.idSet(ctx, "ig_in_zone", `SELECT p.id FROM `+e.tbl("control_zones")+` z JOIN ig_parcel p ON p.geom && z.geom AND ST_Intersects(z.geom, p.geom)
+  WHERE z.gkbjlxmc = '饮用水水源一级保护区'`)
 	}
 	register(&indicator{
 		Definition: Definition{
@@ -283,9 +392,15 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 		kind:   count,
 		layers: []string{"homesteads", "control_zones", "villages"},
 		compute: func(ctx context.Context, e *env) ([]Value, error) {
+			if err := zoneSet(ctx, e); err != nil {
+				return nil, err
+			}
 			return e.values(ctx, e.countSQL(e.households(), inZone(e)))
 		},
 		features: func(ctx context.Context, e *env, village string) ([]byte, error) {
+			if err := zoneSet(ctx, e); err != nil {
+				return nil, err
+			}
 			return e.parcelFeatures(ctx, e.households(), inZone(e), village, nil)
 		},
 	})

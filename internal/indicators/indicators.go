@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sort"
 	"strings"
@@ -40,6 +41,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/geo/crs"
@@ -149,6 +151,9 @@ type Config struct {
 	// DeadEndBorderM: a dead end closer than this to the outer boundary of
 	// the villages is a road leaving the map, not a 断头路 (m).
 	DeadEndBorderM float64
+	// Logger, if set, receives one debug record per indicator computed
+	// (key, milliseconds).
+	Logger *slog.Logger `json:"-"`
 }
 
 // Facility kinds of the reach indicators (public_facility_kind).
@@ -585,8 +590,15 @@ func (s *Service) compute(ctx context.Context, asOf time.Time) (*Report, error) 
 			continue
 		}
 		ti := time.Now()
-		vals, err := ind.compute(ctx, e)
+		err := e.prepare(ctx, ind)
+		var vals []Value
+		if err == nil {
+			vals, err = ind.compute(ctx, e)
+		}
 		r.TimingsMS[ind.Key] = time.Since(ti).Milliseconds()
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Debug("indicator computed", "key", ind.Key, "ms", r.TimingsMS[ind.Key], "err", err)
+		}
 		var skip *errSkip
 		if errors.As(err, &skip) {
 			r.Skipped[ind.Key] = skip.why
@@ -716,6 +728,29 @@ func round(x float64, places int) float64 {
 	return math.Round(x*p) / p
 }
 
+// exec runs one statement of the computation, logging its time at debug
+// level (the first line of the statement) when a Logger is configured.
+func (e *env) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	t0 := time.Now()
+	tag, err := e.tx.Exec(ctx, sql, args...)
+	if l := e.s.cfg.Logger; l != nil {
+		first, _, _ := strings.Cut(sql, "\n")
+		l.Debug("indicator statement", "ms", time.Since(t0).Milliseconds(), "sql", first)
+	}
+	return tag, err
+}
+
+// prepare builds the temporary tables an indicator reads (ig_parcel for
+// every one reading homesteads).
+func (e *env) prepare(ctx context.Context, ind *indicator) error {
+	for _, l := range ind.layers {
+		if l == "homesteads" {
+			return e.parcels(ctx)
+		}
+	}
+	return nil
+}
+
 // scanValues reads rows of (village, hamlet, numerator, denominator).
 func scanValues(rows pgx.Rows) ([]Value, error) {
 	defer rows.Close()
@@ -778,5 +813,8 @@ func (s *Service) Features(ctx context.Context, key, village string, asOf time.T
 		return nil, err
 	}
 	e.village = village
+	if err := e.prepare(ctx, ind); err != nil {
+		return nil, err
+	}
 	return ind.features(ctx, e, village)
 }

@@ -101,7 +101,9 @@ func (c *Lighting) Versions() []string { return []string{c.Roads.ID, c.Lights.ID
 // zone kinds (text[]), $2 the working status (text), $3 the radius (m).
 //
 // It is computed on the tile-serving Web-Mercator copy (the radius scaled
-// by 1/cos φ at each light; circles drawn as 32-gons, so lit lengths may
+// by 1/cos φ at each light; the lights near a part are found through the
+// index on geom_3857 with a box widened by 1/cos of the part's largest
+// latitude; circles drawn as 32-gons, so lit lengths may
 // be up to 0.5 % short). Stored geometries that break the layers' rules
 // (possible only where an administrator dropped the CHECK constraints)
 // never make it fail: invalid built-up zones count with their
@@ -129,8 +131,10 @@ func (c *Lighting) MainRoadPartsSQL(src func(*layers.Layer) string) string {
 ), lit AS (
   SELECT m.*, (SELECT ST_Union(ST_Buffer(l.geom_3857, $3 / cos(radians(ST_Y(l.geom))), 'quad_segs=8'))
                FROM %[4]s l
-               WHERE l.%[7]s = $2 AND NOT ST_IsEmpty(l.geom) AND ST_DWithin(l.geom_3857, m.g, 2 * $3 / cos(radians(ST_Y(l.geom))))) AS lg
-  FROM main m WHERE NOT ST_IsEmpty(m.g)
+               WHERE l.geom_3857 && ST_Expand(m.g, 2 * $3 / m.cosmax)
+                 AND l.%[7]s = $2 AND NOT ST_IsEmpty(l.geom) AND ST_DWithin(l.geom_3857, m.g, 2 * $3 / cos(radians(ST_Y(l.geom))))) AS lg
+  FROM (SELECT m.*, cos(radians(least(89, greatest(abs(ST_YMin(e)), abs(ST_YMax(e)))))) AS cosmax
+        FROM main m CROSS JOIN LATERAL ST_Transform(ST_Envelope(m.g), %[8]d) e WHERE NOT ST_IsEmpty(m.g)) m
 ), parts AS (
   SELECT id, route, grade, 'lit' AS class, ST_CollectionExtract(ST_Intersection(g, lg), 2) AS g FROM lit WHERE lg IS NOT NULL
   UNION ALL

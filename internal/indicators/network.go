@@ -74,7 +74,7 @@ SELECT row_number() OVER (ORDER BY x, y)::bigint AS id, x, y, 0 AS degree FROM (
 		`ANALYZE ig_vertex`,
 	}
 	for _, s := range stmts {
-		if _, err := e.tx.Exec(ctx, s); err != nil {
+		if _, err := e.exec(ctx, s); err != nil {
 			return fmt.Errorf("road graph: %w", err)
 		}
 	}
@@ -97,7 +97,7 @@ func (e *env) components(ctx context.Context, name, cond string) error {
 WITH c AS (SELECT node, component FROM pgr_connectedComponents(` + layers.QuoteLiteral(edges) + `)),
 ec AS (SELECT e.id AS edge_id, c.component, e.admin_grade FROM ig_edge e JOIN c ON c.node = e.source WHERE ` + cond + `)
 SELECT edge_id, component, bool_or(admin_grade = ANY(` + lits(trunkGrades) + `)) OVER (PARTITION BY component) AS trunk FROM ec`
-	if _, err := e.tx.Exec(ctx, sql); err != nil {
+	if _, err := e.exec(ctx, sql); err != nil {
 		return fmt.Errorf("road components (%s): %w", name, err)
 	}
 	e.built[name] = true
@@ -212,13 +212,16 @@ func (e *env) deadEnds(ctx context.Context) error {
 		return err
 	}
 	sql := fmt.Sprintf(`CREATE TEMP TABLE ig_dead ON COMMIT DROP AS
-WITH vil AS MATERIALIZED (SELECT xzqdm, ST_Transform(geom, %[1]d) AS g FROM %[2]s v WHERE NOT ST_IsEmpty(geom)),
-edge AS (SELECT ST_Boundary(ST_Union(g)) AS b FROM vil)
-SELECT v.id, v.g, vil.xzqdm::text AS xzqdm,
-       (SELECT ge.road_id FROM ig_edge ge WHERE ge.source = v.id OR ge.target = v.id LIMIT 1) AS road_id
-FROM ig_vertex v JOIN vil ON ST_Intersects(vil.g, v.g) CROSS JOIN edge
-WHERE v.degree = 1 AND NOT ST_DWithin(v.g, edge.b, %[3]g)`, e.plane, e.tbl("villages"), e.s.cfg.DeadEndBorderM)
-	if _, err := e.tx.Exec(ctx, sql); err != nil {
+WITH d AS MATERIALIZED (SELECT id, g FROM ig_vertex WHERE degree = 1),
+vil AS MATERIALIZED (SELECT xzqdm, ST_Transform(geom, %[1]d) AS g FROM %[2]s v WHERE NOT ST_IsEmpty(geom))
+SELECT d.id, d.g, vil.xzqdm::text AS xzqdm,
+       (SELECT ge.road_id FROM ig_edge ge WHERE ge.source = d.id OR ge.target = d.id LIMIT 1) AS road_id
+FROM d JOIN vil ON ST_Intersects(vil.g, d.g)
+-- near the outer boundary: near the village's own boundary with no other
+-- village as near (an inner boundary has a neighbour across it)
+WHERE NOT (ST_DWithin(d.g, ST_Boundary(vil.g), %[3]g)
+           AND NOT EXISTS (SELECT 1 FROM vil o WHERE o.xzqdm <> vil.xzqdm AND ST_DWithin(o.g, d.g, %[3]g)))`, e.plane, e.tbl("villages"), e.s.cfg.DeadEndBorderM)
+	if _, err := e.exec(ctx, sql); err != nil {
 		return fmt.Errorf("dead ends: %w", err)
 	}
 	e.built["dead"] = true

@@ -117,6 +117,7 @@ func (h *indicatorRoutes) list(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusBadRequest, badRequest("f", fmt.Sprintf("不支持的格式 f=%q（可用 json、xlsx）", f), fmt.Sprintf("unsupported format f=%q (json, xlsx)", f)))
 		return
 	}
+	h.longWrite(w)
 	var rep *indicators.Report
 	var err error
 	if village != "" {
@@ -158,6 +159,14 @@ func (h *indicatorRoutes) list(w http.ResponseWriter, r *http.Request) {
 	}{rep, indicators.Definitions()})
 }
 
+// longWrite moves the connection's write deadline (the server's
+// WriteTimeout, 2 min) to the download limit: a cold county-wide report on
+// a loaded machine may take longer to compute than an interactive answer
+// is allowed.
+func (h *indicatorRoutes) longWrite(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.s.limits.Download + DeadlineGrace))
+}
+
 func (h *indicatorRoutes) definitions(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"definitions": indicators.Definitions(), "target_keys": indicators.TargetKeys()})
 }
@@ -169,6 +178,7 @@ func (h *indicatorRoutes) features(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	h.longWrite(w)
 	b, err := h.svc.Features(r.Context(), mux.Vars(r)["key"], village, day)
 	if err != nil {
 		h.fail(w, r, err)

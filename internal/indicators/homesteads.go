@@ -40,34 +40,32 @@ func (e *env) parcels(ctx context.Context) error {
 		}
 		return "NULL::" + typ
 	}
-	// Points first, then the hamlet of each point (driven by the hamlets:
-	// few, with many vertices, so that each hamlet's prepared geometry
-	// serves all its points), then the table in one write (an UPDATE of
-	// 200,000 rows with their geometries and indexes costs seconds).
-	stmts := []string{fmt.Sprintf(`CREATE TEMP TABLE ig_pt ON COMMIT DROP AS
-SELECT h.id, ST_PointOnSurface(h.geom) AS p FROM %s h WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)`, e.tbl("homesteads")),
-		`CREATE INDEX ON ig_pt USING gist (p)`,
-	}
+	// The hamlet of each parcel's point first (driven by the hamlets: few,
+	// with many vertices, so that each hamlet's prepared geometry serves
+	// all its points, through the layer's own index), then the table in
+	// one write (an UPDATE of 200,000 rows with their geometries and
+	// indexes costs seconds).
+	var stmts []string
 	hamletJoin := "LEFT JOIN (SELECT NULL::bigint AS id, NULL::text AS name, NULL::text AS xzqdm) hm ON false"
 	if _, ok := e.s.cat.Layer("natural_hamlets"); ok {
 		stmts = append(stmts, `CREATE TEMP TABLE ig_pt_hamlet ON COMMIT DROP AS
-SELECT DISTINCT ON (p.id) p.id, hm.name::text AS name, hm.xzqdm::text AS xzqdm
-FROM `+e.tbl("natural_hamlets")+` hm JOIN ig_pt p ON p.p && hm.geom AND ST_Intersects(hm.geom, p.p)
-ORDER BY p.id, hm.id`)
+SELECT DISTINCT ON (h.id) h.id, hm.name::text AS name, hm.xzqdm::text AS xzqdm
+FROM `+e.tbl("natural_hamlets")+` hm JOIN `+e.tbl("homesteads")+` h ON h.geom && hm.geom AND ST_Intersects(hm.geom, ST_PointOnSurface(h.geom))
+WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)
+ORDER BY h.id, hm.id`, `CREATE UNIQUE INDEX ON ig_pt_hamlet (id)`)
 		hamletJoin = "LEFT JOIN ig_pt_hamlet hm ON hm.id = h.id"
 	}
 	stmts = append(stmts, fmt.Sprintf(`CREATE TEMP TABLE ig_parcel ON COMMIT DROP AS
-SELECT h.id, h.zddm::text AS zddm, h.xzqdm::text AS xzqdm, h.status::text AS status, h.status = ANY(%[1]s) AS hh, h.geom, pt.p,
-  ST_Transform(pt.p, %[2]d) AS pp, h.gp, ST_Area(h.gp) AS area, hm.name AS hamlet, hm.xzqdm AS hamlet_xzqdm,
+SELECT h.id, h.zddm::text AS zddm, h.xzqdm::text AS xzqdm, h.status::text AS status, h.status = ANY(%[1]s) AS hh, h.geom, h.p,
+  ST_Transform(h.p, %[2]d) AS pp, h.gp, ST_Area(h.gp) AS area, hm.name AS hamlet, hm.xzqdm AS hamlet_xzqdm,
   %[4]s AS water_connected, %[5]s AS toilet_done, %[6]s AS danger_grade
-FROM (SELECT h.*, ST_Transform(h.geom, %[2]d) AS gp FROM %[3]s h WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)) h
-JOIN ig_pt pt ON pt.id = h.id
+FROM (SELECT h.*, ST_PointOnSurface(h.geom) AS p, ST_Transform(h.geom, %[2]d) AS gp FROM %[3]s h
+      WHERE h.status <> '退出' AND NOT ST_IsEmpty(h.geom)) h
 %[7]s`, lits(e.s.cfg.HouseholdStatuses), e.plane, e.tbl("homesteads"),
 		flag("water_connected", "boolean"), flag("toilet_done", "boolean"), flag("danger_grade", "text"), hamletJoin),
-		`CREATE INDEX ON ig_parcel USING gist (geom)`,
+		// CREATE INDEX records the row count for the planner; no ANALYZE.
 		`CREATE INDEX ON ig_parcel USING gist (gp)`,
 		`CREATE INDEX ON ig_parcel USING gist (pp)`,
-		`ANALYZE ig_parcel`,
 	)
 	for _, q := range stmts {
 		if _, err := e.exec(ctx, q); err != nil {
@@ -80,12 +78,12 @@ JOIN ig_pt pt ON pt.id = h.id
 
 // households is the FROM item (alias-less) of the household parcels of
 // ig_parcel (parcels must have run).
-func (e *env) households(extra ...string) string {
+func (e *env) households() string {
 	return e.homesteads("h.hh")
 }
 
 // homesteads is the parcels of ig_parcel where cond (over alias h) holds.
-func (e *env) homesteads(cond string, extra ...string) string {
+func (e *env) homesteads(cond string) string {
 	return `(SELECT * FROM ig_parcel h WHERE ` + cond + `)`
 }
 
@@ -150,14 +148,6 @@ func (e *env) idSet(ctx context.Context, name, query string) error {
 	return nil
 }
 
-// near is the SQL condition "a and b are within d metres on the plane",
-// with a bounding-box prefilter in degrees that an index on b can use
-// (1° ≥ 50 km in every direction below 63° latitude).
-func (e *env) near(a, b string, d float64) string {
-	return fmt.Sprintf(`(%[2]s && ST_Expand(%[1]s, %[3]g) AND ST_DWithin(ST_Transform(%[1]s, %[4]d), ST_Transform(%[2]s, %[4]d), %[5]g))`,
-		a, b, d/50000, e.plane, d)
-}
-
 // parcelFeatures returns the FeatureCollection of the parcels of the
 // FROM item from (alias x) where cond holds, in village, with
 // properties id, zddm, village and the SQL expressions of extra (name →
@@ -181,8 +171,8 @@ func init() {
 	exposed := func(e *env) string { return `EXISTS (SELECT 1 FROM ig_exposed s WHERE s.id = x.id)` }
 	exposedSet := func(ctx context.Context, e *env) error {
 		// Driven by the (few) danger zones through the parcels' index.
-		return e.idSet(ctx, "ig_exposed", `SELECT p.id FROM `+e.tbl("hazard_zones")+` z JOIN ig_parcel p ON p.geom && z.geom AND ST_Intersects(z.geom, p.geom)
-  WHERE z.kind = ANY(`+lits(dangerKinds)+`)`)
+		return e.idSet(ctx, "ig_exposed", fmt.Sprintf(`SELECT p.id FROM (SELECT ST_Transform(z.geom, %d) AS g FROM %s z WHERE z.kind = ANY(%s)) z
+  JOIN ig_parcel p ON p.gp && z.g AND ST_Intersects(z.g, p.gp)`, e.plane, e.tbl("hazard_zones"), lits(dangerKinds)))
 	}
 	register(&indicator{
 		Definition: Definition{
@@ -377,8 +367,8 @@ FROM villageplan.applications WHERE approved_on BETWEEN $1::date AND $2::date GR
 
 	inZone := func(e *env) string { return `EXISTS (SELECT 1 FROM ig_in_zone s WHERE s.id = x.id)` }
 	zoneSet := func(ctx context.Context, e *env) error {
-		return e.idSet(ctx, "ig_in_zone", `SELECT p.id FROM `+e.tbl("control_zones")+` z JOIN ig_parcel p ON p.geom && z.geom AND ST_Intersects(z.geom, p.geom)
-  WHERE z.gkbjlxmc = '饮用水水源一级保护区'`)
+		return e.idSet(ctx, "ig_in_zone", fmt.Sprintf(`SELECT p.id FROM (SELECT ST_Transform(z.geom, %d) AS g FROM %s z WHERE z.gkbjlxmc = '饮用水水源一级保护区') z
+  JOIN ig_parcel p ON p.gp && z.g AND ST_Intersects(z.g, p.gp)`, e.plane, e.tbl("control_zones")))
 	}
 	register(&indicator{
 		Definition: Definition{

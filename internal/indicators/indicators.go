@@ -126,6 +126,10 @@ var ErrUnknownVillage = errors.New("unknown village")
 // or an indicator that lists no features.
 var ErrUnknownIndicator = errors.New("unknown indicator")
 
+// Revision is part of every cache key: bump it when an indicator's SQL
+// changes, so that reports computed by the earlier code are not served.
+const Revision = 1
+
 // China is the time zone in which dates are days (UTC+8, no DST).
 var China = time.FixedZone("CST", 8*3600)
 
@@ -309,13 +313,16 @@ type env struct {
 	plane    int       // EPSG of the measuring plane
 	settings map[string]float64
 	village  string // "" all villages; else restrict where cheap
+	// unchanged are the layers with no edit after the instant: read from
+	// their tables (with their indexes) even for a past day.
+	unchanged map[string]bool
 	// built marks the temporary tables built in this transaction.
 	built map[string]bool
 }
 
 // src is the FROM item of a layer (without alias).
 func (e *env) src(l *layers.Layer) string {
-	if e.current {
+	if e.current || e.unchanged[l.ID] {
 		return l.QualifiedTable()
 	}
 	return features.AsOfRelation(l, e.at)
@@ -443,6 +450,9 @@ func (s *Service) cacheKey(ctx context.Context, q pgx.Tx) (string, map[string]in
 	for _, ind := range registry {
 		fmt.Fprintf(h, "%s|%s;", ind.Key, s.available(ind))
 	}
+	defs, _ := json.Marshal(Definitions())
+	h.Write(defs)
+	fmt.Fprintf(h, "revision %d", Revision)
 	return hex.EncodeToString(h.Sum(nil))[:32], versions, settings, nil
 }
 
@@ -506,9 +516,17 @@ func (s *Service) begin(ctx context.Context) (pgx.Tx, error) {
 // history check for a past day, the measuring plane.
 func (s *Service) newEnv(ctx context.Context, tx pgx.Tx, asOf time.Time) (*env, time.Time, error) {
 	day, at, current := dayInstant(asOf)
-	e := &env{s: s, tx: tx, at: at, current: current, built: map[string]bool{}}
+	e := &env{s: s, tx: tx, at: at, current: current, built: map[string]bool{}, unchanged: map[string]bool{}}
 	if !current {
 		for _, id := range s.readLayers() {
+			var same bool
+			if err := tx.QueryRow(ctx, `SELECT isempty(villageplan.changed_between($1, $2, 'infinity'))`, id, at).Scan(&same); err != nil {
+				return nil, day, fmt.Errorf("changes of %s: %w", id, err)
+			}
+			e.unchanged[id] = same
+			if same {
+				continue // nothing inserted, changed or deleted since: the table is that day's state
+			}
 			var start *time.Time
 			if err := tx.QueryRow(ctx, `SELECT villageplan.history_start($1)`, id).Scan(&start); err != nil {
 				return nil, day, fmt.Errorf("history start of %s: %w", id, err)

@@ -3,8 +3,6 @@ package indicators
 import (
 	"context"
 	"fmt"
-
-	"villageplan/layers"
 )
 
 // road_lit_share — 村内主干道路灯覆盖率:
@@ -82,5 +80,3 @@ func featureCollection(props, geom, orderBy string) string {
     'type', 'Feature', 'properties', ` + props + `,
     'geometry', ST_AsGeoJSON(` + geom + `, 7, 0)::json) ORDER BY ` + orderBy + `), '[]'::json))`
 }
-
-var _ = layers.StorageSRID

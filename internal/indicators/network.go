@@ -3,7 +3,6 @@ package indicators
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"villageplan/layers"
 )
@@ -236,5 +235,3 @@ func (e *env) hamletFeatures(ctx context.Context, a, village string) ([]byte, er
 FROM `+a+` a WHERE NOT a.ok AND ($1 = '' OR a.xzqdm = $1)`, village).Scan(&b)
 	return b, err
 }
-
-var _ = strings.TrimSpace

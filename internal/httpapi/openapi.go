@@ -29,6 +29,7 @@ var openAPIExcluded = map[string]string{
 	"/desk":         "desk page (text/html)",
 	"/desk/":        "redirect to /desk",
 	"/construction": "project library page (text/html)",
+	"/assessment":   "考核评估 dashboard page (text/html)",
 	"/web/":         "static files of the pages (a path prefix, not one route)",
 	"/favicon.ico":  "browser icon",
 }
@@ -569,6 +570,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 			body: openapi3.NewRequestBody().WithDescription("{comment} (optional)").WithContent(content(nil, mtJSON)), ok: ok("rejected", mtJSON), errs: []int{400, 404, 409, 413, 415}},
 	}...)
 	list = append(list, projectOperations(p)...)
+	list = append(list, assessmentOperations()...)
 	for _, l := range catalog.Layers() {
 		base, id, name := "/collections/"+l.ID, l.ID, l.TitleZH+" "+l.TitleEN
 		tpl := "/collections/{collectionId}"

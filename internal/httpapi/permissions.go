@@ -146,7 +146,7 @@ var PermissionTable = append([]RoutePermission{
 	{post, "/changesets/{id}/revert", editors, "a new changeset; 409 when later edits touched the features"},
 	{post, "/changesets/{id}/approve", reviewers, "never by the changeset's author (package editing)"},
 	{post, "/changesets/{id}/reject", reviewers, "never by the changeset's author (package editing)"},
-}, projectPermissions...) // the construction projects (projects.go)
+}, append(projectPermissions, assessmentPermissions...)...) // the construction projects (projects.go) and the 考核评估 (assessment.go)
 
 var (
 	// editors may call the write routes: planning editors and every role

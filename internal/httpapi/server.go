@@ -262,6 +262,7 @@ func New(opts Options) *Server {
 	s.routeProjects()
 	s.routeWorkdays()
 	s.routeIndicators()
+	s.routeAssessment()
 	s.routeWeb()
 	s.routeAccounts()
 	// Unmatched requests skip the router's middleware; observe them too,
@@ -360,10 +361,11 @@ func requestClass(r *http.Request) string {
 		return "download"
 	case strings.HasPrefix(r.URL.Path, "/siting/") || r.URL.Path == "/desk/preview":
 		return "siting"
-	case strings.HasPrefix(r.URL.Path, "/indicators") && r.Method != http.MethodPut:
+	case (strings.HasPrefix(r.URL.Path, "/indicators") || strings.HasPrefix(r.URL.Path, "/assessment/")) && r.Method != http.MethodPut:
 		// A cold county-wide report (network reach of every household)
 		// runs for tens of seconds on the download pool; a cached one is
-		// instant. Not rate-limited as a download.
+		// instant. Not rate-limited as a download. The 考核评估 reads
+		// that report (its first request of a year computes it).
 		return "indicators"
 	}
 	return "interactive"

@@ -46,6 +46,7 @@ func (s *Server) routeWeb() {
 	s.router.HandleFunc("/desk", page("desk.html")).Methods(get...)
 	s.router.HandleFunc("/desk/", up("desk")).Methods(get...)
 	s.router.HandleFunc("/construction", page("construction.html")).Methods(get...)
+	s.router.HandleFunc("/assessment", page("assessment.html")).Methods(get...)
 	// Browsers ask every page of the service for /favicon.ico.
 	s.router.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { assets.Serve(w, r, "favicon.svg") }).Methods(get...)
 	s.router.PathPrefix("/web/").Methods(get...).Handler(http.StripPrefix("/web/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

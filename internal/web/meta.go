@@ -142,11 +142,22 @@ type View struct {
 	// with its legend (value of the "class" property → colour and names).
 	Overlay       string          `json:"overlay,omitempty"`
 	OverlayLegend []OverlayLegend `json:"overlay_legend,omitempty"`
+	// OverlayKind is "" for line classes (the "class" property) or "fill"
+	// for polygons coloured by steps of OverlayProperty: each legend
+	// entry's Min is the lower bound of its step (the first has none);
+	// features without a value are grey.
+	OverlayKind     string `json:"overlay_kind,omitempty"`
+	OverlayProperty string `json:"overlay_property,omitempty"`
+	// SignedIn views need an account (their overlay is not public): the
+	// panel lists them only to a signed-in user, and says so when the
+	// user's roles may not read the overlay (403).
+	SignedIn bool `json:"signed_in,omitempty"`
 }
 
 // OverlayLegend is one class of a view overlay.
 type OverlayLegend struct {
-	Class   string `json:"class"`
+	Class   string   `json:"class,omitempty"`
+	Min     *float64 `json:"min,omitempty"`
 	Color   string `json:"color"`
 	TitleZH string `json:"title_zh"`
 	TitleEN string `json:"title_en"`
@@ -286,6 +297,23 @@ func views(cat *layers.Catalog, coverage *Coverage) []View {
 			v.Layers = append([]string{context.ID}, v.Layers...)
 		}
 		out = append(out, v)
+	}
+	if vl, ok := cat.Layer("villages"); ok {
+		// The 考核评估 score of the running year per village (issue 14):
+		// a choropleth of /assessment/villages.geojson, for the roles that
+		// read the assessment (planners, approver, analysts, admin).
+		step := func(min float64) *float64 { return &min }
+		out = append(out, View{ID: "assessment-score", TitleZH: "村庄考核评分", TitleEN: "Village assessment score",
+			NoteZH: "本年度考核评估得分（0–100），由指标与项目完成情况按管理员设定的权重计算；详见 /assessment",
+			NoteEN: "this year's assessment score (0–100) from the indicators and project completion with the administrator's weights; see /assessment",
+			Focus: vl.ID, Layers: []string{vl.ID}, Overlay: "assessment/villages.geojson", OverlayKind: "fill", OverlayProperty: "score", SignedIn: true,
+			OverlayLegend: []OverlayLegend{
+				{Color: "#d7191c", TitleZH: "60 分以下", TitleEN: "below 60"},
+				{Min: step(60), Color: "#fdae61", TitleZH: "60–70 分", TitleEN: "60–70"},
+				{Min: step(70), Color: "#ffffbf", TitleZH: "70–80 分", TitleEN: "70–80"},
+				{Min: step(80), Color: "#a6d96a", TitleZH: "80–90 分", TitleEN: "80–90"},
+				{Min: step(90), Color: "#1a9641", TitleZH: "90 分及以上", TitleEN: "90 and above"},
+			}})
 	}
 	return out
 }

@@ -263,8 +263,12 @@ func TestBuildMeta(t *testing.T) {
 	if v := views["streetlight-coverage"]; v.Overlay != CoveragePath || len(v.OverlayLegend) != 2 {
 		t.Errorf("coverage view %+v", v)
 	}
-	if m := BuildMeta(cat, nil); len(m.Views) != 3 {
-		t.Errorf("without coverage: %d views, want 3", len(m.Views))
+	if v := views["assessment-score"]; v.Focus != layers.Villages.ID || v.OverlayKind != "fill" || v.OverlayProperty != "score" || !v.SignedIn ||
+		len(v.OverlayLegend) != 5 || v.OverlayLegend[0].Min != nil || v.OverlayLegend[1].Min == nil || *v.OverlayLegend[1].Min != 60 {
+		t.Errorf("assessment view %+v", v)
+	}
+	if m := BuildMeta(cat, nil); len(m.Views) != 4 {
+		t.Errorf("without coverage: %d views, want 4 (the three thematic ones and the assessment)", len(m.Views))
 	}
 	// The editing mode reads who edits a layer, its review and topology
 	// rules, and the fields' checks from the same meta.

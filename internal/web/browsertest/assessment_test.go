@@ -87,3 +87,60 @@ func TestAssessmentDashboard(t *testing.T) {
 	}
 	b.checkClean(t)
 }
+
+// TestMapAssessmentView: the web map's 村庄考核评分 view is a choropleth of
+// the six villages' scores for a signed-in planner, with its legend of
+// score steps, each village filled in the colour of its step; anonymous
+// viewers are not offered the view, and a village clerk (who may not read
+// the assessment) is told so. Screenshot: map-assessment-view.png.
+func TestMapAssessmentView(t *testing.T) {
+	bin := chromium(t)
+	pool := sampleDatabase(t)
+	ctx := context.Background()
+	if _, err := projects.LoadSamples(ctx, pool, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	deskUsers(t, pool, map[string]auth.Grant{"pplanner": {Role: auth.PlanningEditor}, "cclerk": {Role: auth.VillageClerk, Village: "220112203300"}})
+	svc := startService(t, pool)
+	b := newBrowser(t, bin, svc.URL)
+
+	do(t, b, chromedp.Navigate(svc.URL+"/map"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	if js[bool](t, b, `!!document.querySelector('input[name="view"][value="assessment-score"]')`) {
+		t.Error("an anonymous viewer is offered the assessment view")
+	}
+
+	b.loginMap(t, svc.URL, "pplanner")
+	do(t, b, chromedp.Click(chromedp.CSS(`input[name="view"][value="assessment-score"]`)))
+	do(t, b, chromedp.WaitVisible(chromedp.CSS(`#view-steps`)))
+	js[bool](t, b, `new Promise((r) => { if (vp.map.loaded()) r(true); else vp.map.once('idle', () => r(true)); })`)
+	// Every village of the source has a score, and its fill is the colour
+	// of its step in the legend.
+	got := js[[]string](t, b, `(() => {
+		const v = vp.views.views.find((x) => x.id === 'assessment-score');
+		const colour = (s) => { let c = v.overlay_legend[0].color; for (const l of v.overlay_legend.slice(1)) if (s >= l.min) c = l.color; return c; };
+		const feats = vp.map.querySourceFeatures('vp-view-overlay');
+		const seen = new Map();
+		for (const f of feats) seen.set(f.properties.xzqdm, f.properties.score == null ? 'none' : colour(f.properties.score));
+		return [...seen.entries()].map(([k, c]) => k + ' ' + c).sort();
+	})()`)
+	if len(got) != 6 {
+		t.Errorf("assessment view: %d villages in the overlay, want 6: %v", len(got), got)
+	}
+	for _, g := range got {
+		if strings.HasSuffix(g, " none") {
+			t.Errorf("village without a score in the view: %s", g)
+		}
+	}
+	if !js[bool](t, b, `!!vp.map.getLayer('vp-view-overlay-fill') && vp.map.queryRenderedFeatures({layers: ['vp-view-overlay-fill']}).length > 0`) {
+		t.Error("the choropleth fill is not drawn")
+	}
+	b.screenshot(t, "map-assessment-view.png")
+
+	c := newBrowser(t, bin, svc.URL) // another browser: the map page has no logout button
+	c.loginMap(t, svc.URL, "cclerk")
+	do(t, c, chromedp.Click(chromedp.CSS(`input[name="view"][value="assessment-score"]`)))
+	do(t, c, chromedp.WaitVisible(chromedp.CSS(`#view-error`)))
+	if msg := js[string](t, c, `document.getElementById('view-error').textContent`); !strings.Contains(msg, "不能查看") {
+		t.Errorf("village clerk: %q, want the roles message", msg)
+	}
+}

@@ -43,6 +43,7 @@ async function main() {
   const account = await getJSON('account').catch(() => null);
   if (account && account.authenticated) {
     tools.csrf = account.csrf_token;
+    views.setSignedIn(true);
     // The map as of a past instant and the changes between two: history,
     // for signed-in users (the server answers 401 to anyone else).
     const hist = await import('./history.js');

@@ -99,12 +99,14 @@ export function layerPanel(container, map, meta, layers, state) {
 export function viewPanel(container, legendBox, map, meta, layers, state) {
   let saved = null; // toggles before the first view
   let current = null;
+  let signedIn = false;
   const overlayLayer = 'vp-view-overlay';
   const opacityRestore = [];
 
   const clear = () => {
     for (const [id, prop, v] of opacityRestore.splice(0)) if (map.getLayer(id)) map.setPaintProperty(id, prop, v);
     if (map.getLayer(overlayLayer + '-casing')) map.removeLayer(overlayLayer + '-casing');
+    if (map.getLayer(overlayLayer + '-fill')) map.removeLayer(overlayLayer + '-fill');
     if (map.getLayer(overlayLayer)) map.removeLayer(overlayLayer);
     if (map.getSource(overlayLayer)) map.removeSource(overlayLayer);
     legendBox.replaceChildren();
@@ -133,6 +135,27 @@ export function viewPanel(container, legendBox, map, meta, layers, state) {
     if (focus && !v.overlay) parts.push(legendList(legendEntries(focus, state.byLayer.get(focus.id))));
     legendBox.replaceChildren(...parts);
     legendBox.hidden = false;
+    if (v.overlay && v.overlay_kind === 'fill') {
+      let gj;
+      try {
+        gj = await getJSON(v.overlay);
+      } catch (e) {
+        if (current !== v) return;
+        legendBox.append(el('p', { class: 'error', id: 'view-error' }, e.status === 403 ? t('viewForbidden') : e.message));
+        return;
+      }
+      if (current !== v) return;
+      // Steps of the property; grey where a feature has no value.
+      const steps = ['step', ['to-number', ['get', v.overlay_property]], v.overlay_legend[0].color];
+      for (const c of v.overlay_legend.slice(1)) steps.push(c.min, c.color);
+      map.addSource(overlayLayer, { type: 'geojson', data: gj });
+      map.addLayer({ id: overlayLayer + '-fill', type: 'fill', source: overlayLayer,
+        paint: { 'fill-color': ['case', ['==', ['get', v.overlay_property], null], '#cccccc', steps], 'fill-opacity': 0.7 } });
+      map.addLayer({ id: overlayLayer, type: 'line', source: overlayLayer, paint: { 'line-color': '#333333', 'line-width': 1.5 } });
+      legendBox.append(el('ul', { class: 'legend', id: 'view-steps' }, v.overlay_legend.map((c) =>
+        el('li', null, swatch({ kind: 'fill', color: c.color, opacity: 0.7 }), el('span', null, pick(c))))));
+      return;
+    }
     if (v.overlay) {
       const gj = await getJSON(v.overlay);
       if (current !== v) return;
@@ -165,11 +188,13 @@ export function viewPanel(container, legendBox, map, meta, layers, state) {
       el('input', { type: 'radio', name: 'view', value: v ? v.id : '', checked: (current && v && current.id === v.id) || (!current && !v),
         onchange: () => apply(v).catch((e) => console.error(e)) }),
       el('span', null, v ? pick(v) : t('viewAll')));
-    container.replaceChildren(radio(null), ...meta.views.map(radio));
+    container.replaceChildren(radio(null), ...meta.views.filter((v) => !v.signed_in || signedIn).map(radio));
   };
   onLangChange(() => { render(); if (current) apply(current); });
   render();
-  return { apply, views: meta.views };
+  // setSignedIn lists the views that need an account.
+  const setSignedIn = (b) => { signedIn = b; render(); };
+  return { apply, views: meta.views, setSignedIn };
 }
 
 // searchBox wires the village search form: a single hit flies there, more

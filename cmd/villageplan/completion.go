@@ -155,6 +155,7 @@ func completeExportFormats(*cobra.Command, []string, string) ([]cobra.Completion
 	for _, f := range exports.Formats() {
 		out = append(out, cobra.Completion(f))
 	}
+	out = append(out, cobra.CompletionWithDesc("pmtiles", "vector tiles of a tileset (--layer ID or map) as one PMTiles archive"))
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 

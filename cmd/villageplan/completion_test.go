@@ -38,7 +38,7 @@ func TestCompletionOfFlagValues(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{[]string{"export", "--format", ""}, []string{"geojson", "gpkg", "shp", "csv", "kml", "jzd"}, []string{"text"}},
+		{[]string{"export", "--format", ""}, []string{"geojson", "gpkg", "shp", "csv", "kml", "jzd", "pmtiles"}, []string{"text"}},
 		{[]string{"check", "--format", ""}, []string{"text", "json"}, []string{"gpkg"}},
 		{[]string{"export", "--layer", ""}, []string{"homesteads", "permanent_farmland", "villages", "roads"}, nil},
 		{[]string{"import", "--layer", "home"}, []string{"homesteads"}, nil},

@@ -16,6 +16,8 @@ import (
 	"villageplan/internal/exports"
 	"villageplan/internal/features"
 	"villageplan/layers"
+	"villageplan/tiles"
+	"villageplan/tiles/pmtarchive"
 )
 
 func newExportCommand(g *globalFlags) *cobra.Command {
@@ -23,11 +25,12 @@ func newExportCommand(g *globalFlags) *cobra.Command {
 		layerID, format, crsArg, bbox, filter, out string
 		where                                      []string
 		includePersonal                            bool
+		minZoom, maxZoom                           int
 		opts                                       exports.Options
 	)
 	cmd := &cobra.Command{
-		Use:   "export --layer ID --format geojson|gpkg|shp|csv|kml|jzd -o PATH",
-		Short: "write a layer (or part of it) as GeoJSON, GeoPackage, Shapefile zip, CSV, KML or 界址点 txt",
+		Use:   "export --layer ID --format geojson|gpkg|shp|csv|kml|jzd|pmtiles -o PATH",
+		Short: "write a layer (or part of it) as GeoJSON, GeoPackage, Shapefile zip, CSV, KML, 界址点 txt or a PMTiles archive",
 		Long: `Writes the features of a layer, optionally restricted by --bbox (CRS84
 longitude/latitude), --where FIELD=VALUE (repeatable) and --filter (CQL2
 text, as in the features API), in the CRS given by --crs.
@@ -42,12 +45,23 @@ ArcGIS recognises; --encoding GBK writes GBK text (language driver 0x4D,
 unless --encoding UTF-8. Personal-data fields (holder names, ID numbers)
 are left out unless --include-personal is given.
 
+--format pmtiles writes the vector tiles of the layer's tileset (or, with
+--layer map, of the whole one-map) for --minzoom..--maxzoom, cut to --bbox
+or the extent of the data, to one PMTiles v3 archive: the same gzip MVT
+tiles the server answers at /tiles/{tileset}/{z}/{x}/{y}.mvt, with the
+TileJSON's vector_layers as metadata. Personal-data fields are never in
+tiles.
+
 Examples:
+  villageplan export --layer map --format pmtiles --minzoom 10 --maxzoom 16 -o 双营子.pmtiles
   villageplan export --layer homesteads --format shp --crs EPSG:4530 --encoding GBK -o 宅基地.zip
   villageplan export --layer homesteads --format jzd --where zddm=220112203300JC00001 -o 宗地.txt
   villageplan export --layer roads --format gpkg --filter "admin_grade = '村道'" -o roads.gpkg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.EqualFold(format, "pmtiles") {
+				return exportPMTiles(cmd, g, layerID, bbox, out, minZoom, maxZoom)
+			}
 			l, err := catalogLayer(layerID)
 			if err != nil {
 				return err
@@ -157,8 +171,10 @@ Examples:
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&layerID, "layer", "", "layer ID, e.g. homesteads")
-	fl.StringVar(&format, "format", "", "geojson, gpkg, shp, csv, kml or jzd")
+	fl.StringVar(&layerID, "layer", "", "layer ID, e.g. homesteads (pmtiles: a tileset, a layer ID or map)")
+	fl.StringVar(&format, "format", "", "geojson, gpkg, shp, csv, kml, jzd or pmtiles")
+	fl.IntVar(&minZoom, "minzoom", -1, "pmtiles: lowest zoom written (default: the tileset's lowest)")
+	fl.IntVar(&maxZoom, "maxzoom", -1, "pmtiles: highest zoom written (default: the tileset's highest, at most 16)")
 	fl.StringVar(&crsArg, "crs", "", "output CRS, e.g. EPSG:4490, EPSG:4530, EPSG:4551, CRS84")
 	fl.StringVar(&opts.Encoding, "encoding", "", "text encoding of shp/csv/jzd: UTF-8 or GBK")
 	fl.StringVar(&bbox, "bbox", "", "minlon,minlat,maxlon,maxlat (CRS84)")
@@ -179,4 +195,64 @@ func findField(fields []layers.Field, name string) (layers.Field, bool) {
 		}
 	}
 	return layers.Field{}, false
+}
+
+// exportPMTiles writes tileset id (a layer ID or tiles.MapTileset) to a
+// PMTiles archive, rendered by the same tiles.Service as the server.
+func exportPMTiles(cmd *cobra.Command, g *globalFlags, id, bbox, out string, minZoom, maxZoom int) error {
+	if out == "" || out == "-" {
+		return fmt.Errorf("-o PATH is required for pmtiles (an archive cannot go to standard output)")
+	}
+	var o pmtarchive.Options
+	if bbox != "" {
+		parts := strings.Split(bbox, ",")
+		if len(parts) != 4 {
+			return fmt.Errorf("--bbox %q: write minlon,minlat,maxlon,maxlat", bbox)
+		}
+		var v [4]float64
+		for i, p := range parts {
+			var err error
+			if v[i], err = strconv.ParseFloat(strings.TrimSpace(p), 64); err != nil {
+				return fmt.Errorf("--bbox %q: %q is not a number", bbox, p)
+			}
+		}
+		o.BBox = &v
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	logger := g.logger()
+	pool, closeDB, err := openDatabase(ctx, g, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	svc := tiles.New(tiles.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, CacheBytes: -1})
+	defer svc.Close()
+	ts, ok := svc.Tileset(id)
+	if !ok {
+		ids := []string{}
+		for _, t := range svc.Tilesets() {
+			ids = append(ids, t.ID)
+		}
+		return fmt.Errorf("--layer %q: no such tileset (one of %s)", id, strings.Join(ids, ", "))
+	}
+	o.MinZoom, o.MaxZoom = minZoom, maxZoom
+	if o.MinZoom < 0 {
+		o.MinZoom = ts.MinZoom
+	}
+	if o.MaxZoom < 0 {
+		o.MaxZoom = min(ts.MaxZoom, 16)
+	}
+	msg := cmd.ErrOrStderr()
+	o.Progress = func(z, visited, written int) {
+		fmt.Fprintf(msg, "zoom %d done: %d tile(s) rendered, %d with data\n", z, visited, written)
+	}
+	start := time.Now()
+	res, err := pmtarchive.Write(ctx, svc, ts, out, o)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", id, err)
+	}
+	fmt.Fprintf(msg, "wrote %s: tileset %s, zooms %d..%d, %d tile(s) with data (%d distinct) of %d rendered, %d bytes, %s\n",
+		out, ts.ID, o.MinZoom, o.MaxZoom, res.Written, res.Contents, res.Visited, res.Bytes, time.Since(start).Round(time.Millisecond))
+	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"villageplan/data/testdata"
 
+	"github.com/protomaps/go-pmtiles/pmtiles"
+
 	"github.com/jackc/pgx/v5"
 
 	"villageplan/internal/testpg"
@@ -87,6 +89,30 @@ func TestImportExportCommands(t *testing.T) {
 	b, _ := os.ReadFile(txt)
 	if !bytes.Contains(b, []byte("=40\r\n")) /* 带号=40, GBK */ || !bytes.Contains(b, []byte("66,5.70")) {
 		t.Errorf("界址点 file:\n%.400s", b)
+	}
+	// The parcel's tiles as a PMTiles archive: at least one tile with data
+	// per zoom of the tileset's default range (more where the parcel
+	// straddles a tile edge), a valid v3 header.
+	pmt := filepath.Join(dir, "宅基地.pmtiles")
+	if _, msg, err := run(t, append(db, "export", "--layer", "homesteads", "--format", "pmtiles", "-o", pmt)...); err != nil {
+		t.Fatalf("export pmtiles: %v", err)
+	} else if !strings.Contains(msg, "wrote "+pmt+": tileset homesteads") {
+		t.Errorf("export pmtiles message: %s", msg)
+	}
+	b, err = os.ReadFile(pmt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := pmtiles.DeserializeHeader(b[:pmtiles.HeaderV3LenBytes])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.TileType != pmtiles.Mvt || h.TileCompression != pmtiles.Gzip || h.MaxZoom < h.MinZoom ||
+		h.AddressedTilesCount < uint64(h.MaxZoom-h.MinZoom+1) || uint64(len(b)) != h.TileDataOffset+h.TileDataLength {
+		t.Errorf("pmtiles header %+v (file %d bytes)", h, len(b))
+	}
+	if _, _, err := run(t, append(db, "export", "--layer", "nope", "--format", "pmtiles", "-o", filepath.Join(dir, "x.pmtiles"))...); err == nil || !strings.Contains(err.Error(), "map") {
+		t.Errorf("unknown tileset: %v", err)
 	}
 	// And back: the GeoPackage replaces the layer with the same parcel.
 	out, _, err = run(t, append(db, "import", "--layer", "homesteads", "--mode", "replace", gpkg)...)

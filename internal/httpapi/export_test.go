@@ -7,3 +7,6 @@ import "github.com/jackc/pgx/v5/pgxpool"
 func ClassPool(s *Server, class string) *pgxpool.Pool {
 	return map[string]*pgxpool.Pool{"interactive": s.pool, "siting": s.sitingPool, "download": s.downloadPool}[class]
 }
+
+// SharedBucketSQL is the shared rate-limit UPSERT, for measuring its cost.
+const SharedBucketSQL = sharedBucketSQL

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/netip"
@@ -10,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/time/rate"
 )
 
@@ -48,12 +51,46 @@ func rateClass(class, method string) string {
 // limiters holds one token bucket per client address and class; buckets
 // idle for longer than idleAfter are dropped by a sweep every sweepEvery
 // requests.
+//
+// With a database (pool set) the buckets are shared by every server
+// process on it, in villageplan.rate_limit_buckets (migration 00023), so
+// that a client behind a load balancer gets the same limit whichever
+// process answers. The process's own bucket stays in front as a fast path:
+// a request it refuses is refused without a database round trip (the client
+// has used up its burst in this process alone, so it has in the shared
+// bucket too, up to the few tokens the two buckets disagree by); a request
+// it allows is then checked against the shared bucket with one UPSERT
+// (about a quarter of a millisecond on a local database; only the
+// rate-limited classes — writes, siting, downloads — pay it, never tiles or
+// features). If the shared check fails (database unreachable, 200 ms
+// timeout) the local verdict stands: the limiter fails open to the
+// per-process limit, and the request meets the database error on its own.
 type limiters struct {
 	mu      sync.Mutex
 	limits  map[string]RateLimit
 	buckets map[string]*bucket
 	calls   int
+
+	pool   *pgxpool.Pool // nil: per-process buckets only
+	logger *slog.Logger
 }
+
+// sharedBucketSQL takes one token of the GCRA bucket ($1 class, $2
+// client) with emission interval $3 s (1/rate) and tolerance $4 s
+// (burst/rate), at the database's clock, and returns whether it was
+// allowed and, if not, the seconds until it would be.
+const sharedBucketSQL = `
+INSERT INTO villageplan.rate_limit_buckets AS b (class, client, tat, allowed)
+VALUES ($1, $2, statement_timestamp() + make_interval(secs => $3), true)
+ON CONFLICT (class, client) DO UPDATE SET
+    allowed = greatest(b.tat, statement_timestamp()) + make_interval(secs => $3) - statement_timestamp() <= make_interval(secs => $4),
+    tat = CASE WHEN greatest(b.tat, statement_timestamp()) + make_interval(secs => $3) - statement_timestamp() <= make_interval(secs => $4)
+               THEN greatest(b.tat, statement_timestamp()) + make_interval(secs => $3)
+               ELSE b.tat END
+RETURNING allowed, greatest(0, extract(epoch FROM tat + make_interval(secs => $3) - make_interval(secs => $4) - statement_timestamp()))::float8`
+
+// sharedCheckTimeout bounds the shared-bucket UPSERT.
+const sharedCheckTimeout = 200 * time.Millisecond
 
 type bucket struct {
 	l    *rate.Limiter
@@ -78,7 +115,43 @@ func newLimiters(limits map[string]RateLimit) *limiters {
 
 // allow takes a token for client in class and, when none is left, says how
 // long until one is.
-func (ls *limiters) allow(class, client string, now time.Time) (bool, time.Duration) {
+func (ls *limiters) allow(ctx context.Context, class, client string, now time.Time) (bool, time.Duration) {
+	ok, wait := ls.allowLocal(class, client, now)
+	if !ok || ls.pool == nil {
+		return ok, wait
+	}
+	lim, limited := ls.limits[class]
+	if !limited || lim.Rate <= 0 {
+		return true, 0
+	}
+	ls.mu.Lock()
+	sweep := ls.calls%sweepEvery == 0
+	ls.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedCheckTimeout)
+	defer cancel()
+	if sweep {
+		if _, err := ls.pool.Exec(ctx, `DELETE FROM villageplan.rate_limit_buckets WHERE tat < statement_timestamp() - make_interval(secs => $1)`, idleAfter.Seconds()); err != nil {
+			ls.logger.Warn("rate limit: sweeping idle shared buckets", "err", err)
+		}
+	}
+	interval := 1 / lim.Rate
+	var (
+		allowed bool
+		secs    float64
+	)
+	err := ls.pool.QueryRow(ctx, sharedBucketSQL, class, client, interval, float64(max(lim.Burst, 1))*interval).Scan(&allowed, &secs)
+	if err != nil {
+		ls.logger.Warn("rate limit: shared bucket unavailable, using this process's bucket", "class", class, "err", err)
+		return true, 0
+	}
+	if !allowed {
+		return false, time.Duration(secs * float64(time.Second))
+	}
+	return true, 0
+}
+
+// allowLocal is the per-process bucket.
+func (ls *limiters) allowLocal(class, client string, now time.Time) (bool, time.Duration) {
 	lim, ok := ls.limits[class]
 	if !ok || lim.Rate <= 0 {
 		return true, 0
@@ -134,7 +207,7 @@ func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, class strin
 	if class == "" {
 		return false
 	}
-	ok, wait := s.limiters.allow(class, s.clientAddress(r), time.Now())
+	ok, wait := s.limiters.allow(r.Context(), class, s.clientAddress(r), time.Now())
 	if ok {
 		return false
 	}

@@ -204,6 +204,7 @@ func New(opts Options) *Server {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
+	s.limiters.pool, s.limiters.logger = opts.Pool, s.logger
 	s.classPools()
 	if s.catalog == nil {
 		s.catalog = layers.Default()

@@ -10,7 +10,7 @@ ADDR     ?= 127.0.0.1:8080
 # reach it even when the checkout sits under a private home directory.
 TESTDATA ?= /var/tmp/villageplan-make-test-$(shell id -u)
 
-.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-storage bench-vs bench-tiles bench-edit bench-asof bench-desk bench-indicators clean browser-test maplibre fuzz
+.PHONY: all deps test-deps build run test vet bench bench-slowclients bench-import bench-importvs bench-storage bench-vs bench-tiles bench-edit bench-asof bench-desk bench-indicators clean browser-test maplibre fuzz
 
 all: build
 
@@ -89,6 +89,10 @@ bench-vs: build
 # The 500k-polygon import benchmark of this checkout against BASE (a commit).
 bench-import:
 	internal/devtools/bench-import.sh $(BASE)
+
+# villageplan import vs ogr2ogr (PG_USE_COPY=YES), 200k and 500k polygons, interleaved
+bench-importvs:
+	internal/devtools/bench-importvs.sh
 
 # The headless-Chromium tests of the web map and desk page alone
 # (screenshots in internal/web/browsertest/artifacts/).

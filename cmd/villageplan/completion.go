@@ -31,7 +31,7 @@ var flagValues = map[string]cobra.CompletionFunc{
 	"coverage":     completeCoverage,
 	"log-format":   fixed("text", "json"),
 	"log-level":    fixed("debug", "info", "warn", "error"),
-	"sample-scale": fixed("township\t示例乡 (one township)", "county\t示例县 (benchmarks)"),
+	"sample-scale": fixed("township\t示例乡 (one township)", "county\t示例县 (benchmarks)", "county5\t五倍示例县 (growth benchmark)"),
 	"access-log":   completeAccessLog,
 	"role":         completeRoles,
 	"rules":        fileExt("yaml", "yml", "json"),

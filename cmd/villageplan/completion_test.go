@@ -50,7 +50,7 @@ func TestCompletionOfFlagValues(t *testing.T) {
 		{[]string{"user", "add", "bob", "--role", ""}, []string{"village_clerk", "township_approver", "admin"}, nil},
 		{[]string{"user", "role", "add", "bob", ""}, []string{"planning_editor", "personal_data"}, nil},
 		{[]string{"coverage", "show", ""}, []string{"homesteads", "land_use"}, nil},
-		{[]string{"serve", "--sample-scale", ""}, []string{"township", "county"}, nil},
+		{[]string{"serve", "--sample-scale", ""}, []string{"township", "county", "county5"}, nil},
 		{[]string{"serve", "--log-level", ""}, []string{"debug", "info", "warn", "error"}, nil},
 		{[]string{"db", "status", "--log-format", ""}, []string{"text", "json"}, nil},
 	} {

@@ -181,7 +181,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
-	cmd.Flags().StringVar(&sampleScale, "sample-scale", "township", "sample data set for an empty database: township or county (benchmarks)")
+	cmd.Flags().StringVar(&sampleScale, "sample-scale", "township", "sample data set for an empty database: township, county (benchmarks) or county5 (five times the county, growth benchmark)")
 	cmd.Flags().StringVar(&rulesFile, "rules", "", "siting rule-set file (default: the one shipped with the binary)")
 	cmd.Flags().StringVar(&baseURL, "base-url", os.Getenv("VILLAGEPLAN_BASE_URL"), "external URL of the service for links (default: from the request and X-Forwarded-* headers)")
 	cmd.Flags().StringArrayVar(&proxies, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-Proto/Host/Prefix headers are believed (repeatable; none by default)")

@@ -31,7 +31,9 @@
 // benchmark: 13 × 12 = 156 villages (样例村001…, codes 220112 + pseudo-
 // township 901… + village 300…305) on a 39 km × 30 km extent centred at
 // 125.68°E, 43.55°N, with more than 200 000 homesteads and 500 000
-// land-use polygons built by the same rules.
+// land-use polygons built by the same rules. "county5" is five times the
+// county (29 × 27 = 783 villages, pseudo-townships 500…, 87 km × 67.5 km,
+// same centre, same village size and density) for the growth benchmark.
 //
 // # How it is built
 //

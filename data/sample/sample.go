@@ -27,6 +27,12 @@ const (
 	// (30 pseudo-townships of up to 3 × 2 villages) on a 39 km × 30 km
 	// extent centred at 125.68°E, 43.55°N.
 	ScaleCounty = "county"
+	// ScaleCounty5 is five times the county, for the growth benchmark of
+	// issue 16: 29 × 27 = 783 villages (140 pseudo-townships) with the
+	// county's village size and density, on an 87 km × 67.5 km extent with
+	// the same centre (about 1.15 million homesteads, 2.9 million land-use
+	// polygons).
+	ScaleCounty5 = "county5"
 )
 
 // Actor is the edit-history actor (villageplan.actor) of a sample load.
@@ -44,7 +50,7 @@ type Options struct {
 	// The same seed and scale always give the same content; 0 means 1.
 	Seed int64
 	// Scale is ScaleTownship ("township", the default when empty) or
-	// ScaleCounty ("county").
+	// ScaleCounty ("county") or ScaleCounty5 ("county5").
 	Scale string
 }
 
@@ -55,8 +61,8 @@ func (o Options) normalised() (Options, error) {
 	if o.Scale == "" {
 		o.Scale = ScaleTownship
 	}
-	if o.Scale != ScaleTownship && o.Scale != ScaleCounty {
-		return o, fmt.Errorf("sample: unknown scale %q (want %q or %q)", o.Scale, ScaleTownship, ScaleCounty)
+	if _, ok := grids[o.Scale]; !ok {
+		return o, fmt.Errorf("sample: unknown scale %q (want %q, %q or %q)", o.Scale, ScaleTownship, ScaleCounty, ScaleCounty5)
 	}
 	return o, nil
 }
@@ -85,6 +91,8 @@ var grids = map[string]grid{
 	ScaleTownship: {lon: 125.76, lat: 43.60, nx: 3, ny: 2, cw: 8000.0 / 3, ch: 3000, jx: 400, jy: 300,
 		luSpacing: 120, m2hh: 900, hhMin: 300, hhMax: 700},
 	ScaleCounty: {lon: 125.68, lat: 43.55, nx: 13, ny: 12, cw: 3000, ch: 2500, jx: 300, jy: 250,
+		luSpacing: 42, m2hh: 900, hhMin: 1300, hhMax: 1600},
+	ScaleCounty5: {lon: 125.68, lat: 43.55, nx: 29, ny: 27, cw: 3000, ch: 2500, jx: 300, jy: 250,
 		luSpacing: 42, m2hh: 900, hhMin: 1300, hhMax: 1600},
 }
 
@@ -123,9 +131,10 @@ func townshipVillages() []village {
 }
 
 // countyVillages tiles the county grid with pseudo-townships of 3 × 2
-// villages (fewer at the east edge). Codes are 220112 + pseudo-township
-// 901… + village 300…305; names 样例村001….
-func countyVillages(g grid) []village {
+// villages (fewer at the east and north edges). Codes are 220112 +
+// pseudo-township + village 300…305, the pseudo-township 901… at county
+// scale and 500… (140 of them) at county5; names 样例村001….
+func countyVillages(g grid, firstTown int) []village {
 	nbx := (g.nx + 2) / 3
 	var out []village
 	for br := 0; br*2 < g.ny; br++ {
@@ -133,7 +142,7 @@ func countyVillages(g grid) []village {
 			block := br*nbx + bc
 			ncols := min(3, g.nx-bc*3)
 			nrows := min(2, g.ny-br*2)
-			town := strconv.Itoa(901 + block)
+			town := strconv.Itoa(firstTown + block)
 			for lr := 0; lr < nrows; lr++ {
 				for lc := 0; lc < ncols; lc++ {
 					n := len(out) + 1
@@ -230,8 +239,11 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 	start := time.Now()
 	g := grids[opts.Scale]
 	vs := townshipVillages()
-	if opts.Scale == ScaleCounty {
-		vs = countyVillages(g)
+	switch opts.Scale {
+	case ScaleCounty:
+		vs = countyVillages(g, 901)
+	case ScaleCounty5:
+		vs = countyVillages(g, 500)
 	}
 	batch := fmt.Sprintf("sample-%s-seed%d-%s", opts.Scale, opts.Seed, start.UTC().Format("20060102T150405.000000000Z"))
 

@@ -143,7 +143,7 @@ func TestSteps(t *testing.T) {
 }
 
 func TestCountyVillages(t *testing.T) {
-	vs := countyVillages(grids[ScaleCounty])
+	vs := countyVillages(grids[ScaleCounty], 901)
 	if len(vs) != 156 {
 		t.Fatalf("%d county villages, want 156", len(vs))
 	}
@@ -775,5 +775,38 @@ func benchmarkLoad(b *testing.B, opts Options) {
 		b.ReportMetric(float64(size>>20), "MB")
 		b.ReportMetric(float64(counts["homesteads"]+counts["land_use"]), "parcels")
 		b.StartTimer()
+	}
+}
+
+// county5 is five times the county's villages (issue 16's growth table),
+// with 12-digit unique codes and one seat per pseudo-township.
+func TestCounty5Villages(t *testing.T) {
+	vs := countyVillages(grids[ScaleCounty5], 500)
+	if len(vs) != 783 || len(vs) < 5*156 {
+		t.Fatalf("%d county5 villages, want 783 (>= 5 × 156)", len(vs))
+	}
+	codes := map[string]bool{}
+	seats := map[int]int{}
+	blocks := map[int]bool{}
+	for _, v := range vs {
+		if len(v.code) != 12 || codes[v.code] || !strings.HasPrefix(v.code, "220112") {
+			t.Errorf("bad or duplicate code %q", v.code)
+		}
+		codes[v.code] = true
+		blocks[v.block] = true
+		if v.seat {
+			seats[v.block]++
+		}
+	}
+	for b := range blocks {
+		if seats[b] != 1 {
+			t.Errorf("block %d has %d seats", b, seats[b])
+		}
+	}
+	if _, err := (Options{Scale: "county5"}).normalised(); err != nil {
+		t.Errorf("county5 refused: %v", err)
+	}
+	if _, err := (Options{Scale: "county7"}).normalised(); err == nil {
+		t.Error("county7 accepted")
 	}
 }

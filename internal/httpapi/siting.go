@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,16 +96,29 @@ func (sr *sitingRoutes) create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The checks and their audit entries land in one transaction: all or
+	// none, and one WAL flush per request instead of two per site (the
+	// flushes were most of a check's time on a busy disk).
+	tx, err := sr.s.pool.Begin(r.Context())
+	if err != nil {
+		sr.s.serverError(w, r, err)
+		return
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(r.Context())) }()
 	for i, res := range results {
-		if err := sr.svc.Save(r.Context(), sites[i], res); err != nil {
+		if err := sr.svc.SaveIn(r.Context(), tx, sites[i], res); err != nil {
 			sr.s.serverError(w, r, err)
 			return
 		}
-		if err := auth.Audit(r.Context(), sr.s.pool, r, auth.AuditEntry{Action: "siting_check.create", SubjectKind: "siting_check",
+		if err := auth.Audit(r.Context(), tx, r, auth.AuditEntry{Action: "siting_check.create", SubjectKind: "siting_check",
 			SubjectID: strconv.FormatInt(res.ID, 10), Village: res.Site.VillageCode, PersonalData: in.HouseholdID != ""}); err != nil {
 			sr.s.serverError(w, r, err)
 			return
 		}
+	}
+	if err := tx.Commit(r.Context()); err != nil {
+		sr.s.serverError(w, r, err)
+		return
 	}
 	for _, res := range results {
 		sr.s.checksTotal.WithLabelValues(string(res.Verdict)).Inc()

@@ -44,9 +44,14 @@ func BenchmarkImportGeoJSON500k(b *testing.B) {
 		var phases []string
 		last, phase := start, "read"
 		progress := func(p Progress) {
-			if p.Phase != phase {
+			// one entry per phase, and per step of the check and load phases
+			name := p.Phase
+			if p.Step != "" {
+				name += "/" + p.Step
+			}
+			if name != phase {
 				phases = append(phases, fmt.Sprintf("%s %s", phase, time.Since(last).Round(time.Millisecond)))
-				last, phase = time.Now(), p.Phase
+				last, phase = time.Now(), name
 			}
 		}
 		sum, err := Import(ctx, pool, l, []string{path}, Options{Mode: Replace, Progress: progress})

@@ -202,3 +202,8 @@ func measure(ctx context.Context, pool *pgxpool.Pool, sql string, wkb []byte, in
 	}
 	return &m, nil
 }
+
+// MeasureSQL returns the text of the measuring statement (parameters $1–$7
+// as documented at measureSQL), for benchmarks that run it with pgbench as
+// the ceiling of POST /siting/checks (internal/devtools/bench-siting.sh).
+func MeasureSQL() string { return measureSQL() }

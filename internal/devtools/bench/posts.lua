@@ -6,7 +6,11 @@ local target = os.getenv("TARGET")
 local i = math.random(#bodies)
 request = function()
   i = i % #bodies + 1
-  return wrk.format("POST", target, {["Content-Type"] = "application/json"}, bodies[i])
+  -- headers given with wrk -H (e.g. Authorization: Bearer vp_…) are kept
+  local h = {["Content-Type"] = "application/json"}
+  for k, v in pairs(wrk.headers) do h[k] = v end
+  h["Content-Type"] = "application/json"
+  return wrk.format("POST", target, h, bodies[i])
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT requests=%d errors=%d rps=%.1f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f\n",

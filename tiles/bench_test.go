@@ -47,7 +47,7 @@ func benchTiles(b *testing.B, s *tiles.Service, tileset string, addrs []tiles.Ad
 		if err != nil {
 			b.Fatal(err)
 		}
-		bytes += len(tile.Gzip)
+		bytes += len(tile.Gzip())
 	}
 	b.ReportMetric(float64(bytes)/float64(b.N), "gzip-B/tile")
 }

@@ -79,10 +79,10 @@ func get(t *testing.T, s *tiles.Service, tileset string, a tiles.Address) (*tile
 	if tile.Empty {
 		return &tiletest.Tile{}, tile
 	}
-	if len(tile.Gzip) > tiles.MaxTileBytes {
-		t.Errorf("tile %s/%s is %d bytes compressed, over %d", tileset, a, len(tile.Gzip), tiles.MaxTileBytes)
+	if len(tile.Gzip()) > tiles.MaxTileBytes {
+		t.Errorf("tile %s/%s is %d bytes compressed, over %d", tileset, a, len(tile.Gzip()), tiles.MaxTileBytes)
 	}
-	dec, err := tiletest.Decode(tile.Gzip)
+	dec, err := tiletest.Decode(tile.Gzip())
 	if err != nil {
 		t.Fatalf("tile %s/%s does not decode: %v", tileset, a, err)
 	}

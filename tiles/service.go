@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -218,8 +217,6 @@ func (s *Service) Live() bool { return s.view.isLive() }
 
 // Tile is the answer to a tile request.
 type Tile struct {
-	// Gzip is the gzip-compressed MVT; nil when Empty or NotModified.
-	Gzip []byte
 	// RawSize is the length of the uncompressed MVT in bytes.
 	RawSize int
 	// Empty: no layer of the tileset has a feature in this tile.
@@ -227,23 +224,34 @@ type Tile struct {
 	// NotModified: the request's If-None-Match matched ETag.
 	NotModified bool
 	// ETag is the weak entity tag of the tile. It changes when the data of
-	// any layer in the tile changes, and with the tile SQL.
+	// any layer in the tile changes, and with the tile SQL. Both encodings
+	// of a tile share it (the HTTP answer varies by Accept-Encoding).
 	ETag string
 	// Outcome is "hit", "miss", "shared", "not_modified" or "stale" (served
 	// from the cache while the database could not be read).
 	Outcome string
+
+	e *entry
 }
 
-// Raw returns the uncompressed MVT.
+// Gzip returns the gzip-compressed MVT (nil when Empty or NotModified).
+// It is compressed at most once per rendering: the first call of any
+// request holding the same rendering pays for it.
+func (t *Tile) Gzip() []byte {
+	if t.e == nil {
+		return nil
+	}
+	return t.e.gzipBytes()
+}
+
+// Raw returns the uncompressed MVT (nil when Empty or NotModified): the
+// bytes ST_AsMVT returned for a fresh rendering; for a cached tile,
+// decompressed once, on the first call, and kept with it.
 func (t *Tile) Raw() ([]byte, error) {
-	if len(t.Gzip) == 0 {
+	if t.e == nil {
 		return nil, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(t.Gzip))
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(zr)
+	return t.e.rawBytes()
 }
 
 // Tile returns tile a of ts, filtered by f (see ParseFilter).
@@ -323,11 +331,15 @@ func (s *Service) count(ts *Tileset, outcome string) {
 }
 
 func tileOf(e *entry, outcome string) *Tile {
-	return &Tile{Gzip: e.gzip, RawSize: e.raw, Empty: e.raw == 0, ETag: e.etag, Outcome: outcome}
+	return &Tile{RawSize: e.raw, Empty: e.raw == 0, ETag: e.etag, Outcome: outcome, e: e}
 }
 
-// render runs the tile statement and compresses the result. A tile whose
-// compressed size exceeds the limit (Options.MaxTileBytes) is rendered again (at most
+// render runs the tile statement. The MVT is compressed here only when
+// its size must be checked (a raw MVT that could be over the limit once
+// compressed) or when the tile goes into the cache, which keeps gzip
+// bytes; otherwise the answer carries the raw MVT and is compressed, once,
+// only for a client that accepts gzip. A tile whose compressed size
+// exceeds the limit (Options.MaxTileBytes) is rendered again (at most
 // maxRetries times) with every layer capped to fewer features, largest
 // first: the cap is the layer's feature count scaled by 0.9 × limit/size.
 // If the last rendering is still over, it is served anyway, logged and
@@ -347,9 +359,9 @@ func (s *Service) render(ctx context.Context, ts *Tileset, a Address, f Filter, 
 		if err != nil {
 			return nil, fmt.Errorf("render tile %s/%s: %w", ts.ID, a, err)
 		}
-		gz, err = compress(raw)
-		if err != nil {
-			return nil, err
+		gz = nil
+		if !surelyFits(len(raw), s.maxBytes) {
+			gz = compress(raw)
 		}
 		if len(gz) <= s.maxBytes {
 			if attempt > 0 {
@@ -384,11 +396,31 @@ func (s *Service) render(ctx context.Context, ts *Tileset, a Address, f Filter, 
 		e.deps[l.ID] = vers[i]
 	}
 	if len(raw) > 0 {
-		e.gzip = gz
-		s.metrics.size.WithLabelValues(ts.ID).Observe(float64(len(gz)))
+		e.mvt, e.gz = raw, gz
 	}
-	s.cache.put(e)
+	if s.cache.enabled() {
+		// The cache keeps its own entry with the gzip bytes only; this
+		// request (and those sharing its flight) keep the raw MVT as well.
+		c := &entry{key: e.key, raw: e.raw, etag: e.etag, deps: e.deps}
+		if len(raw) > 0 {
+			if e.gz == nil {
+				e.gz = compress(raw)
+			}
+			c.gz = e.gz
+		}
+		s.cache.put(c)
+	}
+	if len(raw) > 0 && e.gz != nil {
+		s.metrics.size.WithLabelValues(ts.ID).Observe(float64(len(e.gz)))
+	}
 	return e, nil
+}
+
+// surelyFits reports whether a raw MVT of n bytes is within limit once
+// gzip-compressed, whatever its content: deflate's stored blocks add at
+// most 5 bytes per 16 KiB and gzip 18 bytes of header and trailer.
+func surelyFits(n, limit int) bool {
+	return n+n/1024+64 <= limit
 }
 
 // query runs st on a pooled connection. When ctx ends first (client gone,
@@ -450,30 +482,28 @@ func (s *Service) query(ctx context.Context, st *statement, args []any) ([]byte,
 // gzipWriters compress at BestSpeed with klauspost/compress: on parcel
 // tiles (50 KB of MVT) 0.10 ms and 16.4 KB, where compress/gzip takes
 // 0.85 ms for 14.4 KB at its default level — the difference between
-// matching the database's tile rate and halving it. Tiles are compressed
-// once, when rendered; hits are served from the stored bytes.
+// matching the database's tile rate and halving it. A tile is compressed
+// at most once per rendering (see entry); hits are served from the stored
+// bytes.
 var gzipWriters = sync.Pool{New: func() any {
 	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
 	return w
 }}
 
-// compress gzips an MVT; an empty MVT stays empty.
-func compress(raw []byte) ([]byte, error) {
+// compress gzips an MVT; an empty MVT stays empty. Writing to memory
+// cannot fail.
+func compress(raw []byte) []byte {
 	if len(raw) == 0 {
-		return nil, nil
+		return nil
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw)/2 + 64)
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
 	zw.Reset(&buf)
-	if _, err := zw.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	return buf.Bytes()
 }
 
 func pick(all map[string]Version, ls []*layers.Layer) []Version {

@@ -105,8 +105,8 @@ func TestSampleTownshipTiles(t *testing.T) {
 	if n := checkValid(t, pool, dec); n != len(hl.Features) {
 		t.Errorf("checked %d geometries", n)
 	}
-	if tile.RawSize == 0 || len(tile.Gzip) >= tile.RawSize {
-		t.Errorf("raw %d bytes, gzip %d", tile.RawSize, len(tile.Gzip))
+	if tile.RawSize == 0 || len(tile.Gzip()) >= tile.RawSize {
+		t.Errorf("raw %d bytes, gzip %d", tile.RawSize, len(tile.Gzip()))
 	}
 
 	// z14 map tile: every layer visible at z14 that has data here, counts
@@ -445,7 +445,7 @@ func TestEditInvalidatesCachedTile(t *testing.T) {
 
 	// Edit one parcel of this tile.
 	var id int64
-	dec, _ := tiletest.Decode(first.Gzip)
+	dec, _ := tiletest.Decode(first.Gzip())
 	id = int64(dec.Layer("homesteads").Features[0].ID)
 	exec(t, pool, fmt.Sprintf(`UPDATE villageplan.homesteads SET status = '闲置', zl = 'edited' WHERE id = %d`, id))
 
@@ -456,7 +456,7 @@ func TestEditInvalidatesCachedTile(t *testing.T) {
 	if after.Outcome != "miss" {
 		t.Errorf("after the edit: %s, want a fresh rendering", after.Outcome)
 	}
-	dec, _ = tiletest.Decode(after.Gzip)
+	dec, _ = tiletest.Decode(after.Gzip())
 	found := false
 	for _, f := range dec.Layer("homesteads").Features {
 		if int64(f.ID) == id {
@@ -675,9 +675,9 @@ func TestOversizeTileIsReduced(t *testing.T) {
 		dec, tile := get(t, s, "dense", a)
 		l := dec.Layer("dense")
 		total := countInTile(t, pool, cat.Layers()[0], a, "")
-		t.Logf("z%d: %d of %d features, %d bytes gzip (limit %d)", z, len(l.Features), total, len(tile.Gzip), limit)
-		if len(tile.Gzip) > limit {
-			t.Fatalf("z%d: tile of %d bytes over the limit %d", z, len(tile.Gzip), limit)
+		t.Logf("z%d: %d of %d features, %d bytes gzip (limit %d)", z, len(l.Features), total, len(tile.Gzip()), limit)
+		if len(tile.Gzip()) > limit {
+			t.Fatalf("z%d: tile of %d bytes over the limit %d", z, len(tile.Gzip()), limit)
 		}
 		if len(l.Features) >= total || len(l.Features) < total/20 {
 			t.Fatalf("z%d: %d of %d features kept; the fixture should need reducing, not emptying", z, len(l.Features), total)

@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -166,7 +167,7 @@ func TestETagMatches(t *testing.T) {
 
 func TestLRU(t *testing.T) {
 	mk := func(k string, n int, deps map[string]Version) *entry {
-		return &entry{key: k, gzip: make([]byte, n), raw: n, deps: deps}
+		return &entry{key: k, gz: make([]byte, n), raw: n, deps: deps}
 	}
 	one := mk("x", 1000, nil).size()
 	c := newLRU(8*one + one/2) // room for 8 entries of 1000 bytes
@@ -320,5 +321,40 @@ func TestAcceptsVersionsOnlyForward(t *testing.T) {
 	}
 	if len(changed) != 2 {
 		t.Errorf("onChange called for %v, want two changes", changed)
+	}
+}
+
+// TestEntryEncodings: a rendered entry gives its raw MVT as is and
+// compresses once; a cached entry holding gzip only decompresses once and
+// is charged for the raw bytes it then keeps.
+func TestEntryEncodings(t *testing.T) {
+	raw := bytes.Repeat([]byte("homestead tile "), 400)
+	e := &entry{key: "k", raw: len(raw), mvt: raw}
+	if got, _ := e.rawBytes(); &got[0] != &raw[0] || e.gz != nil {
+		t.Fatal("raw request of a fresh rendering copied or compressed it")
+	}
+	gz := e.gzipBytes()
+	if len(gz) == 0 || len(gz) >= len(raw) || &e.gzipBytes()[0] != &gz[0] {
+		t.Fatalf("gzip %d bytes (raw %d), or compressed twice", len(gz), len(raw))
+	}
+	c := newLRU(1 << 20)
+	ce := &entry{key: "k", raw: len(raw), gz: gz}
+	c.put(ce)
+	before, _ := c.stats()
+	got, err := ce.rawBytes()
+	if err != nil || !bytes.Equal(got, raw) {
+		t.Fatalf("decompressed %d bytes, %v", len(got), err)
+	}
+	if again, _ := ce.rawBytes(); &again[0] != &got[0] {
+		t.Error("decompressed twice")
+	}
+	if after, _ := c.stats(); after != before+int64(len(raw)) {
+		t.Errorf("cache charged %d after keeping the raw MVT, want %d", after, before+int64(len(raw)))
+	}
+	if surelyFits(MaxTileBytes, MaxTileBytes) || !surelyFits(MaxTileBytes*9/10, MaxTileBytes) {
+		t.Error("surelyFits bound")
+	}
+	if n := len(compress(bytes.Repeat([]byte{0x9d}, 0))); n != 0 {
+		t.Error("empty MVT compressed to bytes")
 	}
 }

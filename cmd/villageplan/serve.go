@@ -40,6 +40,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		limits      = httpapi.DefaultLimits
 		rateArgs    []string
 		accessLogTo string
+		tileCache   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -64,6 +65,10 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				return err
 			}
 			rates, err := parseRateLimits(rateArgs)
+			if err != nil {
+				return err
+			}
+			tileCacheBytes, err := parseTileCache(tileCache)
 			if err != nil {
 				return err
 			}
@@ -148,7 +153,8 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 			}
 			defer closeAccess()
 			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
-				TrustedProxies: trusted, Limits: limits, RateLimits: rates, AccessLog: accessLog, Accounts: accounts, Authenticator: accounts})
+				TrustedProxies: trusted, Limits: limits, RateLimits: rates, AccessLog: accessLog, Accounts: accounts, Authenticator: accounts,
+				TileCacheBytes: tileCacheBytes})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -192,6 +198,7 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().DurationVar(&limits.WriteStall, "write-stall", limits.WriteStall, "drop a download client that reads nothing for this long")
 	cmd.Flags().StringArrayVar(&rateArgs, "rate-limit", nil, "per-client limit CLASS=RATE[/BURST] for siting, download or write requests, e.g. siting=5/20; siting=0 turns it off (defaults: siting=5/20, download=0.5/12, write=5/20)")
 	cmd.Flags().StringVar(&accessLogTo, "access-log", "stderr", "where one line per request goes: stderr, off, or a file (appended), in the --log-format")
+	cmd.Flags().StringVar(&tileCache, "tile-cache", "256MiB", "size of the in-process tile cache (e.g. 64MiB, 1GiB, 500MB, or bytes), or off: every tile is rendered by the database (the uncached benchmarks)")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
 }
@@ -230,6 +237,36 @@ func parseTrustedProxies(vals []string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// parseTileCache reads --tile-cache: "off" (or "0") gives −1, no cache;
+// otherwise a size in bytes with an optional unit B, kB/KB, KiB, MB, MiB,
+// GB or GiB (decimal units are powers of 1000, binary ones of 1024).
+func parseTileCache(v string) (int64, error) {
+	s := strings.TrimSpace(strings.ToLower(v))
+	if s == "off" || s == "0" || s == "none" {
+		return -1, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1000}, {"mb", 1000 * 1000}, {"gb", 1000 * 1000 * 1000}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"b", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 0 || n*float64(mult) > 1<<50 {
+		return 0, fmt.Errorf("--tile-cache %q: want a size such as 256MiB, 1GiB or 500MB, or off", v)
+	}
+	b := int64(n * float64(mult))
+	if b < 1<<20 {
+		return 0, fmt.Errorf("--tile-cache %q: a cache under 1 MiB holds almost no tile; give at least 1MiB, or off", v)
+	}
+	return b, nil
 }
 
 // parseRateLimits reads --rate-limit CLASS=RATE[/BURST] values.

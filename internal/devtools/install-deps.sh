@@ -48,6 +48,7 @@ fi
 if [ "$with_test_tools" = 1 ]; then
   command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v wrk >/dev/null 2>&1 || need+=(wrk) # HTTP load of the benchmarks (bench-tiles-ceiling.sh, tiles/tilebench)
   [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   [ -f /usr/lib/python3/dist-packages/qgis/core/__init__.py ] || need_norec+=(python3-qgis qgis-providers)

@@ -95,7 +95,9 @@ func TestOGCAPITiles(t *testing.T) {
 		Layers []struct {
 			ID                string
 			GeometryDimension *int
-			PropertiesSchema  struct{ Properties map[string]struct{ Type string } }
+			PropertiesSchema  struct {
+				Properties map[string]struct{ Type string }
+			}
 		}
 	}
 	getJSON(t, self.Href, &tileset)

@@ -446,7 +446,7 @@ func apiOperations(catalog *layers.Catalog, p params) []apiOp {
 		{method: "GET", path: "/styles/default.json", id: "getStyle", summary: "MapLibre style of the one-map", tags: tiles,
 			params: []*openapi3.ParameterRef{qp("datetime", "an RFC 3339 instant, passed on into the source's TileJSON URL (the map as of then)", openapi3.NewStringSchema())},
 			ok:     ok("style", mtJSON), errs: []int{400}},
-	{method: "GET", path: "/qgis/villageplan.qgs", id: "getQGISProject", summary: "the one-map as a QGIS project: every layer as an OAPIF layer of this service, styled, in EPSG:4530", tags: tiles, ok: ok("QGIS 3 project (XML)", qgisproject.ContentType)},
+		{method: "GET", path: "/qgis/villageplan.qgs", id: "getQGISProject", summary: "the one-map as a QGIS project: every layer as an OAPIF layer of this service, styled, in EPSG:4530", tags: tiles, ok: ok("QGIS 3 project (XML)", qgisproject.ContentType)},
 	}
 	var tileOK map[int]*openapi3.Response
 	// OGC API – Tiles (ogctiles.go): the same tiles, discovered from the

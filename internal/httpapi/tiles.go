@@ -117,9 +117,14 @@ func (h *tileHandlers) tile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hd.Set("Content-Type", MVTContentType)
-	body := t.Gzip
+	// Each encoding is made at most once per rendering: a fresh tile is
+	// ST_AsMVT's raw bytes, compressed only for a client that accepts gzip;
+	// a cached tile is gzip bytes, decompressed once for the first client
+	// that does not.
+	var body []byte
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		hd.Set("Content-Encoding", "gzip")
+		body = t.Gzip()
 	} else {
 		raw, err := t.Raw()
 		if err != nil {

@@ -465,3 +465,68 @@ func TestTilesWithoutDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestTileEncodingsCacheOff: with the tile cache off every request renders
+// the tile; a client without gzip gets ST_AsMVT's bytes unchanged and a
+// gzip client the same MVT compressed, under one ETag, in either order;
+// the cached server's answers are the same MVT under the same ETag.
+func TestTileEncodingsCacheOff(t *testing.T) {
+	pool := testpg.New(t)
+	if _, err := sample.Load(context.Background(), pool, sample.Options{Seed: 1, Scale: sample.ScaleTownship}, nil); err != nil {
+		t.Fatal(err)
+	}
+	off := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), TileCacheBytes: -1}))
+	t.Cleanup(off.Close)
+	on := httptest.NewServer(httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default()}))
+	t.Cleanup(on.Close)
+	lon, lat, _ := tileHomestead(t, pool)
+	path := "/tiles/homesteads/" + tileAddr(lon, lat, 16) + ".mvt"
+	var want []byte // the MVT of the first answer, decompressed
+	var etag string
+	for i, srv := range []*httptest.Server{off, off, on, on} {
+		for _, gz := range []bool{i%2 == 0, i%2 != 0} {
+			hdr := map[string]string{"Accept-Encoding": "identity"}
+			if gz {
+				hdr = acceptGzip()
+			}
+			r := tileFetch(t, "GET", srv.URL+path, hdr)
+			if r.code != 200 {
+				t.Fatalf("%s gzip=%v: %d", srv.URL, gz, r.code)
+			}
+			if srv == off && r.hdr.Get("X-Tile-Cache") != "miss" {
+				t.Errorf("cache off: X-Tile-Cache %q, want miss", r.hdr.Get("X-Tile-Cache"))
+			}
+			body := r.body
+			if gz != (r.hdr.Get("Content-Encoding") == "gzip") || gz != bytes.HasPrefix(body, []byte{0x1f, 0x8b}) {
+				t.Fatalf("gzip=%v: Content-Encoding %q", gz, r.hdr.Get("Content-Encoding"))
+			}
+			if gz {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if r.hdr.Get("Content-Length") != fmt.Sprint(len(r.body)) {
+				t.Errorf("Content-Length %s for %d bytes", r.hdr.Get("Content-Length"), len(r.body))
+			}
+			d, err := tiletest.Decode(body)
+			if err != nil || d.Layer("homesteads") == nil || len(d.Layer("homesteads").Features) == 0 {
+				t.Fatalf("server %d gzip=%v: body decodes to %v, %v", i, gz, d, err)
+			}
+			if etag == "" {
+				etag = r.hdr.Get("ETag")
+			} else if r.hdr.Get("ETag") != etag {
+				t.Errorf("server %d gzip=%v: ETag %s, first %s", i, gz, r.hdr.Get("ETag"), etag)
+			}
+			// ST_AsMVT is deterministic: every answer is the same MVT.
+			if want == nil {
+				want = body
+			} else if !bytes.Equal(body, want) {
+				t.Errorf("server %d gzip=%v: MVT of %d bytes differs from the first answer's %d", i, gz, len(body), len(want))
+			}
+		}
+	}
+}

@@ -158,9 +158,9 @@ type View struct {
 type OverlayLegend struct {
 	Class   string   `json:"class,omitempty"`
 	Min     *float64 `json:"min,omitempty"`
-	Color   string `json:"color"`
-	TitleZH string `json:"title_zh"`
-	TitleEN string `json:"title_en"`
+	Color   string   `json:"color"`
+	TitleZH string   `json:"title_zh"`
+	TitleEN string   `json:"title_en"`
 }
 
 // groupOrder is the order and English names of the panel groups declared
@@ -306,7 +306,7 @@ func views(cat *layers.Catalog, coverage *Coverage) []View {
 		out = append(out, View{ID: "assessment-score", TitleZH: "村庄考核评分", TitleEN: "Village assessment score",
 			NoteZH: "本年度考核评估得分（0–100），由指标与项目完成情况按管理员设定的权重计算；详见 /assessment",
 			NoteEN: "this year's assessment score (0–100) from the indicators and project completion with the administrator's weights; see /assessment",
-			Focus: vl.ID, Layers: []string{vl.ID}, Overlay: "assessment/villages.geojson", OverlayKind: "fill", OverlayProperty: "score", SignedIn: true,
+			Focus:  vl.ID, Layers: []string{vl.ID}, Overlay: "assessment/villages.geojson", OverlayKind: "fill", OverlayProperty: "score", SignedIn: true,
 			OverlayLegend: []OverlayLegend{
 				{Color: "#d7191c", TitleZH: "60 分以下", TitleEN: "below 60"},
 				{Min: step(60), Color: "#fdae61", TitleZH: "60–70 分", TitleEN: "60–70"},

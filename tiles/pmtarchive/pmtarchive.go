@@ -154,18 +154,18 @@ func Write(ctx context.Context, svc *tiles.Service, ts *tiles.Tileset, path stri
 				return nil, fmt.Errorf("tile %s/%d/%d/%d: %w", ts.ID, a.z, a.x, a.y, err)
 			}
 			res.Visited++
-			if t.Empty || len(t.Gzip) == 0 {
+			if t.Empty || len(t.Gzip()) == 0 {
 				continue
 			}
 			res.Written++
-			sum := sha256.Sum256(t.Gzip)
+			sum := sha256.Sum256(t.Gzip())
 			st, seen := contents[sum]
 			if !seen {
-				st = stored{offset, uint32(len(t.Gzip))}
-				if _, err := dw.Write(t.Gzip); err != nil {
+				st = stored{offset, uint32(len(t.Gzip()))}
+				if _, err := dw.Write(t.Gzip()); err != nil {
 					return nil, err
 				}
-				offset += uint64(len(t.Gzip))
+				offset += uint64(len(t.Gzip()))
 				contents[sum] = st
 			}
 			if n := len(entries); n > 0 {

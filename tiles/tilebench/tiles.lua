@@ -1,9 +1,11 @@
 -- wrk script: requests the tiles listed in the file named by the
 -- environment variable TILES ("z/x/y" per line) under /tiles/$TILESET/,
--- each thread walking the list from its own offset, gzip accepted.
+-- each thread walking the list from its own offset, gzip accepted unless
+-- GZIP=0 (then Accept-Encoding: identity, the raw MVT).
 -- Prints throughput, latency percentiles (incl. p95) and non-2xx counts.
 local tiles = {}
 local tileset = os.getenv("TILESET") or "homesteads"
+local encoding = (os.getenv("GZIP") == "0") and "identity" or "gzip"
 for line in io.lines(os.getenv("TILES")) do
   tiles[#tiles + 1] = line
 end
@@ -25,7 +27,7 @@ end
 function request()
   i = i + 1
   local t = tiles[(i % #tiles) + 1]
-  return wrk.format("GET", "/tiles/" .. tileset .. "/" .. t .. ".mvt", { ["Accept-Encoding"] = "gzip" })
+  return wrk.format("GET", "/tiles/" .. tileset .. "/" .. t .. ".mvt", { ["Accept-Encoding"] = encoding })
 end
 
 function response(status, headers, body)

@@ -561,6 +561,20 @@ func (s *Service) newEnv(ctx context.Context, tx pgx.Tx, asOf time.Time) (*env, 
 	if _, err := tx.Exec(ctx, `SET LOCAL search_path = villageplan, public; SET LOCAL jit = off; SET LOCAL work_mem = '128MB'`); err != nil {
 		return nil, day, err
 	}
+	// Local buffers for the temporary tables (ig_parcel alone is ~100 MB):
+	// with the default 8 MB every one is written out and read back, and its
+	// index builds take 3× as long. Settable only before the session's
+	// first temporary table, hence the savepoint; a session that has had
+	// one keeps what it had (this setting, when it was set here first).
+	if sp, err := tx.Begin(ctx); err == nil {
+		if _, err := sp.Exec(ctx, `SET LOCAL temp_buffers = '256MB'`); err != nil {
+			_ = sp.Rollback(ctx)
+		} else if err := sp.Commit(ctx); err != nil {
+			return nil, day, err
+		}
+	} else {
+		return nil, day, err
+	}
 	return e, day, nil
 }
 

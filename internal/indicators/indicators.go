@@ -553,7 +553,26 @@ func (s *Service) newEnv(ctx context.Context, tx pgx.Tx, asOf time.Time) (*env, 
 		return nil, day, err
 	}
 	e.plane = plane
-	if _, err := tx.Exec(ctx, `SET LOCAL search_path = villageplan, public`); err != nil {
+	// No JIT: every statement here runs once over a few hundred thousand
+	// rows with PostGIS functions of high declared cost, so the planner
+	// compiles each one (up to 1.8 s a statement on the county sample) for
+	// no gain. Memory for the sorts and hashes of 300,000 geometries, which
+	// otherwise spill to disk. Neither changes a result.
+	if _, err := tx.Exec(ctx, `SET LOCAL search_path = villageplan, public; SET LOCAL jit = off; SET LOCAL work_mem = '128MB'`); err != nil {
+		return nil, day, err
+	}
+	// Local buffers for the temporary tables (ig_parcel alone is ~100 MB):
+	// with the default 8 MB every one is written out and read back, and its
+	// index builds take 3× as long. Settable only before the session's
+	// first temporary table, hence the savepoint; a session that has had
+	// one keeps what it had (this setting, when it was set here first).
+	if sp, err := tx.Begin(ctx); err == nil {
+		if _, err := sp.Exec(ctx, `SET LOCAL temp_buffers = '256MB'`); err != nil {
+			_ = sp.Rollback(ctx)
+		} else if err := sp.Commit(ctx); err != nil {
+			return nil, day, err
+		}
+	} else {
 		return nil, day, err
 	}
 	return e, day, nil
@@ -798,11 +817,17 @@ func scanValues(rows pgx.Rows) ([]Value, error) {
 }
 
 func (e *env) values(ctx context.Context, sql string, args ...any) ([]Value, error) {
+	t0 := time.Now()
 	rows, err := e.tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
-	return scanValues(rows)
+	v, err := scanValues(rows)
+	if l := e.s.cfg.Logger; l != nil {
+		first, _, _ := strings.Cut(sql, "\n")
+		l.Debug("indicator query", "ms", time.Since(t0).Milliseconds(), "sql", first)
+	}
+	return v, err
 }
 
 // Features returns the GeoJSON FeatureCollection (RFC 7946, CRS84) of the

@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"villageplan/internal/db"
 	"villageplan/layers"
 )
 
@@ -399,7 +400,7 @@ func (s *Service) render(ctx context.Context, ts *Tileset, a Address, f Filter, 
 // the connection is then discarded rather than returned to the pool, so
 // that a late cancel cannot hit another statement.
 func (s *Service) query(ctx context.Context, st *statement, args []any) ([]byte, map[string]Version, error) {
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := db.PoolFrom(ctx, s.pool).Acquire(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

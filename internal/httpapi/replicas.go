@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/internal/auth"
 	"villageplan/internal/db"
@@ -113,4 +114,17 @@ func (lw *lsnWriter) record() {
 	}
 	http.SetCookie(lw.ResponseWriter, &http.Cookie{Name: lsnCookie, Value: db.FormatLSN(lsn), Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 300})
+}
+
+// NewReplicaSet opens the read replicas at urls (connection URLs of
+// streaming standbys of primary) with the sessions of each request class
+// bounded like the primary's (lim, defaults filled in); maxLag 0 is 10 s.
+func NewReplicaSet(primary *pgxpool.Pool, urls []string, maxLag time.Duration, lim Limits) (*db.ReplicaSet, error) {
+	lim = lim.withDefaults()
+	return db.NewReplicaSet(primary, urls, db.ReplicaOptions{
+		MaxLag:        maxLag,
+		Interactive:   db.SessionLimits{Statement: lim.Interactive, IdleInTransaction: lim.Interactive},
+		Download:      db.SessionLimits{Statement: lim.Download, IdleInTransaction: lim.Download},
+		DownloadConns: int32(lim.DownloadSlots),
+	})
 }

@@ -317,3 +317,6 @@ func DownloadPoolFrom(ctx context.Context, def *pgxpool.Pool) *pgxpool.Pool {
 	}
 	return def
 }
+
+// Replicas are the set's replicas in the order given.
+func (rs *ReplicaSet) Replicas() []*Replica { return rs.replicas }

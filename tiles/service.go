@@ -304,7 +304,15 @@ func (s *Service) Tile(ctx context.Context, ts *Tileset, a Address, f Filter, if
 		s.count(ts, "error")
 		return nil, versionsErr
 	}
-	e, shared, err := s.flights.do(ctx, key, func(ctx context.Context) (*entry, error) {
+	// A rendering on a read replica may be older than key says (the
+	// replica has not replayed the newest edit yet; it is cached under
+	// its own snapshot's versions): it is not shared with requests
+	// that read the primary (read-your-writes) or another replica.
+	flightKey := key
+	if r := db.ReplicaFrom(ctx); r != nil {
+		flightKey += "@" + r.Name
+	}
+	e, shared, err := s.flights.do(ctx, flightKey, func(ctx context.Context) (*entry, error) {
 		return s.render(ctx, ts, a, f, ls, base)
 	})
 	if err != nil {

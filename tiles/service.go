@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"villageplan/internal/db"
 	"villageplan/layers"
 )
 
@@ -311,7 +312,15 @@ func (s *Service) Tile(ctx context.Context, ts *Tileset, a Address, f Filter, if
 		s.count(ts, "error")
 		return nil, versionsErr
 	}
-	e, shared, err := s.flights.do(ctx, key, func(ctx context.Context) (*entry, error) {
+	// A rendering on a read replica may be older than key says (the
+	// replica has not replayed the newest edit yet; it is cached under
+	// its own snapshot's versions): it is not shared with requests
+	// that read the primary (read-your-writes) or another replica.
+	flightKey := key
+	if r := db.ReplicaFrom(ctx); r != nil {
+		flightKey += "@" + r.Name
+	}
+	e, shared, err := s.flights.do(ctx, flightKey, func(ctx context.Context) (*entry, error) {
 		return s.render(ctx, ts, a, f, ls, base)
 	})
 	if err != nil {
@@ -431,7 +440,7 @@ func surelyFits(n, limit int) bool {
 // the connection is then discarded rather than returned to the pool, so
 // that a late cancel cannot hit another statement.
 func (s *Service) query(ctx context.Context, st *statement, args []any) ([]byte, map[string]Version, error) {
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := db.PoolFrom(ctx, s.pool).Acquire(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

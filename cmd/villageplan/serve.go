@@ -31,16 +31,18 @@ import (
 
 func newServeCommand(g *globalFlags) *cobra.Command {
 	var (
-		addr        string
-		sampleScale string
-		loadSample  bool
-		rulesFile   string
-		baseURL     string
-		proxies     []string
-		limits      = httpapi.DefaultLimits
-		rateArgs    []string
-		accessLogTo string
-		tileCache   string
+		addr          string
+		sampleScale   string
+		loadSample    bool
+		replicaURLs   []string
+		replicaMaxLag time.Duration
+		rulesFile     string
+		baseURL       string
+		proxies       []string
+		limits        = httpapi.DefaultLimits
+		rateArgs      []string
+		accessLogTo   string
+		tileCache     string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -152,9 +154,18 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 				return err
 			}
 			defer closeAccess()
+			var replicaSet *db.ReplicaSet
+			if len(replicaURLs) > 0 {
+				replicaSet, err = httpapi.NewReplicaSet(pool, replicaURLs, replicaMaxLag, limits)
+				if err != nil {
+					return err
+				}
+				defer replicaSet.Close()
+				logger.Info("read replicas", "replicas", replicaSet.States())
+			}
 			srv := httpapi.New(httpapi.Options{Pool: pool, Catalog: layers.Default(), Logger: logger, RuleSet: rs, BaseURL: baseURL,
 				TrustedProxies: trusted, Limits: limits, RateLimits: rates, AccessLog: accessLog, Accounts: accounts, Authenticator: accounts,
-				TileCacheBytes: tileCacheBytes})
+				TileCacheBytes: tileCacheBytes, Replicas: replicaSet})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w (another villageplan running? choose --addr)", addr, err)
@@ -199,6 +210,8 @@ SIGINT/SIGTERM drain the HTTP server and stop the private cluster.`,
 	cmd.Flags().StringArrayVar(&rateArgs, "rate-limit", nil, "per-client limit CLASS=RATE[/BURST] for siting, download or write requests, e.g. siting=5/20; siting=0 turns it off (defaults: siting=5/20, download=0.5/12, write=5/20)")
 	cmd.Flags().StringVar(&accessLogTo, "access-log", "stderr", "where one line per request goes: stderr, off, or a file (appended), in the --log-format")
 	cmd.Flags().StringVar(&tileCache, "tile-cache", "256MiB", "size of the in-process tile cache (e.g. 64MiB, 1GiB, 500MB, or bytes), or off: every tile is rendered by the database (the uncached benchmarks)")
+	cmd.Flags().StringArrayVar(&replicaURLs, "read-replica", nil, "connection URL of a streaming standby that serves feature, download and tile reads (repeatable; see README \"Read replicas\")")
+	cmd.Flags().DurationVar(&replicaMaxLag, "replica-max-lag", 10*time.Second, "replay lag beyond which a read replica leaves the rotation (until it catches up)")
 	cmd.Flags().BoolVar(&loadSample, "load-sample", false, "also load the sample data into an empty external database")
 	return cmd
 }

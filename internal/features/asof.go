@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"villageplan/internal/db"
 	"villageplan/layers"
 )
 
@@ -53,7 +54,7 @@ func (s *Service) CheckInstant(ctx context.Context, l *layers.Layer, at time.Tim
 		return nil
 	}
 	var start *time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT villageplan.history_start($1)`, l.ID).Scan(&start); err != nil {
+	if err := db.PoolFrom(ctx, s.pool).QueryRow(ctx, `SELECT villageplan.history_start($1)`, l.ID).Scan(&start); err != nil {
 		return fmt.Errorf("layer %s history start: %w", l.ID, err)
 	}
 	if start == nil {
@@ -151,7 +152,7 @@ func (s *Service) FeatureAsOf(ctx context.Context, l *layers.Layer, id int64, at
 	src := asOfSource(l, at, &a)
 	sql := "SELECT " + featureExpr(l, VisibleFields(l, includePersonal), outputSRID) + " FROM " + src + " t WHERE t.id = " + a.add(id)
 	var f []byte
-	err := s.pool.QueryRow(ctx, sql, a...).Scan(&f)
+	err := db.PoolFrom(ctx, s.pool).QueryRow(ctx, sql, a...).Scan(&f)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -249,7 +250,7 @@ func (s *Service) Changes(ctx context.Context, l *layers.Layer, from, to time.Ti
 	       json_build_object('change', c.change, 'old', c.old_p, 'new', c.new_p,
 	                         'old_geometry', ST_AsGeoJSON(c.old_geom, 8, 0)::json)::text || '}'
 	  FROM ` + src + ` c ORDER BY c.id`
-	rows, err := s.pool.Query(ctx, sql, a...)
+	rows, err := db.PoolFrom(ctx, s.pool).Query(ctx, sql, a...)
 	if err != nil {
 		return fmt.Errorf("layer %s changes: %w", l.ID, err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"villageplan/geo/crs"
+	"villageplan/internal/db"
 	"villageplan/layers"
 )
 
@@ -323,7 +324,7 @@ func (s *Service) Items(ctx context.Context, q *Query) (*Page, error) {
 	batch.Queue(versionSQL, q.Layer.ID)
 	batch.Queue(countSQL, wa...)
 	batch.Queue(itemsSQL, ia...)
-	br := s.pool.SendBatch(ctx, batch)
+	br := db.PoolFrom(ctx, s.pool).SendBatch(ctx, batch)
 	defer br.Close()
 
 	page := &Page{}
@@ -366,7 +367,7 @@ func (s *Service) Feature(ctx context.Context, l *layers.Layer, id int64, output
 		" t LEFT JOIN villageplan.layer_version v ON v.layer = $2 WHERE t.id = $1"
 	var ver *int64
 	var upd *time.Time
-	err = s.pool.QueryRow(ctx, sql, id, l.ID).Scan(&feature, &ver, &upd)
+	err = db.PoolFrom(ctx, s.pool).QueryRow(ctx, sql, id, l.ID).Scan(&feature, &ver, &upd)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, 0, time.Time{}, ErrNotFound
 	}
@@ -386,7 +387,7 @@ func (s *Service) Feature(ctx context.Context, l *layers.Layer, id int64, output
 func (s *Service) Version(ctx context.Context, l *layers.Layer) (int64, time.Time, error) {
 	var v int64
 	var at time.Time
-	err := s.pool.QueryRow(ctx, versionSQL, l.ID).Scan(&v, &at)
+	err := db.PoolFrom(ctx, s.pool).QueryRow(ctx, versionSQL, l.ID).Scan(&v, &at)
 	return v, at, err
 }
 
@@ -402,7 +403,7 @@ type Extent struct {
 func (s *Service) Extent(ctx context.Context, l *layers.Layer) (Extent, error) {
 	var e Extent
 	var minx, miny, maxx, maxy *float64
-	err := s.pool.QueryRow(ctx, `SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Extent(geom) AS b FROM `+
+	err := db.PoolFrom(ctx, s.pool).QueryRow(ctx, `SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Extent(geom) AS b FROM `+
 		l.QualifiedTable()+`) x`).Scan(&minx, &miny, &maxx, &maxy)
 	if err != nil {
 		return e, fmt.Errorf("layer %s extent: %w", l.ID, err)
@@ -431,7 +432,7 @@ func (s *Service) Stream(ctx context.Context, q *Query, fn func(feature []byte) 
 	if q.Limit > 0 {
 		sql += " LIMIT " + a.add(q.Limit) + " OFFSET " + a.add(q.Offset)
 	}
-	rows, err := s.pool.Query(ctx, sql, a...)
+	rows, err := db.PoolFrom(ctx, s.pool).Query(ctx, sql, a...)
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", q.Layer.ID, err)
 	}
@@ -474,7 +475,7 @@ func (s *Service) ItemsSVG(ctx context.Context, q *Query) (*SVGMap, error) {
 		       0::float8, 0::float8, ST_XMax(e) - ST_XMin(e), ST_YMax(e) - ST_YMin(e)
 		FROM page, (SELECT ST_Extent(geom_3857)::geometry AS e FROM page) x
 		WHERE x.e IS NOT NULL AND NOT ST_IsEmpty(page.geom_3857)`
-	rows, err := s.pool.Query(ctx, sql, a...)
+	rows, err := db.PoolFrom(ctx, s.pool).Query(ctx, sql, a...)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s svg: %w", q.Layer.ID, err)
 	}
@@ -505,7 +506,7 @@ func (s *Service) ItemsSVG(ctx context.Context, q *Query) (*SVGMap, error) {
 // data (villageplan.layer_metadata.is_sample).
 func (s *Service) IsSample(ctx context.Context, l *layers.Layer) (bool, error) {
 	var sample bool
-	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT is_sample FROM villageplan.layer_metadata WHERE layer = $1), false)`, l.ID).Scan(&sample)
+	err := db.PoolFrom(ctx, s.pool).QueryRow(ctx, `SELECT coalesce((SELECT is_sample FROM villageplan.layer_metadata WHERE layer = $1), false)`, l.ID).Scan(&sample)
 	return sample, err
 }
 

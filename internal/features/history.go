@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"villageplan/internal/db"
 	"villageplan/layers"
 )
 
@@ -37,7 +38,7 @@ type Version struct {
 // that the compact batch record holds without its "after" (a bulk load) is
 // the "before" of the next event, or the current row.
 func (s *Service) History(ctx context.Context, l *layers.Layer, id int64) ([]Version, bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT e.id, e.action, e.actor, e.at, e.recorded, h.changeset_id, c.message,
+	rows, err := db.PoolFrom(ctx, s.pool).Query(ctx, `SELECT e.id, e.action, e.actor, e.at, e.recorded, h.changeset_id, c.message,
 		e.before - 'geom', ST_AsGeoJSON(ST_GeomFromEWKB(decode(e.before ->> 'geom', 'hex')), 8),
 		e.after - 'geom', ST_AsGeoJSON(ST_GeomFromEWKB(decode(e.after ->> 'geom', 'hex')), 8)
 		FROM villageplan.feature_edits($1, $2) e
@@ -68,7 +69,7 @@ func (s *Service) History(ctx context.Context, l *layers.Layer, id int64) ([]Ver
 	}
 	var cur state
 	var curOK bool
-	err = s.pool.QueryRow(ctx, `SELECT to_jsonb(t) - 'geom' - 'geom_3857', ST_AsGeoJSON(t.geom, 8) FROM `+l.QualifiedTable()+` t WHERE t.id = $1`, id).
+	err = db.PoolFrom(ctx, s.pool).QueryRow(ctx, `SELECT to_jsonb(t) - 'geom' - 'geom_3857', ST_AsGeoJSON(t.geom, 8) FROM `+l.QualifiedTable()+` t WHERE t.id = $1`, id).
 		Scan(&cur.props, &cur.geom)
 	curOK = err == nil
 	if len(vs) == 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"villageplan/internal/db"
 	"villageplan/layers"
 )
 
@@ -80,7 +81,7 @@ func (s *Service) FeatureRevision(ctx context.Context, l *layers.Layer, id int64
 		", t.xmin::text, v.updated_at FROM " + l.QualifiedTable() +
 		" t LEFT JOIN villageplan.layer_version v ON v.layer = $2 WHERE t.id = $1"
 	var upd *time.Time
-	err = s.pool.QueryRow(ctx, sql, id, l.ID).Scan(&feature, &rev, &upd)
+	err = db.PoolFrom(ctx, s.pool).QueryRow(ctx, sql, id, l.ID).Scan(&feature, &rev, &upd)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", time.Time{}, ErrNotFound
 	}

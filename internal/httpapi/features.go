@@ -991,7 +991,7 @@ func (fr *featureRoutes) download(w http.ResponseWriter, r *http.Request, l *lay
 	// writer before writing (a CRS the format cannot hold, text GBK cannot
 	// encode) still gets a 400.
 	lw := &lazyWriter{w: w, rc: http.NewResponseController(w), stall: fr.s.limits.WriteStall}
-	res, err := exports.Write(r.Context(), fr.s.downloadPool, f, q, exports.Options{Encoding: enc, Name: l.ID}, lw)
+	res, err := exports.Write(r.Context(), db.DownloadPoolFrom(r.Context(), fr.s.downloadPool), f, q, exports.Options{Encoding: enc, Name: l.ID}, lw)
 	if err != nil {
 		if !lw.started {
 			w.Header().Del("Content-Disposition")

@@ -71,6 +71,11 @@ type Server struct {
 	readyMu     sync.Mutex
 	readyLast   readyResult
 	readyFlight singleflight.Group
+
+	// written is each principal's primary WAL position after its last
+	// successful write (read-your-writes, replicas.go).
+	writtenMu sync.Mutex
+	written   map[string]uint64
 }
 
 // Options configures a Server.
@@ -112,6 +117,10 @@ type Options struct {
 	// Applications configures the application desk (deadlines, document
 	// cap, tolerances); zero fields take its defaults.
 	Applications applications.Config
+	// Replicas, if set, serve the read-only feature, download and tile
+	// requests from healthy streaming standbys (replicas.go); nil (the
+	// default) reads everything from Pool. The caller closes it.
+	Replicas *db.ReplicaSet
 }
 
 // Limits bound the time and connections of each request class. They are
@@ -244,6 +253,10 @@ func New(opts Options) *Server {
 	s.router.Use(s.observe, s.identify, s.authorize, s.csrf)
 	s.router.Use(checkParams) // NUL, invalid UTF-8, over-long values → 400 (params.go)
 	s.router.Use(s.admit)
+	if s.opts.Replicas != nil && s.pool != nil {
+		s.router.Use(s.routeReplicas)
+		s.registry.MustRegister(s.opts.Replicas.Collectors()...)
+	}
 	if s.opts.BaseURL == "" && len(s.opts.TrustedProxies) > 0 {
 		s.router.Use(varyForwarded)
 	}
@@ -491,7 +504,12 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusServiceUnavailable, "NotReady", res.err.Error())
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": res.version})
+	body := map[string]any{"status": "ready", "schema_version": res.version}
+	if s.opts.Replicas != nil {
+		// Replicas down leave the service ready: the primary serves.
+		body["replicas"] = s.opts.Replicas.States()
+	}
+	WriteJSON(w, http.StatusOK, body)
 }
 
 // readyCacheTTL is how long one readiness answer serves further probes.

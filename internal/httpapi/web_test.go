@@ -150,7 +150,8 @@ func TestWebMeta(t *testing.T) {
 			}
 		}
 	}
-	if n != len(cat.Layers()) || len(m.Views) != 4 || m.Sample || m.Extent == nil {
+	// 4 views: village classes, road grades, hazard grades, streetlight coverage; 5th: the assessment choropleth (signed-in).
+	if n != len(cat.Layers()) || len(m.Views) != 5 || m.Sample || m.Extent == nil {
 		t.Errorf("meta: %d layers, %d views, sample %v, extent %v", n, len(m.Views), m.Sample, m.Extent)
 	}
 	if e := *m.Extent; math.Abs(e[0]-125.74) > 0.02 || e[2] <= e[0] || e[3] <= e[1] {

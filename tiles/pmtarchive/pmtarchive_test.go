@@ -13,6 +13,8 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/protomaps/go-pmtiles/pmtiles"
@@ -23,6 +25,7 @@ import (
 	"villageplan/layers"
 	"villageplan/tiles"
 	"villageplan/tiles/pmtarchive"
+	"villageplan/tiles/tiletest"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
@@ -114,7 +117,10 @@ func TestArchiveMatchesServer(t *testing.T) {
 							t.Fatalf("%d/%d/%d: archive tile Content-Encoding %q", z, x, y, hdr["Content-Encoding"])
 						}
 						got := gunzip(t, body)
-						if !bytes.Equal(got, want) {
+						// Equal bytes, or the same features: PostgreSQL may
+						// hand ST_AsMVT the rows in another order, which
+						// reorders the keys and values tables by a few bytes.
+						if !bytes.Equal(got, want) && canonical(t, got) != canonical(t, want) {
 							t.Fatalf("%d/%d/%d: archive tile (%d bytes) differs from the server's (%d bytes)", z, x, y, len(got), len(want))
 						}
 						compared++
@@ -158,4 +164,34 @@ func gunzip(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// canonical is a decoded tile as text independent of feature order: per
+// layer, its features (id, type, sorted properties, geometry) sorted.
+func canonical(t *testing.T, mvt []byte) string {
+	t.Helper()
+	tile, err := tiletest.Decode(mvt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layersOut []string
+	for _, l := range tile.Layers {
+		var feats []string
+		for _, f := range l.Features {
+			keys := make([]string, 0, len(f.Properties))
+			for k := range f.Properties {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var props []string
+			for _, k := range keys {
+				props = append(props, fmt.Sprintf("%s=%v", k, f.Properties[k]))
+			}
+			feats = append(feats, fmt.Sprintf("%d %v %v %v %v %v %v", f.ID, f.HasID, f.Type, props, f.Points, f.Lines, f.Polygons))
+		}
+		sort.Strings(feats)
+		layersOut = append(layersOut, fmt.Sprintf("%s v%d e%d\n%s", l.Name, l.Version, l.Extent, strings.Join(feats, "\n")))
+	}
+	sort.Strings(layersOut)
+	return strings.Join(layersOut, "\n\n")
 }
